@@ -1,0 +1,61 @@
+import CSodium
+
+/// A 32-byte BLAKE2b content hash: names blobs, keys the verification cache, checks key files.
+public struct ContentHash: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public static let byteCount = 32
+    public let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count == Self.byteCount else {
+            throw CryptoError.wrongLength(what: "content hash", expected: Self.byteCount, actual: bytes.count)
+        }
+        self.bytes = bytes
+    }
+
+    /// Hash of `data`, optionally keyed (a keyed hash is a MAC).
+    public static func of<C: Collection>(_ data: C) -> ContentHash where C.Element == UInt8 {
+        var hasher = Blake2b()
+        hasher.update(data)
+        return hasher.finalize()
+    }
+
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { hex }
+
+    public static func < (lhs: ContentHash, rhs: ContentHash) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+/// Streaming BLAKE2b-256, for data that arrives in chunks (blobs) or is too large to hold twice.
+///
+/// libsodium's state must be 64-byte aligned, which Swift cannot express for an imported struct, so
+/// the state lives in its own aligned allocation (hence non-copyable: one owner, freed once).
+public struct Blake2b: ~Copyable {
+    private let state: OpaquePointer
+
+    public init() {
+        Sodium.ensureInitialized()
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
+        state = OpaquePointer(raw)
+        crypto_generichash_init(state, nil, 0, ContentHash.byteCount)
+    }
+
+    deinit { UnsafeMutableRawPointer(state).deallocate() }
+
+    public mutating func update<C: Collection>(_ data: C) where C.Element == UInt8 {
+        let done = data.withContiguousStorageIfAvailable { buffer in
+            crypto_generichash_update(state, buffer.baseAddress, UInt64(buffer.count))
+        }
+        if done == nil {
+            let copy = Array(data)
+            crypto_generichash_update(state, copy, UInt64(copy.count))
+        }
+    }
+
+    public consuming func finalize() -> ContentHash {
+        var out = [UInt8](repeating: 0, count: ContentHash.byteCount)
+        crypto_generichash_final(state, &out, out.count)
+        return try! ContentHash(bytes: out)
+    }
+}

@@ -1,0 +1,10 @@
+/// The kind of a message on the wire or of a signed record.
+///
+/// Append-only: a tag's number never changes and is never reused, so old and new peers agree on
+/// what every number means. `MessageTagTests` pins every number; add new cases at the end.
+public enum MessageTag: UInt64, CaseIterable, Sendable {
+    /// A node certificate signed by the cluster authority.
+    case certificate = 1
+    /// A revocation of a node key, signed by the cluster authority.
+    case revocation = 2
+}
