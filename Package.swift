@@ -46,7 +46,9 @@ let package = Package(
         .testTarget(name: "StarlingWireTests", dependencies: ["StarlingWire"]),
         .testTarget(name: "StarlingCryptoTests", dependencies: ["StarlingCrypto"]),
         .testTarget(name: "StarlingTrustTests", dependencies: ["StarlingTrust"]),
-        .testTarget(name: "StarlingStoreTests", dependencies: ["StarlingStore"]),
+        .testTarget(
+            name: "StarlingStoreTests",
+            dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StarlingCLITests", dependencies: ["starling"]),
         .testTarget(name: "ArchitectureTests"),
     ],
