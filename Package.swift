@@ -15,17 +15,31 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries through pkg-config.
         .systemLibrary(
             name: "CSodium", pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
+        .systemLibrary(
+            name: "CLibUV", pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
 
         // Pure cores: no sockets, no clock, no global randomness, no SQLite, no Dispatch.
         .target(name: "StarlingWire"),
         .target(name: "StarlingCrypto", dependencies: ["CSodium"]),
         .target(name: "StarlingTrust", dependencies: ["StarlingCrypto", "StarlingWire"]),
+        .target(
+            name: "StarlingMembership",
+            dependencies: [
+                "StarlingTrust", "StarlingCrypto", "StarlingWire",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]),
+        .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust"]),
 
         // Drivers.
         .target(
@@ -35,11 +49,26 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
 
+        .target(
+            name: "StarlingRuntime",
+            dependencies: [
+                "StarlingPeer", "StarlingStore", "CLibUV",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "StarlingSimulator",
+            dependencies: [
+                "StarlingPeer",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
         // The CLI: the only place where real adapters are wired together.
         .executableTarget(
             name: "starling",
             dependencies: [
-                "StarlingTrust", "StarlingStore",
+                "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -50,6 +79,9 @@ let package = Package(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StarlingCLITests", dependencies: ["starling"]),
+        .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
+        .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime"]),
+        .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

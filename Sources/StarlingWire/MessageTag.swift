@@ -7,4 +7,13 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     case certificate = 1
     /// A revocation of a node key, signed by the cluster authority.
     case revocation = 2
+    /// A membership datagram: sender, pairwise MAC, then ping/ack/... and piggybacked claims.
+    case membershipPacket = 3
+    /// Anti-entropy over TCP: digest out, differences back, then what the responder lacked.
+    case syncRequest = 4
+    case syncResponse = 5
+    case syncPush = 6
+    case syncPushAck = 7
+    /// A datagram sealed with the gossip keyring (XChaCha20-Poly1305) around an inner datagram.
+    case encryptedPacket = 8
 }

@@ -1,0 +1,120 @@
+import StarlingTrust
+import StarlingWire
+
+/// Anti-entropy: digest out, differences back, then what the responder lacked (push-pull).
+extension Membership {
+    /// Our digest, with our own alive claim, for an exchange we start.
+    public func makeSyncRequest() -> SyncRequest {
+        SyncRequest(sender: selfAlive, digest: digest())
+    }
+
+    func digest() -> [SyncDigestEntry] {
+        var entries = [SyncDigestEntry(node: me, incarnation: incarnation, rank: (leaving ? MemberState.left : .alive).rawValue)]
+        entries.reserveCapacity(members.count + revocations.count + 1)
+        for record in members.values { entries.append(record.digestEntry) }
+        for node in revocations.byNode.keys {
+            entries.append(SyncDigestEntry(node: node, incarnation: 0, rank: SyncDigestEntry.revokedRank))
+        }
+        return entries
+    }
+
+    /// Answers a peer's digest with what is newer here and the subjects we want from it.
+    public mutating func handleSyncRequest(_ request: SyncRequest, now: Instant) -> (response: SyncClaims, effects: [MembershipEffect]) {
+        var effects: [MembershipEffect] = []
+        guard case .alive = request.sender.claim else {
+            count("rejected.sync without alive claim")
+            return (SyncClaims(claims: [], revocations: []), effects)
+        }
+        // The requester's own claim is news worth spreading: this is how a join propagates.
+        apply(request.sender, now: now, effects: &effects)
+        count("sync.served")
+
+        var theirs: [NodeID: SyncDigestEntry] = [:]
+        theirs.reserveCapacity(request.digest.count)
+        for entry in request.digest { theirs[entry.node] = entry }
+
+        var budget = ClaimBudget()
+        var revocationsToSend: [Revocation] = []
+        for (node, revocation) in revocations.byNode where theirs[node]?.rank != SyncDigestEntry.revokedRank {
+            guard budget.fits(revocation.wireBytes.count) else { break }
+            revocationsToSend.append(revocation)
+        }
+        var claims: [SignedClaim] = []
+        let selfEntry = SyncDigestEntry(node: me, incarnation: incarnation, rank: MemberState.alive.rawValue)
+        if theirs[me].map({ selfEntry.isNewer(than: $0) }) ?? true, budget.fits(selfAlive.wireBytes.count) {
+            claims.append(selfAlive)
+        }
+        for record in members.values {
+            let mine = record.digestEntry
+            if let known = theirs[record.node], !mine.isNewer(than: known) { continue }
+            guard budget.fits(record.alive.wireBytes.count + (record.stateClaim?.wireBytes.count ?? 0)) else {
+                count("sync.truncated")
+                break
+            }
+            claims.append(record.alive)
+            if let stateClaim = record.stateClaim { claims.append(stateClaim) }
+        }
+        var wanted: [NodeID] = []
+        for entry in request.digest where entry.node != me {
+            if entry.rank == SyncDigestEntry.revokedRank {
+                if revocations.revocation(of: entry.node) == nil { wanted.append(entry.node) }
+            } else if revocations.revocation(of: entry.node) == nil {
+                if let record = members[entry.node] {
+                    if entry.isNewer(than: record.digestEntry) { wanted.append(entry.node) }
+                } else if (tombstones[entry.node]?.incarnation ?? 0) < entry.incarnation || tombstones[entry.node] == nil {
+                    wanted.append(entry.node)
+                }
+            }
+            if wanted.count >= SyncLimits.digestEntriesMax { break }
+        }
+        return (SyncClaims(claims: claims, revocations: revocationsToSend, wanted: wanted), effects)
+    }
+
+    /// Merges a response; returns what the responder asked for, to push back (nil when nothing).
+    public mutating func handleSyncResponse(_ response: SyncClaims, now: Instant) -> (push: SyncClaims?, effects: [MembershipEffect]) {
+        var effects = merge(response, now: now)
+        count("sync.completed")
+        guard !response.wanted.isEmpty else { return (nil, effects) }
+        var budget = ClaimBudget()
+        var claims: [SignedClaim] = []
+        var revocationsToSend: [Revocation] = []
+        for node in response.wanted {
+            if let revocation = revocations.revocation(of: node) {
+                guard budget.fits(revocation.wireBytes.count) else { break }
+                revocationsToSend.append(revocation)
+            } else if node == me {
+                guard budget.fits(selfAlive.wireBytes.count) else { break }
+                claims.append(selfAlive)
+            } else if let record = members[node] {
+                guard budget.fits(record.alive.wireBytes.count + (record.stateClaim?.wireBytes.count ?? 0)) else { break }
+                claims.append(record.alive)
+                if let stateClaim = record.stateClaim { claims.append(stateClaim) }
+            }
+        }
+        effects.append(contentsOf: [])
+        return (SyncClaims(claims: claims, revocations: revocationsToSend), effects)
+    }
+
+    /// Merges the claims a requester pushed after our response.
+    public mutating func handleSyncPush(_ push: SyncClaims, now: Instant) -> [MembershipEffect] {
+        merge(push, now: now)
+    }
+
+    private mutating func merge(_ received: SyncClaims, now: Instant) -> [MembershipEffect] {
+        var effects: [MembershipEffect] = []
+        for revocation in received.revocations { apply(revocation, now: now, spread: false, effects: &effects) }
+        for claim in received.claims { apply(claim, now: now, spread: false, effects: &effects) }
+        return effects
+    }
+}
+
+/// Keeps a sync message under the frame limit.
+struct ClaimBudget {
+    private var remaining = WireLimits.frameBytesMax - SyncLimits.frameHeadroomBytes
+
+    mutating func fits(_ bytes: Int) -> Bool {
+        guard bytes <= remaining else { return false }
+        remaining -= bytes
+        return true
+    }
+}

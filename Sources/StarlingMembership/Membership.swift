@@ -1,0 +1,216 @@
+import StarlingCrypto
+import StarlingTrust
+
+/// What the membership core asks its host (the peer machine) to do.
+public enum MembershipEffect: Equatable, Sendable {
+    /// Send these messages to a member in one datagram; when `piggyback` is set the host fills the
+    /// rest of the datagram with queued claims (`takeBroadcasts`). A gossip-only send has no messages.
+    case send(to: NodeID, address: PeerAddress, messages: [MembershipMessage], piggyback: Bool)
+    case setTimer(MembershipTimer, at: Instant)
+    case cancelTimer(MembershipTimer)
+    /// Start an anti-entropy exchange with the peer at `address` (request from `makeSyncRequest`).
+    case sync(to: PeerAddress)
+    /// Something an operator may want in the log.
+    case event(MembershipEvent)
+    /// The incarnation changed: persist it so a restart starts above it.
+    case incarnationChanged(UInt64)
+    /// A graceful leave has been announced long enough; the host may stop.
+    case leaveComplete
+}
+
+/// Timers the core uses; the host maps them to its driver's timer ids.
+public enum MembershipTimer: Hashable, Sendable {
+    case probe
+    case probeTimeout(UInt32)
+    case forwardedProbe(UInt32)
+    case gossip
+    case antiEntropy
+    case bootstrap
+    case reap
+    case suspicion(NodeID)
+    case leaveDone
+}
+
+/// Membership changes and notable drops, for logs and tests.
+public enum MembershipEvent: Equatable, Sendable {
+    case joined(NodeID, name: String, address: PeerAddress)
+    case stateChanged(NodeID, name: String, MemberState, incarnation: UInt64)
+    case refuted(incarnation: UInt64)
+    case removed(NodeID, name: String, reason: String)
+    case rejected(reason: String)
+}
+
+/// What the core knows of one member.
+public struct MemberRecord: Sendable {
+    /// The member's latest self-signed alive claim: certificate, address, tags, incarnation.
+    public internal(set) var alive: SignedClaim
+    public internal(set) var aliveClaim: AliveClaim
+    public internal(set) var state: MemberState
+    /// Incarnation of the current state (the alive claim's, or the suspect/dead/leave claim's).
+    public internal(set) var incarnation: UInt64
+    /// The suspect, dead or leave claim that set the state, relayed to others with it.
+    public internal(set) var stateClaim: SignedClaim?
+    public internal(set) var stateSince: Instant
+
+    public var node: NodeID { aliveClaim.node }
+    public var name: String { aliveClaim.certificate.name }
+    public var address: PeerAddress { aliveClaim.address }
+
+    var digestEntry: SyncDigestEntry {
+        SyncDigestEntry(node: node, incarnation: incarnation, rank: state.rawValue)
+    }
+}
+
+/// SWIM with the Lifeguard refinements, over signed claims. Pure: no sockets, no clock, no global
+/// randomness. The host feeds it authenticated messages, timer firings and sync exchanges, and
+/// carries out the effects it returns.
+///
+/// Trust rules (docs/security.md): a member exists only through its own signed alive claim carrying
+/// a valid certificate from the cluster authority; suspect and dead claims are signed by a known
+/// accuser and may not name an incarnation the member never announced itself (so one forged claim
+/// cannot evict a node forever, memberlist #358); revoked keys are dropped everywhere.
+public struct Membership {
+    public let settings: MembershipSettings
+    public let identity: SigningKey
+    public let me: NodeID
+    public let authority: PublicKey
+    let signatureCache: SignatureCache
+
+    public internal(set) var certificate: Certificate
+    public internal(set) var incarnation: UInt64
+    public internal(set) var address: PeerAddress
+    public internal(set) var tags: [String: String]
+    public internal(set) var selfAlive: SignedClaim
+
+    public internal(set) var members: [NodeID: MemberRecord] = [:]
+    public internal(set) var revocations = RevocationList()
+    /// Reaped members' last incarnation and when they were reaped, so old claims cannot revive them.
+    var tombstones: [NodeID: (incarnation: UInt64, since: Instant)] = [:]
+    /// Alive + suspect members, self included: the N in log N.
+    public internal(set) var liveCount = 1
+
+    var probeOrder: [NodeID] = []
+    var probeIndex = 0
+    var pendingProbe: PendingProbe?
+    var forwardedProbes: [UInt32: ForwardedProbe] = [:]
+    var suspicions: [NodeID: Suspicion] = [:]
+    /// Lifeguard's local-health multiplier, 0...settings.localHealthMax.
+    public internal(set) var localHealth = 0
+    var queue: DisseminationQueue
+    var nextSequence: UInt32 = 1
+    public internal(set) var counters: [String: UInt64] = [:]
+    public internal(set) var leaving = false
+    var bootstrap: [PeerAddress]
+    var startInstant: Instant?
+    let unixTimeAtStart: UInt64
+    /// Whether claims applied now are queued for gossip (see `apply(_:now:spread:effects:)`).
+    var spreading = true
+    /// The earliest `notAfter` among members' certificates, so reaping scans only when one can lapse.
+    var nextCertificateExpiry = UInt64.max
+
+    struct PendingProbe {
+        let sequence: UInt32
+        let target: NodeID
+        var acked = false
+        var expectedNacks = 0
+        var nacks = 0
+    }
+
+    struct ForwardedProbe {
+        let requester: NodeID
+        let requesterAddress: PeerAddress
+        let requesterSequence: UInt32
+    }
+
+    /// - Parameters:
+    ///   - startIncarnation: above every incarnation this node announced before (from its store).
+    ///   - unixTimeAtStart: wall-clock seconds when the host starts the machine; certificate windows
+    ///     are checked against `unixTimeAtStart + (now - start)`.
+    public init(identity: SigningKey, certificate: Certificate, authority: PublicKey, revocations: [Revocation],
+                address: PeerAddress, tags: [String: String], bootstrap: [PeerAddress], startIncarnation: UInt64,
+                unixTimeAtStart: UInt64, settings: MembershipSettings, signatureCache: SignatureCache) {
+        precondition(certificate.node.publicKey == identity.publicKey, "the certificate must be this node's")
+        self.settings = settings
+        self.identity = identity
+        self.me = NodeID(identity.publicKey)
+        self.authority = authority
+        self.signatureCache = signatureCache
+        self.certificate = certificate
+        self.incarnation = startIncarnation
+        self.address = address
+        self.tags = tags
+        self.bootstrap = bootstrap.filter { $0 != address }
+        self.unixTimeAtStart = unixTimeAtStart
+        self.queue = DisseminationQueue(capacity: settings.broadcastQueueMax)
+        self.selfAlive = SignedClaim.sign(
+            .alive(AliveClaim(certificate: certificate, incarnation: startIncarnation, address: address, tags: tags)),
+            with: identity)
+        for revocation in revocations { try? self.revocations.insert(revocation, authority: authority) }
+    }
+
+    // MARK: Helpers shared by the extensions
+
+    mutating func count(_ name: String) { counters[name, default: 0] += 1 }
+
+    func unixTime(at now: Instant) -> UInt64 {
+        guard let startInstant else { return unixTimeAtStart }
+        let elapsed = max(0, (now - startInstant).nanoseconds / 1_000_000_000)
+        return unixTimeAtStart + UInt64(elapsed)
+    }
+
+    /// How many times each update is sent: multiplier × ceil(log10(N + 1)).
+    var transmitLimit: Int {
+        var digits = 0
+        var n = liveCount + 1
+        var power = 1
+        while power < n {
+            power *= 10
+            digits += 1
+        }
+        n = max(1, digits)
+        return settings.retransmitMultiplier * n
+    }
+
+    func scaledByHealth(_ duration: Duration) -> Duration { duration.scaled(by: Double(localHealth + 1)) }
+
+    mutating func adjustHealth(_ delta: Int) {
+        localHealth = min(settings.localHealthMax, max(0, localHealth + delta))
+    }
+
+    mutating func nextProbeSequence() -> UInt32 {
+        defer { nextSequence &+= 1 }
+        return nextSequence
+    }
+
+    /// A uniformly random subset of members in `states`, excluding `excluded`.
+    func randomMembers<R: RandomNumberGenerator>(
+        count wanted: Int, states: Set<MemberState> = [.alive], excluding excluded: Set<NodeID> = [],
+        random: inout R
+    ) -> [MemberRecord] {
+        guard wanted > 0, !probeOrder.isEmpty else { return [] }
+        var chosen: [MemberRecord] = []
+        var seen: Set<NodeID> = []
+        // Rejection sampling over the probe order: cheap when most members qualify, bounded otherwise.
+        var attempts = 0
+        while chosen.count < wanted && attempts < wanted * 8 + 16 {
+            attempts += 1
+            let candidate = probeOrder[Int.random(in: 0..<probeOrder.count, using: &random)]
+            guard !seen.contains(candidate), !excluded.contains(candidate),
+                  let record = members[candidate], states.contains(record.state) else { continue }
+            seen.insert(candidate)
+            chosen.append(record)
+        }
+        return chosen
+    }
+
+    /// The view for `starling members` and the simulator: self first, then members by name.
+    public var view: [(node: NodeID, name: String, address: PeerAddress, state: MemberState, incarnation: UInt64,
+                       tags: [String: String], isLocal: Bool)] {
+        var rows = [(me, certificate.name, address, leaving ? MemberState.left : .alive, incarnation, tags, true)]
+        for record in members.values.sorted(by: { ($0.name, $0.node) < ($1.name, $1.node) }) {
+            rows.append((record.node, record.name, record.address, record.state, record.incarnation,
+                         record.aliveClaim.tagDictionary, false))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,47 @@
+import StarlingWire
+
+/// Every timing, count and size of the membership protocol, in one place.
+///
+/// Defaults follow SWIM/Lifeguard as memberlist tunes them for a LAN, with a shorter suspicion
+/// timeout (see docs/membership.md for the measured detection times they give).
+public struct MembershipSettings: Sendable, Equatable {
+    /// One probe target per period (shuffled round-robin).
+    public var probeInterval: Duration = .seconds(1)
+    /// How long to wait for a direct ack before asking others to probe indirectly.
+    public var probeTimeout: Duration = .milliseconds(500)
+    /// How many members are asked to probe indirectly.
+    public var indirectProbeCount = 3
+    /// Periodic gossip: every `gossipInterval`, to `gossipFanout` random members.
+    public var gossipInterval: Duration = .milliseconds(200)
+    public var gossipFanout = 3
+    /// Each update is sent about `retransmitMultiplier * ceil(log10(N + 1))` times.
+    public var retransmitMultiplier = 4
+    /// Suspicion lasts between `suspicionMinimum` and `suspicionMaximumFactor` times that, shrinking
+    /// with independent confirmations (Lifeguard). Minimum = multiplier * max(1, log10 N) * probeInterval.
+    public var suspicionMultiplier = 3.0
+    public var suspicionMaximumFactor = 3.0
+    /// Lifeguard's local-health multiplier saturates here; timeouts stretch by (health + 1).
+    public var localHealthMax = 8
+    /// Dead and left members are forgotten after this long (their claims stop spreading).
+    public var reapAfter: Duration = .seconds(300)
+    /// Anti-entropy: a digest exchange with one random member this often (and right after joining).
+    public var antiEntropyInterval: Duration = .seconds(30)
+    public var antiEntropyConcurrencyMax = 2
+    public var requestTimeout: Duration = .seconds(5)
+    /// While no other member is known, the bootstrap list is retried this often.
+    public var bootstrapRetryInterval: Duration = .seconds(1)
+    /// Bytes of each datagram's piggyback space reserved for membership; the rest is reserved for
+    /// other gossip (task state). Either side may use what the other leaves unused.
+    public var membershipGossipBytes = 800
+    /// Largest datagram sent (the wire limit).
+    public var datagramBytesMax = WireLimits.datagramBytesMax
+    /// Hard caps that bound memory whatever peers send.
+    public var membersMax = 20_000
+    public var broadcastQueueMax = 4_096
+    public var pendingProbesMax = 256
+    /// Tags: at most this many pairs, each key and value at most `tagBytesMax` bytes.
+    public var tagsMax = 16
+    public var tagBytesMax = 128
+
+    public init() {}
+}

@@ -1,0 +1,306 @@
+import StarlingCrypto
+import StarlingMembership
+import StarlingTrust
+import StarlingWire
+
+/// The peer machine every node runs: composes the membership core (and, in later issues, tasks)
+/// and translates between its effects and the driver's inputs and outputs: datagrams sealed with
+/// pairwise MACs, anti-entropy over request/response streams, timers, persistence.
+public struct Peer: PeerMachine {
+    public private(set) var membership: Membership
+    private var codec: PacketCodec
+    private var timers = TimerTable()
+    private var exchanges: [UInt64: Exchange] = [:]
+    private var nextExchange: UInt64 = 1
+    private var peerCounters: [String: UInt64] = [:]
+    private var persisted: PersistedState
+    private var nextReply: UInt64 = 0
+
+    private enum Exchange {
+        case syncRequest(PeerAddress)
+        case syncPush(PeerAddress)
+    }
+
+    /// Largest number of remembered peers persisted for rejoining.
+    public static let knownPeersMax = 32
+
+    public init(setup: PeerSetup) {
+        persisted = setup.persisted
+        codec = PacketCodec(identity: setup.identity, authentication: setup.packetAuthentication, keyring: setup.keyring)
+        var bootstrap = setup.bootstrap
+        for address in setup.persisted.knownPeers where !bootstrap.contains(address) { bootstrap.append(address) }
+        membership = Membership(
+            identity: setup.identity, certificate: setup.certificate, authority: setup.authority,
+            revocations: setup.revocations, address: setup.advertise, tags: setup.tags, bootstrap: bootstrap,
+            startIncarnation: setup.persisted.incarnation + 1, unixTimeAtStart: setup.unixTimeAtStart,
+            settings: setup.settings, signatureCache: setup.signatureCache)
+    }
+
+    public var members: [MemberView] {
+        membership.view.map {
+            MemberView(name: $0.name, node: $0.node, address: $0.address, state: $0.state,
+                       incarnation: $0.incarnation, tags: $0.tags, isLocal: $0.isLocal)
+        }
+    }
+
+    public var counters: [String: UInt64] {
+        membership.counters.merging(peerCounters, uniquingKeysWith: +)
+    }
+
+    private mutating func count(_ name: String) { peerCounters[name, default: 0] += 1 }
+
+    public mutating func handle<R: RandomNumberGenerator>(
+        _ input: PeerInput, now: Instant, random: inout R
+    ) -> [PeerOutput] {
+        var outputs: [PeerOutput] = []
+        switch input {
+        case .start:
+            perform(membership.start(now: now, random: &random), now: now, random: &random, into: &outputs)
+        case let .datagram(bytes, source):
+            receive(bytes, from: source, now: now, random: &random, into: &outputs)
+        case let .timerFired(id):
+            guard let timer = timers.fired(id) else {
+                count("dropped.unknown timer")
+                break
+            }
+            perform(membership.timerFired(timer, now: now, random: &random), now: now, random: &random, into: &outputs)
+            if timer == .antiEntropy { persistIfChanged(into: &outputs) }
+        case let .requestReceived(reply, bytes, source):
+            answer(reply, bytes, from: source, now: now, random: &random, into: &outputs)
+        case let .responseReceived(id, result):
+            completeExchange(id, result, now: now, random: &random, into: &outputs)
+        case .leave:
+            perform(membership.leave(now: now, random: &random), now: now, random: &random, into: &outputs)
+        }
+        return outputs
+    }
+
+    // MARK: Datagrams
+
+    private mutating func receive<R: RandomNumberGenerator>(
+        _ bytes: [UInt8], from source: PeerAddress, now: Instant, random: inout R, into outputs: inout [PeerOutput]
+    ) {
+        let members = membership.members
+        let opened: (sender: NodeID, payload: ArraySlice<UInt8>)
+        do {
+            opened = try codec.open(bytes, from: source) { members[$0]?.address }
+        } catch {
+            count("dropped.datagram \(Self.reason(error))")
+            return
+        }
+        var skipped = 0
+        let messages: [MembershipMessage]
+        do {
+            messages = try MembershipMessage.decodeAll(opened.payload, skipped: &skipped)
+        } catch {
+            count("dropped.datagram malformed messages")
+            return
+        }
+        if skipped > 0 { peerCounters["skipped.unknown message kind", default: 0] += UInt64(skipped) }
+        count("datagrams.received")
+        perform(membership.receive(messages, from: opened.sender, address: source, now: now, random: &random),
+                now: now, random: &random, into: &outputs)
+    }
+
+    private static func reason(_ error: PacketCodec.OpenError) -> String {
+        switch error {
+        case .malformed: return "malformed"
+        case .badMAC: return "bad MAC"
+        case .unencrypted: return "not encrypted"
+        case .undecryptable: return "undecryptable"
+        case .spoofedAddress: return "spoofed address"
+        }
+    }
+
+    /// Builds one datagram: the primary messages, then piggybacked claims sharing the remaining
+    /// space between membership and other gossip (see `PiggybackBudget`).
+    private mutating func sendDatagram<R: RandomNumberGenerator>(
+        to node: NodeID, address: PeerAddress, messages: [MembershipMessage], piggyback: Bool,
+        random: inout R, into outputs: inout [PeerOutput]
+    ) {
+        var writer = WireWriter(capacity: membership.settings.datagramBytesMax)
+        for message in messages { writer.write(message) }
+        let budget = codec.payloadBudget(datagramBytesMax: membership.settings.datagramBytesMax) - writer.bytes.count
+        if piggyback && budget > 0 {
+            var claims: [MembershipMessage] = []
+            PiggybackBudget.share(
+                budget, membershipReserve: membership.settings.membershipGossipBytes,
+                takeMembership: { room in
+                    let taken = membership.takeBroadcasts(budget: room)
+                    claims.append(contentsOf: taken.messages)
+                    return taken.bytes
+                },
+                takeOther: { _ in 0 })
+            for claim in claims { writer.write(claim) }
+        }
+        guard !writer.bytes.isEmpty else { return }
+        do {
+            outputs.append(.sendDatagram(try codec.seal(writer.bytes, to: node, random: &random), to: address))
+            count("datagrams.sent")
+        } catch {
+            count("dropped.outgoing \(error)")
+        }
+    }
+
+    // MARK: Anti-entropy exchanges
+
+    private mutating func startSync(to address: PeerAddress, into outputs: inout [PeerOutput]) {
+        let active = exchanges.count
+        guard active < membership.settings.antiEntropyConcurrencyMax else {
+            count("sync.skipped at concurrency limit")
+            return
+        }
+        guard let frame = try? Envelope(tag: .syncRequest, message: membership.makeSyncRequest()).frame() else {
+            count("sync.request too large")
+            return
+        }
+        let id = nextExchange
+        nextExchange += 1
+        exchanges[id] = .syncRequest(address)
+        outputs.append(.sendRequest(ExchangeID(id), frame, to: address, timeout: membership.settings.requestTimeout))
+        count("sync.started")
+    }
+
+    private mutating func answer<R: RandomNumberGenerator>(
+        _ reply: ReplyID, _ bytes: [UInt8], from source: PeerAddress, now: Instant, random: inout R,
+        into outputs: inout [PeerOutput]
+    ) {
+        guard let (envelope, consumed) = (try? Envelope.frame(from: bytes)) ?? nil, consumed == bytes.count else {
+            count("dropped.request malformed")
+            outputs.append(.sendReply(reply, []))
+            return
+        }
+        switch envelope.tag {
+        case .syncRequest:
+            guard let request = try? SyncRequest(wireBytes: envelope.body) else {
+                count("dropped.request malformed")
+                outputs.append(.sendReply(reply, []))
+                return
+            }
+            let (response, effects) = membership.handleSyncRequest(request, now: now)
+            perform(effects, now: now, random: &random, into: &outputs)
+            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).frame()) ?? []))
+        case .syncPush:
+            guard let push = try? SyncClaims(wireBytes: envelope.body) else {
+                count("dropped.request malformed")
+                outputs.append(.sendReply(reply, []))
+                return
+            }
+            perform(membership.handleSyncPush(push, now: now), now: now, random: &random, into: &outputs)
+            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncPushAck, body: []).frame()) ?? []))
+        default:
+            count("dropped.request unexpected \(envelope.tag)")
+            outputs.append(.sendReply(reply, []))
+        }
+    }
+
+    private mutating func completeExchange<R: RandomNumberGenerator>(
+        _ id: ExchangeID, _ result: Result<[UInt8], ExchangeFailure>, now: Instant, random: inout R,
+        into outputs: inout [PeerOutput]
+    ) {
+        guard let exchange = exchanges.removeValue(forKey: id.rawValue) else {
+            count("dropped.unknown exchange")
+            return
+        }
+        guard case let .success(bytes) = result else {
+            count("sync.failed")
+            return
+        }
+        switch exchange {
+        case let .syncRequest(address):
+            guard let (envelope, _) = (try? Envelope.frame(from: bytes)) ?? nil, envelope.tag == .syncResponse,
+                  let response = try? SyncClaims(wireBytes: envelope.body)
+            else {
+                count("sync.bad response")
+                return
+            }
+            let (push, effects) = membership.handleSyncResponse(response, now: now)
+            perform(effects, now: now, random: &random, into: &outputs)
+            if let push, let frame = try? Envelope(tag: .syncPush, message: push).frame() {
+                let pushID = nextExchange
+                nextExchange += 1
+                exchanges[pushID] = .syncPush(address)
+                outputs.append(.sendRequest(ExchangeID(pushID), frame, to: address, timeout: membership.settings.requestTimeout))
+            }
+            persistIfChanged(into: &outputs)
+        case .syncPush:
+            break
+        }
+    }
+
+    // MARK: Effects
+
+    private mutating func perform<R: RandomNumberGenerator>(
+        _ effects: [MembershipEffect], now: Instant, random: inout R, into outputs: inout [PeerOutput]
+    ) {
+        for effect in effects {
+            switch effect {
+            case let .send(node, address, messages, piggyback):
+                sendDatagram(to: node, address: address, messages: messages, piggyback: piggyback, random: &random, into: &outputs)
+            case let .setTimer(timer, at):
+                outputs.append(.setTimer(timers.id(for: timer), at: at))
+            case let .cancelTimer(timer):
+                if let id = timers.cancel(timer) { outputs.append(.cancelTimer(id)) }
+            case let .sync(address):
+                startSync(to: address, into: &outputs)
+            case let .event(event):
+                outputs.append(Self.log(event))
+            case let .incarnationChanged(incarnation):
+                persisted.incarnation = incarnation
+                outputs.append(.persist(persisted))
+            case .leaveComplete:
+                outputs.append(.left)
+            }
+        }
+    }
+
+    private mutating func persistIfChanged(into outputs: inout [PeerOutput]) {
+        let alive = membership.members.values.filter { $0.state == .alive }.map(\.address).sorted().prefix(Self.knownPeersMax)
+        guard Array(alive) != persisted.knownPeers, !alive.isEmpty else { return }
+        persisted.knownPeers = Array(alive)
+        outputs.append(.persist(persisted))
+    }
+
+    private static func log(_ event: MembershipEvent) -> PeerOutput {
+        switch event {
+        case let .joined(node, name, address):
+            return .log(.info, "member \(name) (\(node.short)) joined from \(address)")
+        case let .stateChanged(node, name, state, incarnation):
+            return .log(state == .alive ? .info : .notice, "member \(name) (\(node.short)) is \(state) at incarnation \(incarnation)")
+        case let .refuted(incarnation):
+            return .log(.notice, "refuted a suspicion about this node: now at incarnation \(incarnation)")
+        case let .removed(node, name, reason):
+            return .log(.info, "member \(name) (\(node.short)) removed: \(reason)")
+        case let .rejected(reason):
+            return .log(.error, reason)
+        }
+    }
+}
+
+/// Maps the core's timers to driver timer ids (stable per timer while it is pending).
+struct TimerTable {
+    private var ids: [MembershipTimer: TimerID] = [:]
+    private var timers: [TimerID: MembershipTimer] = [:]
+    private var next: UInt64 = 1
+
+    mutating func id(for timer: MembershipTimer) -> TimerID {
+        if let id = ids[timer] { return id }
+        let id = TimerID(next)
+        next += 1
+        ids[timer] = id
+        timers[id] = timer
+        return id
+    }
+
+    mutating func fired(_ id: TimerID) -> MembershipTimer? {
+        guard let timer = timers.removeValue(forKey: id) else { return nil }
+        ids[timer] = nil
+        return timer
+    }
+
+    mutating func cancel(_ timer: MembershipTimer) -> TimerID? {
+        guard let id = ids.removeValue(forKey: timer) else { return nil }
+        timers[id] = nil
+        return id
+    }
+}

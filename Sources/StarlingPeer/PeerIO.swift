@@ -1,0 +1,115 @@
+import StarlingMembership
+import StarlingTrust
+
+/// Identifies a timer a machine asked for. Setting a timer with an id that is pending replaces it.
+public struct TimerID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "timer#\(rawValue)" }
+}
+
+/// An outgoing request over a reliable stream (TCP), answered by one response.
+public struct ExchangeID: Hashable, Sendable {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+}
+
+/// An incoming request the machine must answer (once) with `sendReply`.
+public struct ReplyID: Hashable, Sendable {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+}
+
+/// Why a request got no response.
+public enum ExchangeFailure: Error, Equatable, Sendable {
+    case unreachable(String)
+    case timedOut
+    case closed(String)
+    case tooLarge
+}
+
+/// What a driver tells a peer machine.
+public enum PeerInput: Sendable {
+    /// Once, first.
+    case start
+    /// A UDP datagram arrived.
+    case datagram([UInt8], from: PeerAddress)
+    /// A timer set with `setTimer` is due.
+    case timerFired(TimerID)
+    /// A request frame arrived on a stream; answer it with `sendReply(id, ...)`.
+    case requestReceived(ReplyID, [UInt8], from: PeerAddress)
+    /// The answer to `sendRequest(id, ...)`, or why none came. Exactly one per request.
+    case responseReceived(ExchangeID, Result<[UInt8], ExchangeFailure>)
+    /// The operator asked the peer to leave (SIGINT/SIGTERM): leave gracefully, then emit `left`.
+    case leave
+}
+
+/// What a peer machine asks its driver to do. Drivers perform outputs in order.
+public enum PeerOutput: Sendable, Equatable {
+    case sendDatagram([UInt8], to: PeerAddress)
+    /// Fire `timerFired(id)` at `at` (or at once if that is past); replaces a pending timer of that id.
+    case setTimer(TimerID, at: Instant)
+    case cancelTimer(TimerID)
+    /// Open a stream to `to`, send one request frame, expect one response frame within `timeout`.
+    case sendRequest(ExchangeID, [UInt8], to: PeerAddress, timeout: Duration)
+    case sendReply(ReplyID, [UInt8])
+    case log(LogLevel, String)
+    /// Durable facts to keep across a restart (the driver writes them to its store).
+    case persist(PersistedState)
+    /// Graceful leave is complete; the driver may stop.
+    case left
+}
+
+public enum LogLevel: String, Sendable, Equatable, Comparable {
+    case debug, info, notice, warning, error
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+        let order: [LogLevel] = [.debug, .info, .notice, .warning, .error]
+        return order.firstIndex(of: lhs)! < order.firstIndex(of: rhs)!
+    }
+}
+
+/// What a peer remembers across restarts. Drivers store it (the simulator may "lose" it on crash).
+public struct PersistedState: Sendable, Equatable {
+    /// The highest incarnation this node has announced; a restart starts above it.
+    public var incarnation: UInt64
+    /// Addresses of members last seen alive, to rejoin from when the bootstrap list is unreachable.
+    public var knownPeers: [PeerAddress]
+
+    public init(incarnation: UInt64 = 0, knownPeers: [PeerAddress] = []) {
+        self.incarnation = incarnation
+        self.knownPeers = knownPeers
+    }
+}
+
+/// A member as a peer sees it: what `starling members` prints.
+public struct MemberView: Sendable, Equatable {
+    public var name: String
+    public var node: NodeID
+    public var address: PeerAddress
+    public var state: MemberState
+    public var incarnation: UInt64
+    public var tags: [String: String]
+    public var isLocal: Bool
+
+    public init(name: String, node: NodeID, address: PeerAddress, state: MemberState, incarnation: UInt64,
+                tags: [String: String], isLocal: Bool) {
+        self.name = name
+        self.node = node
+        self.address = address
+        self.state = state
+        self.incarnation = incarnation
+        self.tags = tags
+        self.isLocal = isLocal
+    }
+}
+
+/// A protocol state machine that a driver (libuv runtime or simulator) runs. It performs no I/O,
+/// reads no clock and draws no randomness of its own: time and randomness come in, outputs go out.
+public protocol PeerMachine {
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput]
+    /// The current membership view, for `starling members` and for the simulator's checkers.
+    var members: [MemberView] { get }
+    /// Counters of what was dropped and why, and other events (name → count).
+    var counters: [String: UInt64] { get }
+}
