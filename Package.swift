@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "starling", targets: ["starling"]),
         .library(name: "StarlingTrust", targets: ["StarlingTrust"]),
+        .library(name: "StarlingPeer", targets: ["StarlingPeer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -71,6 +72,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
+        .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
 
         .testTarget(name: "StarlingWireTests", dependencies: ["StarlingWire"]),
         .testTarget(name: "StarlingCryptoTests", dependencies: ["StarlingCrypto"]),

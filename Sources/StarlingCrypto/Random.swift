@@ -21,7 +21,7 @@ public struct SecureRandom: RandomNumberGenerator, Sendable {
 /// A seeded, reproducible generator for tests and the simulator (xoshiro256**, seeded through
 /// SplitMix64 as its authors recommend). Not for key material in production.
 public struct DeterministicRandom: RandomNumberGenerator, Sendable {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     public init(seed: UInt64) {
         var mixer = seed
@@ -32,18 +32,21 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        state = (splitMix(), splitMix(), splitMix(), splitMix())
+        s0 = splitMix()
+        s1 = splitMix()
+        s2 = splitMix()
+        s3 = splitMix()
     }
 
     public mutating func next() -> UInt64 {
-        let result = rotateLeft(state.1 &* 5, 7) &* 9
-        let shifted = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= shifted
-        state.3 = rotateLeft(state.3, 45)
+        let result = rotateLeft(s1 &* 5, 7) &* 9
+        let shifted = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= shifted
+        s3 = rotateLeft(s3, 45)
         return result
     }
 

@@ -102,12 +102,8 @@ extension Membership {
             members[node] = record
             liveCount += 1
             nextCertificateExpiry = min(nextCertificateExpiry, alive.certificate.notAfter)
-            // New members go to a random place in the probe order (SWIM's shuffled round robin). Two
-            // bytes of the claim's signature are as good as a random draw here, and keep merging free
-            // of a generator argument.
-            let draw = UInt64(signed.signature.bytes[0]) << 8 | UInt64(signed.signature.bytes[1])
-            let position = Int(UInt64(probeOrder.count + 1) &* draw / 65_536)
-            probeOrder.insert(node, at: min(position, probeOrder.count))
+            // New members go to a random-looking place in the probe order (SWIM's shuffled round robin).
+            probeOrder.insert(node, at: probePlacement(of: node))
             effects.append(.event(.joined(node, name: record.name, address: alive.address)))
         }
         enqueueIfSpreading(.claim(signed), key: .member(node))

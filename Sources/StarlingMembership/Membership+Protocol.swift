@@ -98,7 +98,7 @@ extension Membership {
                                  messages: [.ack(sequence: forwarded.requesterSequence)], piggyback: false))
             return
         }
-        count("dropped.unexpected ack")
+        count("probes.late ack")
     }
 
     public mutating func timerFired<R: RandomNumberGenerator>(
@@ -186,8 +186,17 @@ extension Membership {
         count("probes.failed")
         // Lifeguard: missing nacks mean our own link is the problem; with no helpers, any failure counts.
         adjustHealth(probe.expectedNacks > 0 ? max(0, probe.expectedNacks - probe.nacks) : 1)
-        guard let record = members[probe.target], record.state == .alive,
-              record.incarnation == record.aliveClaim.incarnation else { return }
+        guard let record = members[probe.target], record.incarnation == record.aliveClaim.incarnation else { return }
+        switch record.state {
+        case .alive:
+            break
+        case .suspect:
+            // Already suspected by someone else: our own failed probe is an independent
+            // confirmation (Lifeguard), unless we are already among its accusers.
+            guard let suspicion = suspicions[probe.target], !suspicion.hasAccused(me) else { return }
+        case .dead, .left:
+            return
+        }
         let claim = SignedClaim.sign(.suspect(node: probe.target, incarnation: record.incarnation, accuser: me), with: identity)
         apply(claim, now: now, effects: &effects)
     }

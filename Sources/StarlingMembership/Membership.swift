@@ -203,6 +203,18 @@ public struct Membership {
         return chosen
     }
 
+    /// Where a new member goes in the probe order: a position that looks random and differs from
+    /// observer to observer (a SplitMix64 hash of both keys), so that no two nodes probe a newcomer
+    /// in step, while merging needs no generator argument.
+    func probePlacement(of node: NodeID) -> Int {
+        func prefix(_ id: NodeID) -> UInt64 { id.publicKey.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        var z = prefix(node) ^ (prefix(me) &* 0x9E37_79B9_7F4A_7C15)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Int(z % UInt64(probeOrder.count + 1))
+    }
+
     /// The view for `starling members` and the simulator: self first, then members by name.
     public var view: [(node: NodeID, name: String, address: PeerAddress, state: MemberState, incarnation: UInt64,
                        tags: [String: String], isLocal: Bool)] {

@@ -31,6 +31,8 @@ struct Suspicion {
         return confirmations.insert(accuser).inserted
     }
 
+    func hasAccused(_ node: NodeID) -> Bool { node == firstAccuser || confirmations.contains(node) }
+
     var timeout: Duration {
         let fraction = Double.log(Double(confirmations.count + 1)) / Double.log(Double(expectedConfirmations + 1))
         let span = Double((maximum - minimum).nanoseconds)
