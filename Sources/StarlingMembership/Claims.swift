@@ -92,17 +92,18 @@ public struct SignedClaim: Hashable, Sendable, WireCodable {
 
     public static func sign(_ claim: Claim, with key: SigningKey) -> SignedClaim {
         precondition(key.publicKey == claim.author.publicKey, "a claim must be signed by its author")
-        return SignedClaim(claim: claim, signature: key.sign(signedBytes(claim)))
+        return SignedClaim(claim: claim, signature: key.sign(bytesToSign(claim)))
     }
 
-    static func signedBytes(_ claim: Claim) -> [UInt8] {
+    /// The bytes a claim's author signs: a domain-separation context, then the claim.
+    public static func bytesToSign(_ claim: Claim) -> [UInt8] {
         var writer = WireWriter(capacity: 320)
         writer.writeFixed(signingContext)
         encodeClaim(claim, to: &writer)
         return writer.bytes
     }
 
-    public var signedBytes: [UInt8] { Self.signedBytes(claim) }
+    public var signedBytes: [UInt8] { Self.bytesToSign(claim) }
 
     public func hasValidSignature(cache: SignatureCache) -> Bool {
         cache.isValid(signature, for: signedBytes, by: claim.author.publicKey)

@@ -42,7 +42,7 @@ import Testing
         // Node 2 signs a suspicion naming node 3 as the accuser.
         _ = membership.deliver([cluster.alive(1), cluster.alive(2), cluster.alive(3)], from: 1, cluster: cluster)
         let forged = SignedClaim(claim: .suspect(node: cluster.node(1), incarnation: 1, accuser: cluster.node(3)),
-                                 signature: cluster.key(2).sign(SignedClaim.signedBytes(.suspect(node: cluster.node(1), incarnation: 1, accuser: cluster.node(3)))))
+                                 signature: cluster.key(2).sign(SignedClaim.bytesToSign(.suspect(node: cluster.node(1), incarnation: 1, accuser: cluster.node(3)))))
         _ = membership.deliver([forged], from: 2, cluster: cluster)
         #expect(membership.state(of: cluster.node(1)) == .alive)
         #expect(membership.counters["rejected.bad signature"] == 2)
@@ -135,7 +135,7 @@ import Testing
         var membership = cluster.membership(0)
         _ = membership.deliver([cluster.alive(1), cluster.alive(2)], from: 1, cluster: cluster)
         let forged = SignedClaim(claim: .leave(node: cluster.node(1), incarnation: 1),
-                                 signature: cluster.key(2).sign(SignedClaim.signedBytes(.leave(node: cluster.node(1), incarnation: 1))))
+                                 signature: cluster.key(2).sign(SignedClaim.bytesToSign(.leave(node: cluster.node(1), incarnation: 1))))
         _ = membership.deliver([forged], from: 2, cluster: cluster)
         #expect(membership.state(of: cluster.node(1)) == .alive)
         _ = membership.deliver([SignedClaim.sign(.leave(node: cluster.node(1), incarnation: 1), with: cluster.key(1))], from: 1, cluster: cluster)

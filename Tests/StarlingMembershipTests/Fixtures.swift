@@ -27,7 +27,7 @@ struct TestCluster {
     func alive(_ index: Int, incarnation: UInt64 = 1, certificate: Certificate? = nil, signer: SigningKey? = nil) -> SignedClaim {
         let claim = Claim.alive(AliveClaim(certificate: certificate ?? self.certificate(index), incarnation: incarnation,
                                            address: address(index), tags: ["zone": "edge-\(index)"]))
-        if let signer { return SignedClaim(claim: claim, signature: signer.sign(SignedClaim.signedBytes(claim))) }
+        if let signer { return SignedClaim(claim: claim, signature: signer.sign(SignedClaim.bytesToSign(claim))) }
         return SignedClaim.sign(claim, with: key(index))
     }
 
