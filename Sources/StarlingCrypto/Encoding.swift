@@ -42,6 +42,10 @@ public enum Base64 {
     public static func decode(_ text: String, what: String = "base64 text") throws -> [UInt8] {
         Sodium.ensureInitialized()
         let utf8 = Array(text.utf8)
+        // libsodium 1.0.18 reads the text as (signed) `char` and its constant-time character
+        // tests then take every byte >= 0x80 for '/', so "éé" would decode like "////".
+        // The alphabet is ASCII: refuse anything else before libsodium sees it.
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { throw CryptoError.invalidEncoding(what: what) }
         var out = [UInt8](repeating: 0, count: utf8.count / 4 * 3 + 3)
         var written = 0
         var end: UnsafePointer<CChar>? = nil
