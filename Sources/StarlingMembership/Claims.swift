@@ -182,3 +182,16 @@ public enum ClaimLimits {
     public static let tagsMax = 32
     public static let tagBytesMax = 255
 }
+
+/// A signed claim shared by reference: member tables hold boxes, so a claim known to many peers in
+/// one process (the simulator) is stored once. Immutable.
+public final class ClaimBox: @unchecked Sendable {
+    public let signed: SignedClaim
+    /// The decoded alive claim, when it is one (member tables read it constantly).
+    public let alive: AliveClaim?
+
+    public init(_ signed: SignedClaim) {
+        self.signed = signed
+        if case let .alive(alive) = signed.claim { self.alive = alive } else { self.alive = nil }
+    }
+}

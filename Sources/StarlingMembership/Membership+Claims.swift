@@ -80,14 +80,13 @@ extension Membership {
         guard alive.tags.count <= settings.tagsMax,
               alive.tags.allSatisfy({ $0.key.utf8.count <= settings.tagBytesMax && $0.value.utf8.count <= settings.tagBytesMax })
         else { return .rejected("tags over limit") }
-        guard signed.hasValidSignature(cache: signatureCache) else { return .rejected("bad signature") }
+        guard let box = signatureCache.verifiedBox(signed) else { return .rejected("bad signature") }
 
         if var record = members[node] {
             let previous = record.state
-            record.alive = signed
-            record.aliveClaim = alive
+            record.aliveBox = box
             record.incarnation = alive.incarnation
-            record.stateClaim = nil
+            record.stateBox = nil
             if previous != .alive {
                 setState(&record, .alive, now: now)
                 effects.append(.event(.stateChanged(node, name: record.name, .alive, incarnation: alive.incarnation)))
@@ -97,8 +96,7 @@ extension Membership {
         } else {
             guard members.count < settings.membersMax else { return .rejected("member table full") }
             tombstones[node] = nil
-            let record = MemberRecord(alive: signed, aliveClaim: alive, state: .alive, incarnation: alive.incarnation,
-                                      stateClaim: nil, stateSince: now)
+            let record = MemberRecord(alive: box, state: .alive, incarnation: alive.incarnation, stateSince: now)
             members[node] = record
             liveCount += 1
             nextCertificateExpiry = min(nextCertificateExpiry, alive.certificate.notAfter)
@@ -128,13 +126,17 @@ extension Membership {
         guard claimed >= record.incarnation else { return .stale }
         if record.state == .dead || record.state == .left { return .stale }
         guard accuser == me || members[accuser] != nil else { return .rejected("unknown accuser") }
-        if accuser != me {
-            guard signed.hasValidSignature(cache: signatureCache) else { return .rejected("bad signature") }
+        let box: ClaimBox
+        if accuser == me {
+            box = ClaimBox(signed)
+        } else {
+            guard let verified = signatureCache.verifiedBox(signed) else { return .rejected("bad signature") }
+            box = verified
         }
 
         if isDead {
             record.incarnation = claimed
-            record.stateClaim = signed
+            record.stateBox = box
             setState(&record, .dead, now: now)
             members[node] = record
             cancelSuspicion(of: node, effects: &effects)
@@ -153,7 +155,7 @@ extension Membership {
         }
 
         record.incarnation = claimed
-        record.stateClaim = signed
+        record.stateBox = box
         setState(&record, .suspect, now: now)
         members[node] = record
         let bounds = Suspicion.bounds(clusterSize: liveCount, settings: settings)
@@ -179,9 +181,9 @@ extension Membership {
         guard var record = members[node] else { return .rejected("unknown subject") }
         guard claimed >= record.incarnation else { return .stale }
         if record.state == .left { return .stale }
-        guard signed.hasValidSignature(cache: signatureCache) else { return .rejected("bad signature") }
+        guard let box = signatureCache.verifiedBox(signed) else { return .rejected("bad signature") }
         record.incarnation = claimed
-        record.stateClaim = signed
+        record.stateBox = box
         setState(&record, .left, now: now)
         members[node] = record
         cancelSuspicion(of: node, effects: &effects)

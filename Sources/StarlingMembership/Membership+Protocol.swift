@@ -7,6 +7,7 @@ extension Membership {
     public mutating func start<R: RandomNumberGenerator>(now: Instant, random: inout R) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
         startInstant = now
+        probeOrder.shuffle(using: &random)
         queue.enqueue(.claim(selfAlive), key: .member(me))
         effects.append(.incarnationChanged(incarnation))
         // Spread the periodic timers over their periods so a cluster started at once does not beat in step.
@@ -35,14 +36,11 @@ extension Membership {
             count("dropped.revoked sender")
             return effects
         }
-        // Claims first, so an ack that piggybacks a refutation is seen with it.
-        for message in messages {
-            switch message {
-            case let .claim(claim): apply(claim, now: now, effects: &effects)
-            case let .revocation(revocation): apply(revocation, now: now, effects: &effects)
-            default: break
-            }
-        }
+        // Claims first, so an ack that piggybacks a refutation is seen with it; revocations and
+        // alive claims before accusations, whose accuser may be introduced in the same datagram.
+        for case let .revocation(revocation) in messages { apply(revocation, now: now, effects: &effects) }
+        for case let .claim(claim) in messages where claim.claim.state == .alive { apply(claim, now: now, effects: &effects) }
+        for case let .claim(claim) in messages where claim.claim.state != .alive { apply(claim, now: now, effects: &effects) }
         for message in messages {
             switch message {
             case let .ping(sequence, target):

@@ -103,7 +103,10 @@ extension Membership {
     private mutating func merge(_ received: SyncClaims, now: Instant) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
         for revocation in received.revocations { apply(revocation, now: now, spread: false, effects: &effects) }
-        for claim in received.claims { apply(claim, now: now, spread: false, effects: &effects) }
+        // Alive claims first: a suspicion is only accepted once its accuser is known, and the
+        // accuser may come later in the same message.
+        for claim in received.claims where claim.claim.state == .alive { apply(claim, now: now, spread: false, effects: &effects) }
+        for claim in received.claims where claim.claim.state != .alive { apply(claim, now: now, spread: false, effects: &effects) }
         return effects
     }
 }

@@ -40,18 +40,30 @@ public enum MembershipEvent: Equatable, Sendable {
     case rejected(reason: String)
 }
 
-/// What the core knows of one member.
+/// What the core knows of one member. Small on purpose (claims are shared boxes): a simulated
+/// cluster of 10,000 peers holds 10^8 of these.
 public struct MemberRecord: Sendable {
     /// The member's latest self-signed alive claim: certificate, address, tags, incarnation.
-    public internal(set) var alive: SignedClaim
-    public internal(set) var aliveClaim: AliveClaim
+    var aliveBox: ClaimBox
+    /// The suspect, dead or leave claim that set the state, relayed to others with it.
+    var stateBox: ClaimBox?
     public internal(set) var state: MemberState
     /// Incarnation of the current state (the alive claim's, or the suspect/dead/leave claim's).
     public internal(set) var incarnation: UInt64
-    /// The suspect, dead or leave claim that set the state, relayed to others with it.
-    public internal(set) var stateClaim: SignedClaim?
     public internal(set) var stateSince: Instant
 
+    init(alive: ClaimBox, state: MemberState, incarnation: UInt64, stateSince: Instant) {
+        precondition(alive.alive != nil, "a member record starts from an alive claim")
+        self.aliveBox = alive
+        self.stateBox = nil
+        self.state = state
+        self.incarnation = incarnation
+        self.stateSince = stateSince
+    }
+
+    public var alive: SignedClaim { aliveBox.signed }
+    public var aliveClaim: AliveClaim { aliveBox.alive! }
+    public var stateClaim: SignedClaim? { stateBox?.signed }
     public var node: NodeID { aliveClaim.node }
     public var name: String { aliveClaim.certificate.name }
     public var address: PeerAddress { aliveClaim.address }
@@ -128,7 +140,8 @@ public struct Membership {
     ///     are checked against `unixTimeAtStart + (now - start)`.
     public init(identity: SigningKey, certificate: Certificate, authority: PublicKey, revocations: [Revocation],
                 address: PeerAddress, tags: [String: String], bootstrap: [PeerAddress], startIncarnation: UInt64,
-                unixTimeAtStart: UInt64, settings: MembershipSettings, signatureCache: SignatureCache) {
+                unixTimeAtStart: UInt64, settings: MembershipSettings, signatureCache: SignatureCache,
+                initialMembers: [ClaimBox] = []) {
         precondition(certificate.node.publicKey == identity.publicKey, "the certificate must be this node's")
         self.settings = settings
         self.identity = identity
@@ -146,6 +159,16 @@ public struct Membership {
             .alive(AliveClaim(certificate: certificate, incarnation: startIncarnation, address: address, tags: tags)),
             with: identity)
         for revocation in revocations { try? self.revocations.insert(revocation, authority: authority) }
+        // A warm start from members known before (a trusted snapshot: the store's own records, or a
+        // simulation that starts from a converged cluster). Probe order is shuffled at start.
+        for box in initialMembers {
+            guard let alive = box.alive, alive.node != me, members[alive.node] == nil,
+                  members.count < settings.membersMax, self.revocations.revocation(of: alive.node) == nil else { continue }
+            members[alive.node] = MemberRecord(alive: box, state: .alive, incarnation: alive.incarnation, stateSince: .zero)
+            probeOrder.append(alive.node)
+            liveCount += 1
+            nextCertificateExpiry = min(nextCertificateExpiry, alive.certificate.notAfter)
+        }
     }
 
     // MARK: Helpers shared by the extensions

@@ -33,7 +33,7 @@ public struct Peer: PeerMachine {
             identity: setup.identity, certificate: setup.certificate, authority: setup.authority,
             revocations: setup.revocations, address: setup.advertise, tags: setup.tags, bootstrap: bootstrap,
             startIncarnation: setup.persisted.incarnation + 1, unixTimeAtStart: setup.unixTimeAtStart,
-            settings: setup.settings, signatureCache: setup.signatureCache)
+            settings: setup.settings, signatureCache: setup.signatureCache, initialMembers: setup.initialMembers)
     }
 
     public var members: [MemberView] {

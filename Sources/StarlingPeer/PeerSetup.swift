@@ -24,12 +24,15 @@ public struct PeerSetup: Sendable {
     /// When set and holding keys, gossip datagrams are sealed with its primary key and only sealed
     /// datagrams are accepted.
     public var keyring: Keyring?
+    /// Members known before start (a trusted snapshot; see `Membership.init`).
+    public var initialMembers: [ClaimBox]
 
     public init(identity: SigningKey, certificate: Certificate, authority: PublicKey, revocations: [Revocation] = [],
                 advertise: PeerAddress, bootstrap: [PeerAddress], tags: [String: String] = [:],
                 persisted: PersistedState = PersistedState(), settings: MembershipSettings = MembershipSettings(),
                 signatureCache: SignatureCache = SignatureCache(), unixTimeAtStart: UInt64,
-                packetAuthentication: PacketAuthentication = .pairwiseMAC, keyring: Keyring? = nil) {
+                packetAuthentication: PacketAuthentication = .pairwiseMAC, keyring: Keyring? = nil,
+                initialMembers: [ClaimBox] = []) {
         self.identity = identity
         self.certificate = certificate
         self.authority = authority
@@ -43,5 +46,6 @@ public struct PeerSetup: Sendable {
         self.unixTimeAtStart = unixTimeAtStart
         self.packetAuthentication = packetAuthentication
         self.keyring = keyring
+        self.initialMembers = initialMembers
     }
 }

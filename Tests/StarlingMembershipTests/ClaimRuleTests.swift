@@ -122,9 +122,13 @@ import Testing
         var random = DeterministicRandom(seed: 1)
         _ = membership.receive([.revocation(revocation)], from: cluster.node(2), address: cluster.address(2), now: .zero, random: &random)
         #expect(membership.members[cluster.node(1)] == nil)
-        _ = membership.deliver([cluster.alive(1, incarnation: 9)], from: 1, cluster: cluster)
+        _ = membership.deliver([cluster.alive(1, incarnation: 9)], from: 2, cluster: cluster)
         #expect(membership.members[cluster.node(1)] == nil)
         #expect(membership.counters["rejected.revoked subject"] == 1)
+        // Datagrams from a revoked key are dropped whole.
+        _ = membership.deliver([cluster.alive(3)], from: 1, cluster: cluster)
+        #expect(membership.members[cluster.node(3)] == nil)
+        #expect(membership.counters["dropped.revoked sender"] == 1)
         // A revocation not signed by the authority is refused.
         let fake = try Authority(signingKey: cluster.key(50)).revoke(cluster.node(2), now: 1)
         _ = membership.receive([.revocation(fake)], from: cluster.node(2), address: cluster.address(2), now: .zero, random: &random)
