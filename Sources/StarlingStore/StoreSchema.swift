@@ -30,6 +30,7 @@ enum StoreSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-membership", migrate: createMembershipTables)
         return migrator
     }
 }

@@ -9,5 +9,8 @@ struct Starling: ParsableCommand {
             Every node runs the same peer. Nodes are admitted by a cluster authority that signs their \
             certificates; see docs/cli.md for every command and docs/security.md for the trust model.
             """,
-        subcommands: [KeysCommand.self, AuthorityCommand.self, CertificateCommand.self, KeyringCommand.self])
+        subcommands: [
+            KeysCommand.self, AuthorityCommand.self, CertificateCommand.self, KeyringCommand.self,
+            PeerCommand.self, MembersCommand.self, SimulateCommand.self,
+        ])
 }

@@ -1,0 +1,22 @@
+import StarlingMembership
+
+/// Where and how a `PeerRuntime` runs.
+public struct RuntimeConfiguration: Sendable {
+    /// UDP and TCP both bind here. An IP literal (resolve names first with `AddressResolver`);
+    /// port 0 picks a free port, the same for both (tests use it).
+    public var listen: PeerAddress
+    /// Serve the local API at DIR/starling.sock; nil for none (tests of other parts).
+    public var localAPIDirectory: String?
+    /// Turn SIGINT/SIGTERM into a graceful leave. Only one runtime of a process should.
+    public var handlesSignals: Bool
+    /// How long `.leave` may take before the runtime stops anyway.
+    public var leaveGracePeriod: Duration
+
+    public init(listen: PeerAddress, localAPIDirectory: String? = nil, handlesSignals: Bool = false,
+                leaveGracePeriod: Duration = RuntimeLimits.leaveGracePeriod) {
+        self.listen = listen
+        self.localAPIDirectory = localAPIDirectory
+        self.handlesSignals = handlesSignals
+        self.leaveGracePeriod = leaveGracePeriod
+    }
+}

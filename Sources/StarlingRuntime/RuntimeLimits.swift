@@ -1,0 +1,57 @@
+import StarlingWire
+
+/// Every bound of the libuv runtime, in one place.
+///
+/// The runtime faces the network, so everything a remote peer can make it hold (connections,
+/// buffered bytes, time) has a maximum here; what goes over is dropped or refused and counted
+/// (see `RuntimeCounters`), never queued without limit.
+public enum RuntimeLimits {
+    // MARK: UDP
+
+    /// Largest datagram sent or accepted; larger ones are dropped and counted.
+    public static let datagramBytesMax = WireLimits.datagramBytesMax
+    /// Size of the loop's one receive buffer. A UDP payload is at most 65,507 bytes, so a datagram of
+    /// any size fits and an oversized one is measured (and counted) rather than truncated unseen.
+    public static let receiveBufferBytes = 65_536
+
+    // MARK: TCP
+
+    /// Largest frame body (after the 4-byte big-endian length); a larger prefix is refused as soon as
+    /// it arrives, before any of the body is buffered.
+    public static let frameBytesMax = WireLimits.frameBytesMax
+    /// Concurrent inbound connections (requests being read, answered or written). More are accepted
+    /// and closed at once, so the listener never stalls.
+    public static let inboundConnectionsMax = 64
+    /// Concurrent outbound requests; `sendRequest` beyond it fails at once with `.unreachable`.
+    public static let outboundConnectionsMax = 64
+    /// An inbound connection must deliver its whole request frame within this time.
+    public static let inboundReadTimeout: Duration = .seconds(10)
+    /// The machine must answer an inbound request (`sendReply`) within this time.
+    public static let inboundReplyTimeout: Duration = .seconds(30)
+    /// A reply must be written out (the client reading it) within this time.
+    public static let replyWriteTimeout: Duration = .seconds(30)
+    /// Bytes queued for writing on all streams together (requests, replies, local API answers).
+    public static let writeQueuedBytesMax = 64 * 1024 * 1024
+    /// Bytes of partial frames buffered from all streams together.
+    public static let readBufferedBytesMax = 64 * 1024 * 1024
+    /// Pending connections the kernel keeps for `accept`.
+    public static let listenBacklog: Int32 = 128
+
+    // MARK: Local API
+
+    /// Concurrent local API clients; more are accepted and closed at once.
+    public static let localConnectionsMax = 16
+    /// Largest request line.
+    public static let localRequestBytesMax = 64 * 1024
+    /// Largest response line `LocalClient` accepts (a members list of 20,000 entries is ~5 MB).
+    public static let localResponseBytesMax = 64 * 1024 * 1024
+    /// A local client must send its request, and read the answer, within this time.
+    public static let localRequestTimeout: Duration = .seconds(5)
+    /// `sun_path` holds 108 bytes including the terminating NUL.
+    public static let unixSocketPathBytesMax = 107
+
+    // MARK: Shutdown
+
+    /// After SIGINT/SIGTERM the machine has this long to leave gracefully (emit `.left`).
+    public static let leaveGracePeriod: Duration = .seconds(3)
+}

@@ -1,0 +1,197 @@
+import ArgumentParser
+import Logging
+import StarlingCrypto
+import StarlingMembership
+import StarlingPeer
+import StarlingRuntime
+import StarlingStore
+import StarlingTrust
+
+struct PeerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peer",
+        abstract: "Run this node's peer: join the cluster and serve the local API until SIGINT/SIGTERM.",
+        discussion: """
+            DIR must hold identity.key (`starling keys generate --out DIR/identity.key`), certificate \
+            (`starling authority admit ... --out DIR/certificate`) and authority.pub (copied from the \
+            authority's directory). The peer keeps its store in DIR/starling.db and answers \
+            `starling members` on DIR/starling.sock. UDP (gossip) and TCP (anti-entropy) share \
+            --listen. SIGINT or SIGTERM leaves the cluster gracefully (at most \
+            \(RuntimeLimits.leaveGracePeriod)); a second one stops at once.
+            """)
+
+    @Option(name: .customLong("data-dir"), help: "The node's data directory.")
+    var dataDir: String
+
+    @Option(name: .long, help: "HOST:PORT to bind UDP and TCP to ([IPv6]:PORT for IPv6; names are resolved once).")
+    var listen: String
+
+    @Option(name: .long, help: "HOST:PORT other peers reach this one at (default: --listen; required when it is 0.0.0.0 or ::).")
+    var advertise: String?
+
+    @Option(name: .long, help: "Comma-separated HOST:PORT of peers to join through.")
+    var bootstrap: String?
+
+    @Option(name: .long, help: "Comma-separated KEY=VALUE tags announced with this node (placement, capacity).")
+    var tags: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() throws {
+        let level = try Self.parseLogLevel(logLevel)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let files = try NodeFiles.load(dataDirectory: dataDir)
+        let store = try userFacing { try Store(directory: dataDir) }
+        let now = currentUnixTime()
+        try userFacing {
+            try store.bindIdentity(files.node, now: now)
+            try store.bindAuthority(files.authority)
+        }
+        let revocations = try userFacing { try store.revocations() }
+        try files.checkCertificate(now: now, revocations: revocations)
+        try userFacing { try store.saveCertificate(files.certificate) }
+
+        let loop = try userFacing { try EventLoop() }
+        defer { loop.close() }
+        let addresses = try resolveAddresses(on: loop)
+        let settings = MembershipSettings()
+        let setup = PeerSetup(
+            identity: files.identity, certificate: files.certificate, authority: files.authority,
+            revocations: revocations, advertise: addresses.advertise, bootstrap: addresses.bootstrap,
+            tags: try Self.parseTags(tags, settings: settings),
+            persisted: try userFacing { try store.persistedState() }, settings: settings,
+            unixTimeAtStart: now)
+
+        var logger = Logger(label: "starling.peer")
+        logger.logLevel = level
+        logger.info("node \(files.certificate.name) (\(files.node.short)) advertising \(addresses.advertise)")
+        let runtime = PeerRuntime(
+            machine: Peer(setup: setup), loop: loop,
+            configuration: RuntimeConfiguration(listen: addresses.listen, localAPIDirectory: dataDir, handlesSignals: true),
+            store: store, logger: logger)
+        let reason = try userFacing { try runtime.run() }
+        if reason == .forced { throw ExitCode(130) }
+    }
+
+    private struct Addresses {
+        var listen: PeerAddress
+        var advertise: PeerAddress
+        var bootstrap: [PeerAddress]
+    }
+
+    private func resolveAddresses(on loop: EventLoop) throws -> Addresses {
+        func resolve(_ text: String, _ flag: String) throws -> PeerAddress {
+            let parsed: PeerAddress
+            do {
+                parsed = try PeerAddress(parsing: text)
+            } catch {
+                throw CLIError("--\(flag): \(error)")
+            }
+            do {
+                return try AddressResolver.resolve(parsed, on: loop)
+            } catch {
+                throw CLIError("--\(flag): \(error)")
+            }
+        }
+        let listen = try resolve(self.listen, "listen")
+        let advertise = try advertise.map { try resolve($0, "advertise") } ?? listen
+        guard !AddressResolver.isUnspecified(advertise) else {
+            throw CLIError("--listen \(self.listen) is not an address other peers can reach; "
+                + "also give --advertise HOST:PORT (this node's reachable address)")
+        }
+        let bootstrap = try (bootstrap ?? "").split(separator: ",").map {
+            try resolve($0.trimmingCharacters(in: .whitespaces), "bootstrap")
+        }.filter { $0 != advertise }
+        return Addresses(listen: listen, advertise: advertise, bootstrap: bootstrap)
+    }
+
+    static func parseLogLevel(_ text: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw CLIError("--log-level: '\(text)' is not one of "
+                + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return level
+    }
+
+    static func parseTags(_ text: String?, settings: MembershipSettings) throws -> [String: String] {
+        var tags: [String: String] = [:]
+        for pair in (text ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            guard parts.count == 2, !key.isEmpty else {
+                throw CLIError("--tags: '\(pair)' is not KEY=VALUE")
+            }
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            guard key.utf8.count <= settings.tagBytesMax, value.utf8.count <= settings.tagBytesMax else {
+                throw CLIError("--tags: '\(pair)': keys and values are at most \(settings.tagBytesMax) bytes")
+            }
+            guard tags.updateValue(value, forKey: key) == nil else { throw CLIError("--tags: '\(key)' is given twice") }
+        }
+        guard tags.count <= settings.tagsMax else {
+            throw CLIError("--tags: \(tags.count) tags, at most \(settings.tagsMax) are allowed")
+        }
+        return tags
+    }
+}
+
+/// The three files a peer's data directory must hold, read and cross-checked with errors that say
+/// which command makes the missing piece.
+struct NodeFiles {
+    let identity: SigningKey
+    let certificate: Certificate
+    let authority: PublicKey
+    let directory: String
+
+    var node: NodeID { NodeID(identity.publicKey) }
+
+    static func identityPath(_ directory: String) -> String { "\(directory)/identity.key" }
+    static func certificatePath(_ directory: String) -> String { "\(directory)/certificate" }
+    static func authorityPath(_ directory: String) -> String { "\(directory)/authority.pub" }
+
+    static func load(dataDirectory directory: String) throws -> NodeFiles {
+        let identityPath = identityPath(directory)
+        guard TrustFiles.exists(identityPath) else {
+            throw CLIError("\(identityPath): no such file; create this node's identity with "
+                + "`starling keys generate --out \(identityPath)`")
+        }
+        let identity = try userFacing { try TrustFiles.read(identityPath, expecting: .identity) }.signingKey!
+        let node = NodeID(identity.publicKey)
+
+        let authorityPath = authorityPath(directory)
+        guard TrustFiles.exists(authorityPath) else {
+            throw CLIError("\(authorityPath): no such file; copy authority.pub from the authority's directory "
+                + "(made by `starling authority init --dir AUTHORITY_DIR`)")
+        }
+        let authority = try userFacing { try TrustFiles.read(authorityPath, expecting: .authorityPublic) }.publicKey!
+
+        let certificatePath = certificatePath(directory)
+        guard TrustFiles.exists(certificatePath) else {
+            throw CLIError("\(certificatePath): no such file; have the authority admit this node with "
+                + "`starling authority admit --dir AUTHORITY_DIR \(node) --name NAME --roles peer --out \(certificatePath)`")
+        }
+        let certificate = try userFacing { try TrustFiles.read(certificatePath, expecting: .certificate) }.certificate!
+        return NodeFiles(identity: identity, certificate: certificate, authority: authority, directory: directory)
+    }
+
+    /// The certificate must name this identity, come from this authority, be inside its window, not
+    /// be revoked, and carry the `peer` role (other peers refuse the node otherwise).
+    func checkCertificate(now: UInt64, revocations: [Revocation]) throws {
+        let path = Self.certificatePath(directory)
+        guard certificate.node == node else {
+            throw CLIError("\(path): is for node \(certificate.node), but \(Self.identityPath(directory)) is node \(node); "
+                + "admit this identity with `starling authority admit --dir AUTHORITY_DIR \(node) --name NAME --roles peer --out \(path)`")
+        }
+        var list = RevocationList()
+        for revocation in revocations { try? list.insert(revocation, authority: authority) }
+        do {
+            try certificate.verify(authority: authority, now: now, revocations: list, requiring: [.peer])
+        } catch {
+            throw CLIError("\(path): invalid certificate: \(error)")
+        }
+    }
+}
