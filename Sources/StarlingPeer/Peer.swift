@@ -150,7 +150,7 @@ public struct Peer: PeerMachine {
             count("sync.skipped at concurrency limit")
             return
         }
-        guard let frame = try? Envelope(tag: .syncRequest, message: membership.makeSyncRequest()).frame() else {
+        guard let frame = try? Envelope(tag: .syncRequest, message: membership.makeSyncRequest()).streamMessage() else {
             count("sync.request too large")
             return
         }
@@ -165,7 +165,7 @@ public struct Peer: PeerMachine {
         _ reply: ReplyID, _ bytes: [UInt8], from source: PeerAddress, now: Instant, random: inout R,
         into outputs: inout [PeerOutput]
     ) {
-        guard let (envelope, consumed) = (try? Envelope.frame(from: bytes)) ?? nil, consumed == bytes.count else {
+        guard let envelope = try? Envelope(streamMessage: bytes) else {
             count("dropped.request malformed")
             outputs.append(.sendReply(reply, []))
             return
@@ -179,7 +179,7 @@ public struct Peer: PeerMachine {
             }
             let (response, effects) = membership.handleSyncRequest(request, now: now)
             perform(effects, now: now, random: &random, into: &outputs)
-            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).frame()) ?? []))
+            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).streamMessage()) ?? []))
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
@@ -187,7 +187,7 @@ public struct Peer: PeerMachine {
                 return
             }
             perform(membership.handleSyncPush(push, now: now), now: now, random: &random, into: &outputs)
-            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncPushAck, body: []).frame()) ?? []))
+            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncPushAck, body: []).streamMessage()) ?? []))
         default:
             count("dropped.request unexpected \(envelope.tag)")
             outputs.append(.sendReply(reply, []))
@@ -208,7 +208,7 @@ public struct Peer: PeerMachine {
         }
         switch exchange {
         case let .syncRequest(address):
-            guard let (envelope, _) = (try? Envelope.frame(from: bytes)) ?? nil, envelope.tag == .syncResponse,
+            guard let envelope = try? Envelope(streamMessage: bytes), envelope.tag == .syncResponse,
                   let response = try? SyncClaims(wireBytes: envelope.body)
             else {
                 count("sync.bad response")
@@ -216,7 +216,7 @@ public struct Peer: PeerMachine {
             }
             let (push, effects) = membership.handleSyncResponse(response, now: now)
             perform(effects, now: now, random: &random, into: &outputs)
-            if let push, let frame = try? Envelope(tag: .syncPush, message: push).frame() {
+            if let push, let frame = try? Envelope(tag: .syncPush, message: push).streamMessage() {
                 let pushID = nextExchange
                 nextExchange += 1
                 exchanges[pushID] = .syncPush(address)

@@ -26,26 +26,13 @@ public struct StoredMembership: Equatable, Sendable {
 }
 
 extension Store {
-    /// A connection of its own for these records. `Store.database` is private to Store.swift, and
-    /// this feature was asked to leave that file untouched; SQLite in WAL mode serialises writers
-    /// across connections (with the store's busy timeout), and membership facts change rarely (an
-    /// incarnation bump, the known-peer set), so opening a connection per call costs little.
-    /// Once `Store.database` is made internal, both methods can use it instead.
-    private func withMembershipDatabase<T>(_ body: (DatabaseQueue) throws -> T) throws -> T {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(StoreLimits.busyTimeoutSeconds)
-        configuration.label = "starling-store-membership"
-        let queue = try DatabaseQueue(path: "\(directory)/\(Self.databaseFileName)", configuration: configuration)
-        return try body(queue)
-    }
-
     /// At most this many known peers are kept (the first ones given); enough to rejoin any cluster.
     public static let knownPeersMax = 1_024
 
     /// Replaces the stored membership facts, in one transaction. The incarnation never goes down:
     /// a lower one than stored is a caller bug that would let old claims win, so the higher is kept.
     public func saveMembership(_ membership: StoredMembership) throws {
-        try withMembershipDatabase { database in try database.write { db in
+        try database.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO membership (id, incarnation) VALUES (1, ?)
@@ -60,12 +47,12 @@ extension Store {
                     sql: "INSERT INTO known_peers (position, host, port) VALUES (?, ?, ?)",
                     arguments: [position, address.host, Int(address.port)])
             }
-        } }
+        }
     }
 
     /// The stored facts; an empty record (incarnation 0, no peers) for a new store.
     public func membership() throws -> StoredMembership {
-        try withMembershipDatabase { database in try database.read { db in
+        try database.read { db in
             let incarnation = try Int64.fetchOne(db, sql: "SELECT incarnation FROM membership WHERE id = 1") ?? 0
             let rows = try Row.fetchAll(db, sql: "SELECT host, port FROM known_peers ORDER BY position")
             let peers = try rows.map { row -> StoredMembership.Address in
@@ -77,7 +64,7 @@ extension Store {
                 return StoredMembership.Address(host: host, port: port)
             }
             return StoredMembership(incarnation: UInt64(bitPattern: incarnation), knownPeers: peers)
-        } }
+        }
     }
 }
 

@@ -18,7 +18,8 @@ public final class Store: Sendable {
 
     public let directory: String
     public let blobs: BlobStore
-    private let database: DatabasePool
+    /// Internal so that each feature's records can live in a file of their own (`Store+*.swift`).
+    let database: DatabasePool
 
     public init(directory: String) throws {
         self.directory = directory

@@ -59,6 +59,29 @@ public struct Envelope: Equatable, Sendable {
         self = try Self.readHeaderAndBody(&reader)
     }
 
+    // MARK: Stream messages
+
+    /// Bytes for one message on a stream whose transport frames messages itself (the runtime's
+    /// length-prefixed TCP exchanges): header and body, no length prefix, at most
+    /// `WireLimits.frameBytesMax`.
+    public func streamMessage() throws -> [UInt8] {
+        var writer = WireWriter(capacity: body.count + 8)
+        writeHeaderAndBody(to: &writer)
+        guard writer.bytes.count <= WireLimits.frameBytesMax else {
+            throw WireError.limitExceeded(
+                field: "frame", value: UInt64(writer.bytes.count), limit: WireLimits.frameBytesMax)
+        }
+        return writer.bytes
+    }
+
+    public init<C: Collection>(streamMessage bytes: C) throws where C.Element == UInt8 {
+        guard bytes.count <= WireLimits.frameBytesMax else {
+            throw WireError.limitExceeded(field: "frame", value: UInt64(bytes.count), limit: WireLimits.frameBytesMax)
+        }
+        var reader = WireReader(bytes)
+        self = try Self.readHeaderAndBody(&reader)
+    }
+
     // MARK: Frames
 
     /// Bytes for one TCP frame, length prefix included.

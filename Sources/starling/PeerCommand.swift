@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Logging
 import StarlingCrypto
@@ -38,6 +39,13 @@ struct PeerCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    /// DIR/keyring, when present, turns on gossip encryption (`starling keyring install ... --file DIR/keyring`).
+    static func loadKeyring(_ directory: String) throws -> Keyring? {
+        let path = "\(directory)/keyring"
+        guard TrustFiles.exists(path) else { return nil }
+        return try userFacing { try TrustFiles.read(path, expecting: .keyring) }.keyring
+    }
+
     func run() throws {
         let level = try Self.parseLogLevel(logLevel)
         LoggingSystem.bootstrap { label in
@@ -52,6 +60,7 @@ struct PeerCommand: ParsableCommand {
             try store.bindIdentity(files.node, now: now)
             try store.bindAuthority(files.authority)
         }
+        try files.importRevocations(into: store)
         let revocations = try userFacing { try store.revocations() }
         try files.checkCertificate(now: now, revocations: revocations)
         try userFacing { try store.saveCertificate(files.certificate) }
@@ -65,7 +74,7 @@ struct PeerCommand: ParsableCommand {
             revocations: revocations, advertise: addresses.advertise, bootstrap: addresses.bootstrap,
             tags: try Self.parseTags(tags, settings: settings),
             persisted: try userFacing { try store.persistedState() }, settings: settings,
-            unixTimeAtStart: now)
+            unixTimeAtStart: now, keyring: try Self.loadKeyring(dataDir))
 
         var logger = Logger(label: "starling.peer")
         logger.logLevel = level
@@ -180,6 +189,23 @@ struct NodeFiles {
 
     /// The certificate must name this identity, come from this authority, be inside its window, not
     /// be revoked, and carry the `peer` role (other peers refuse the node otherwise).
+    /// Revocation files dropped into DIR/revocations/ (from `starling authority revoke`) are checked
+    /// against the authority and kept in the store; the peer then gossips them to the cluster.
+    func importRevocations(into store: Store) throws {
+        let folder = "\(directory)/revocations"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let path = "\(folder)/\(name)"
+            let revocation = try userFacing { try TrustFiles.read(path, expecting: .revocation) }.revocation!
+            do {
+                try revocation.verify(authority: authority)
+            } catch {
+                throw CLIError("\(path): invalid revocation: \(error)")
+            }
+            try userFacing { try store.saveRevocation(revocation) }
+        }
+    }
+
     func checkCertificate(now: UInt64, revocations: [Revocation]) throws {
         let path = Self.certificatePath(directory)
         guard certificate.node == node else {
