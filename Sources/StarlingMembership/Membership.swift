@@ -175,7 +175,8 @@ public struct Membership {
 
     mutating func count(_ name: String) { counters[name, default: 0] += 1 }
 
-    func unixTime(at now: Instant) -> UInt64 {
+    /// Wall-clock seconds at `now`, from the wall clock the host gave at start.
+    public func unixTime(at now: Instant) -> UInt64 {
         guard let startInstant else { return unixTimeAtStart }
         let elapsed = max(0, (now - startInstant).nanoseconds / 1_000_000_000)
         return unixTimeAtStart + UInt64(elapsed)

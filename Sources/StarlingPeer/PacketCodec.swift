@@ -43,7 +43,7 @@ struct PacketCodec {
         case spoofedAddress
     }
 
-    private mutating func keys(with remote: NodeID) throws -> PairwiseKeys {
+    mutating func keys(with remote: NodeID) throws -> PairwiseKeys {
         if let cached = pairwise[remote] { return cached }
         let keys = try PairwiseKeys(local: identity, remote: remote.publicKey)
         // Bounded: clearing is cheap to recover from (one key exchange per active peer).

@@ -8,18 +8,24 @@ import StarlingWire
 /// pairwise MACs, anti-entropy over request/response streams, timers, persistence.
 public struct Peer: PeerMachine {
     public private(set) var membership: Membership
-    private var codec: PacketCodec
+    var codec: PacketCodec
     private var timers = TimerTable()
-    private var exchanges: [UInt64: Exchange] = [:]
-    private var nextExchange: UInt64 = 1
-    private var peerCounters: [String: UInt64] = [:]
-    private var persisted: PersistedState
+    var exchanges: [UInt64: Exchange] = [:]
+    var nextExchange: UInt64 = 1
+    var peerCounters: [String: UInt64] = [:]
+    var persisted: PersistedState
     private var nextReply: UInt64 = 0
 
-    private enum Exchange {
+    enum Exchange {
         case syncRequest(PeerAddress)
         case syncPush(PeerAddress)
+        case keyring(operation: UInt64, member: String)
     }
+    /// Cluster keyring operations started here, by id (bounded: the oldest are forgotten).
+    var keyringOperations: [UInt64: KeyringProgress] = [:]
+    var nextKeyringOperation: UInt64 = 1
+    /// Signatures of keyring requests already applied, so a replay inside the time window is refused.
+    var appliedKeyringRequests: Set<Signature> = []
 
     /// Largest number of remembered peers persisted for rejoining.
     public static let knownPeersMax = 32
@@ -47,7 +53,7 @@ public struct Peer: PeerMachine {
         membership.counters.merging(peerCounters, uniquingKeysWith: +)
     }
 
-    private mutating func count(_ name: String) { peerCounters[name, default: 0] += 1 }
+    mutating func count(_ name: String) { peerCounters[name, default: 0] += 1 }
 
     public mutating func handle<R: RandomNumberGenerator>(
         _ input: PeerInput, now: Instant, random: inout R
@@ -180,6 +186,8 @@ public struct Peer: PeerMachine {
             let (response, effects) = membership.handleSyncRequest(request, now: now)
             perform(effects, now: now, random: &random, into: &outputs)
             outputs.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).streamMessage()) ?? []))
+        case .keyringRequest:
+            outputs.append(.sendReply(reply, answerKeyringRequest(envelope.body, now: now, into: &outputs)))
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
@@ -200,6 +208,10 @@ public struct Peer: PeerMachine {
     ) {
         guard let exchange = exchanges.removeValue(forKey: id.rawValue) else {
             count("dropped.unknown exchange")
+            return
+        }
+        if case let .keyring(operation, member) = exchange {
+            recordKeyringResponse(result, operation: operation, member: member)
             return
         }
         guard case let .success(bytes) = result else {
@@ -223,7 +235,7 @@ public struct Peer: PeerMachine {
                 outputs.append(.sendRequest(ExchangeID(pushID), frame, to: address, timeout: membership.settings.requestTimeout))
             }
             persistIfChanged(into: &outputs)
-        case .syncPush:
+        case .syncPush, .keyring:
             break
         }
     }

@@ -1,3 +1,4 @@
+import StarlingCrypto
 import StarlingMembership
 import StarlingTrust
 
@@ -76,9 +77,13 @@ public struct PersistedState: Sendable, Equatable {
     /// Addresses of members last seen alive, to rejoin from when the bootstrap list is unreachable.
     public var knownPeers: [PeerAddress]
 
-    public init(incarnation: UInt64 = 0, knownPeers: [PeerAddress] = []) {
+    /// The gossip keyring as last changed by a cluster keyring operation (nil: unchanged).
+    public var keyring: Keyring?
+
+    public init(incarnation: UInt64 = 0, knownPeers: [PeerAddress] = [], keyring: Keyring? = nil) {
         self.incarnation = incarnation
         self.knownPeers = knownPeers
+        self.keyring = keyring
     }
 }
 
@@ -112,4 +117,46 @@ public protocol PeerMachine {
     var members: [MemberView] { get }
     /// Counters of what was dropped and why, and other events (name → count).
     var counters: [String: UInt64] { get }
+    /// An operator's request from the local API (a default refuses it).
+    mutating func control<R: RandomNumberGenerator>(
+        _ request: ControlRequest, now: Instant, random: inout R
+    ) -> (answer: ControlAnswer, outputs: [PeerOutput])
+}
+
+/// An operator's request through the local API (synchronous answer; long operations run on and are
+/// polled by id).
+public enum ControlRequest: Sendable, Equatable {
+    /// Start a cluster-wide keyring operation; the answer carries its id.
+    case keyring(KeyringOperation)
+    /// Progress of a keyring operation started earlier.
+    case keyringStatus(UInt64)
+}
+
+public enum KeyringOperation: Sendable, Equatable {
+    case install(SymmetricKey)
+    case use(SymmetricKey)
+    case remove(SymmetricKey)
+    case list
+}
+
+/// The answer to a control request: success, a human summary, and machine-readable fields.
+public struct ControlAnswer: Sendable, Equatable {
+    public var ok: Bool
+    public var message: String
+    public var fields: [String: String]
+
+    public init(ok: Bool, message: String, fields: [String: String] = [:]) {
+        self.ok = ok
+        self.message = message
+        self.fields = fields
+    }
+}
+
+extension PeerMachine {
+    /// Machines without a control plane (test fakes) refuse every request.
+    public mutating func control<R: RandomNumberGenerator>(
+        _ request: ControlRequest, now: Instant, random: inout R
+    ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+        (ControlAnswer(ok: false, message: "this machine has no control plane"), [])
+    }
 }

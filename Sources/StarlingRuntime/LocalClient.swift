@@ -11,6 +11,12 @@ public enum LocalClient {
     /// The raw JSON response line (without its newline) to `{"command": command}`.
     public static func request(_ command: String, dataDirectory: String,
                                timeout: Duration = RuntimeLimits.localRequestTimeout) throws -> [UInt8] {
+        try request(line: LocalAPIProtocol.requestLine(command), dataDirectory: dataDirectory, timeout: timeout)
+    }
+
+    /// The raw JSON response line to a prepared request line.
+    public static func request(line requestLine: [UInt8], dataDirectory: String,
+                               timeout: Duration = RuntimeLimits.localRequestTimeout) throws -> [UInt8] {
         let path = LocalAPIProtocol.socketPath(dataDirectory: dataDirectory)
         try UnixSocket.checkLength(path)
         let descriptor: Int32
@@ -29,7 +35,7 @@ public enum LocalClient {
         defer { close(descriptor) }
         let deadline = UnixSocket.monotonicMilliseconds() + timeout.nanoseconds / 1_000_000
         do {
-            try UnixSocket.writeAll(descriptor, LocalAPIProtocol.requestLine(command), deadline: deadline)
+            try UnixSocket.writeAll(descriptor, requestLine, deadline: deadline)
             let line = try UnixSocket.readLine(descriptor, limit: RuntimeLimits.localResponseBytesMax, deadline: deadline)
             guard !line.isEmpty else { throw RuntimeError("\(path): the peer closed the connection without answering") }
             return line

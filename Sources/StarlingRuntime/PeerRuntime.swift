@@ -92,7 +92,8 @@ public final class PeerRuntime<Machine: PeerMachine> {
                 localAPI = try LocalAPIServer(
                     loop: loop, dataDirectory: directory, counters: counters, writeBudget: writeBudget
                 ) { [unowned self] line in
-                    LocalAPIProtocol.respond(to: line, members: { self.machine.members }, counters: { self.allCounters })
+                    LocalAPIProtocol.respond(to: line, members: { self.machine.members }, counters: { self.allCounters },
+                                             control: { self.control($0) })
                 }
             }
             try bindNetwork()
@@ -156,6 +157,23 @@ public final class PeerRuntime<Machine: PeerMachine> {
     // MARK: Inputs
 
     /// Queues an input for the machine and, unless already inside a delivery, delivers the queue.
+    /// Hands an operator's request to the machine and performs what it asks for. Local API callbacks
+    /// never run while outputs are being performed, but refuse rather than re-enter if one did.
+    private func control(_ request: ControlRequest) -> ControlAnswer {
+        guard stopReason == nil, !isDelivering else { return ControlAnswer(ok: false, message: "the peer is busy or stopping; try again") }
+        isDelivering = true
+        let (answer, outputs) = machine.control(request, now: loop.now, random: &random)
+        for output in outputs where stopReason == nil { perform(output) }
+        isDelivering = false
+        // Inputs raised while performing (a refused request, say) are delivered now.
+        if !pendingInputs.isEmpty {
+            let queued = pendingInputs
+            pendingInputs.removeAll()
+            for input in queued { deliver(input) }
+        }
+        return answer
+    }
+
     private func deliver(_ input: PeerInput) {
         guard stopReason == nil else {
             counters.increment("inputs.dropped.stopped")

@@ -16,4 +16,7 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     case syncPushAck = 7
     /// A datagram sealed with the gossip keyring (XChaCha20-Poly1305) around an inner datagram.
     case encryptedPacket = 8
+    /// An admin's keyring change (install/use/remove) or listing, sent to each member over a stream.
+    case keyringRequest = 9
+    case keyringResponse = 10
 }

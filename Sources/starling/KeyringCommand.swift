@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import StarlingRuntime
 import StarlingCrypto
 import StarlingStore
 import StarlingTrust
@@ -11,20 +13,73 @@ struct KeyringCommand: ParsableCommand {
             Rotation without downtime: install the new key everywhere, then use it everywhere, then \
             remove the old one. Encryption gives confidentiality only; membership is decided by \
             certificates. Keys are printed and typed as base64 of 32 bytes.
+
+            With --file FILE the commands edit a keyring file (a peer reads DIR/keyring at start). \
+            With --peer DIR they act on the running cluster through that peer, which must hold the \
+            admin role: it applies the change and sends it to every live member, then reports how \
+            many applied it.
             """,
         subcommands: [Generate.self, List.self, Install.self, Use.self, Remove.self])
 
     struct KeyringFile: ParsableArguments {
-        @Option(name: .long, help: "The keyring file (mode 0600; created by `install` when missing).")
-        var file: String
+        @Option(name: .long, help: "A keyring file to edit (mode 0600; created by `install` when missing).")
+        var file: String?
+
+        @Option(name: .long, help: "Act on the running cluster through the peer with this data directory.")
+        var peer: String?
+
+        func validate() throws {
+            guard (file == nil) != (peer == nil) else {
+                throw ValidationError("give exactly one of --file FILE (edit a keyring file) or --peer DIR (act on the running cluster)")
+            }
+        }
 
         func load(creating: Bool = false) throws -> Keyring {
+            let file = self.file!
             if creating && !TrustFiles.exists(file) { return Keyring() }
             return try userFacing { try TrustFiles.read(file, expecting: .keyring) }.keyring!
         }
 
         func save(_ keyring: Keyring) throws {
-            try userFacing { try TrustFiles.write(.keyring(keyring), to: file, replace: true) }
+            try userFacing { try TrustFiles.write(.keyring(keyring), to: file!, replace: true) }
+        }
+
+        /// Starts a cluster operation through the peer and waits (bounded) for every member's answer.
+        func cluster(_ operation: String, key: String?) throws {
+            let directory = peer!
+            let started = try Self.decode(try userFacing {
+                try LocalClient.request(line: LocalAPIProtocol.keyringRequestLine(operation: operation, key: key),
+                                        dataDirectory: directory)
+            })
+            guard started.ok, let id = started.fields["operation"].flatMap(UInt64.init) else {
+                throw CLIError(started.message)
+            }
+            print(started.message)
+            var status = started
+            for _ in 0..<Self.pollsMax {
+                status = try Self.decode(try userFacing {
+                    try LocalClient.request(line: LocalAPIProtocol.keyringStatusLine(id: id), dataDirectory: directory)
+                })
+                if status.fields["done"] == "true" { break }
+                usleep(100_000)
+            }
+            print(status.message)
+            guard status.ok, status.fields["done"] == "true" else {
+                throw CLIError("not every member applied the change (see above); run the command again once they are reachable")
+            }
+        }
+
+        /// 15 s at 100 ms: longer than the peer's own request timeout.
+        static let pollsMax = 150
+
+        static func decode(_ line: [UInt8]) throws -> LocalAPIProtocol.ControlResponse {
+            if let response = try? JSONDecoder().decode(LocalAPIProtocol.ControlResponse.self, from: Data(line)) {
+                return response
+            }
+            if let error = try? JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(line)) {
+                throw CLIError(error.error)
+            }
+            throw CLIError("unexpected answer from the peer: \(String(decoding: line, as: UTF8.self))")
         }
     }
 
@@ -47,6 +102,7 @@ struct KeyringCommand: ParsableCommand {
         @OptionGroup var keyring: KeyringFile
 
         func run() throws {
+            if keyring.peer != nil { return try keyring.cluster("list", key: nil) }
             let ring = try keyring.load()
             if ring.keys.isEmpty { print("no keys installed") }
             for (index, key) in ring.keys.enumerated() {
@@ -62,8 +118,9 @@ struct KeyringCommand: ParsableCommand {
         @OptionGroup var keyring: KeyringFile
 
         func run() throws {
-            var ring = try keyring.load(creating: true)
             let parsed = try KeyringCommand.parseKey(key)
+            if keyring.peer != nil { return try keyring.cluster("install", key: key) }
+            var ring = try keyring.load(creating: true)
             try userFacing { try ring.install(parsed) }
             try keyring.save(ring)
             print("installed \(parsed.fingerprint)\(ring.primary == parsed ? " (primary)" : "")")
@@ -76,8 +133,9 @@ struct KeyringCommand: ParsableCommand {
         @OptionGroup var keyring: KeyringFile
 
         func run() throws {
-            var ring = try keyring.load()
             let parsed = try KeyringCommand.parseKey(key)
+            if keyring.peer != nil { return try keyring.cluster("use", key: key) }
+            var ring = try keyring.load()
             try userFacing { try ring.use(parsed) }
             try keyring.save(ring)
             print("primary is now \(parsed.fingerprint)")
@@ -90,8 +148,9 @@ struct KeyringCommand: ParsableCommand {
         @OptionGroup var keyring: KeyringFile
 
         func run() throws {
-            var ring = try keyring.load()
             let parsed = try KeyringCommand.parseKey(key)
+            if keyring.peer != nil { return try keyring.cluster("remove", key: key) }
+            var ring = try keyring.load()
             try userFacing { try ring.remove(parsed) }
             try keyring.save(ring)
             print("removed \(parsed.fingerprint)")

@@ -147,4 +147,42 @@ import Glibc
             #expect(Set(states.keys) == members, "\(node.name) sees \(states)")
         }
     }
+
+    @Test func keyringRotationReachesEveryPeerAndGossipStaysUp() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        var nodes = try Self.makeNodes(cli, count: 3)
+        defer { Self.stopAll(nodes) }
+        // node1 is re-admitted with the admin role; the others are plain peers.
+        let adminID = try cli.run("keys", "show", "\(nodes[0].directory)/identity.key").stdout
+        try FileManager.default.removeItem(atPath: "\(nodes[0].directory)/certificate")
+        try cli.run("authority", "admit", "--dir", cli.path("auth"), adminID, "--name", nodes[0].name,
+                    "--roles", "peer,admin", "--out", "\(nodes[0].directory)/certificate")
+        for index in nodes.indices { try Self.start(cli, &nodes[index], bootstrap: nodes[0].address) }
+        let names = Set(nodes.map(\.name))
+        #expect(try PeerCommandTests.wait(seconds: 10) { try nodes.allSatisfy { Set(try Self.states(cli, $0).keys) == names } })
+
+        let notAdmin = try cli.run("keyring", "list", "--peer", nodes[1].directory)
+        #expect(notAdmin.status != 0 && notAdmin.stderr.contains("lacks the admin role"), "\(notAdmin.stderr)")
+
+        let first = try cli.run("keyring", "generate").stdout
+        let second = try cli.run("keyring", "generate").stdout
+        for (operation, key) in [("install", first), ("install", second), ("use", second), ("remove", first)] {
+            let result = try cli.run("keyring", operation, key, "--peer", nodes[0].directory)
+            #expect(result.status == 0 && result.stdout.contains("3 of 3 member(s) answered, 3 ok"), "\(operation): \(result.stdout) \(result.stderr)")
+        }
+        let listed = try cli.run("keyring", "list", "--peer", nodes[0].directory)
+        #expect(listed.stdout.contains("installed on 3 of 3, primary on 3"), "\(listed.stdout)")
+        #expect(listed.stdout.components(separatedBy: "key ").count == 2, "only the new key is left: \(listed.stdout)")
+        for node in nodes {
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(node.directory)/keyring")
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        }
+        // Encrypted gossip keeps everyone alive (probes over several periods).
+        usleep(3_000_000)
+        for node in nodes {
+            let states = try Self.states(cli, node)
+            #expect(states.count == 3 && states.values.allSatisfy { $0 == "alive" }, "\(node.name): \(states)")
+        }
+    }
 }

@@ -14,6 +14,8 @@ struct MessageTagTests {
         (.syncPush, 6),
         (.syncPushAck, 7),
         (.encryptedPacket, 8),
+        (.keyringRequest, 9),
+        (.keyringResponse, 10),
     ]
 
     @Test("every tag's number is pinned")
