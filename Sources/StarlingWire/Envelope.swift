@@ -37,26 +37,34 @@ public struct Envelope: Equatable, Sendable {
         return Envelope(version: version, tag: tag, body: body)
     }
 
-    // MARK: Datagrams
-
-    /// Bytes for one UDP datagram. Fails when they would exceed `WireLimits.datagramBytesMax`.
-    public func datagram() throws -> [UInt8] {
+    /// Header and body, refused when over `limit` (named `field` in the error).
+    private func encoded(limit: Int, field: String) throws -> [UInt8] {
         var writer = WireWriter(capacity: body.count + 8)
         writeHeaderAndBody(to: &writer)
-        guard writer.bytes.count <= WireLimits.datagramBytesMax else {
-            throw WireError.limitExceeded(
-                field: "datagram", value: UInt64(writer.bytes.count), limit: WireLimits.datagramBytesMax)
+        guard writer.bytes.count <= limit else {
+            throw WireError.limitExceeded(field: field, value: UInt64(writer.bytes.count), limit: limit)
         }
         return writer.bytes
     }
 
-    public init<C: Collection>(datagram bytes: C) throws where C.Element == UInt8 {
-        guard bytes.count <= WireLimits.datagramBytesMax else {
-            throw WireError.limitExceeded(
-                field: "datagram", value: UInt64(bytes.count), limit: WireLimits.datagramBytesMax)
+    private static func decoded<C: Collection>(_ bytes: C, limit: Int, field: String) throws -> Envelope
+    where C.Element == UInt8 {
+        guard bytes.count <= limit else {
+            throw WireError.limitExceeded(field: field, value: UInt64(bytes.count), limit: limit)
         }
         var reader = WireReader(bytes)
-        self = try Self.readHeaderAndBody(&reader)
+        return try readHeaderAndBody(&reader)
+    }
+
+    // MARK: Datagrams
+
+    /// Bytes for one UDP datagram. Fails when they would exceed `WireLimits.datagramBytesMax`.
+    public func datagram() throws -> [UInt8] {
+        try encoded(limit: WireLimits.datagramBytesMax, field: "datagram")
+    }
+
+    public init<C: Collection>(datagram bytes: C) throws where C.Element == UInt8 {
+        self = try Self.decoded(bytes, limit: WireLimits.datagramBytesMax, field: "datagram")
     }
 
     // MARK: Stream messages
@@ -65,36 +73,21 @@ public struct Envelope: Equatable, Sendable {
     /// length-prefixed TCP exchanges): header and body, no length prefix, at most
     /// `WireLimits.frameBytesMax`.
     public func streamMessage() throws -> [UInt8] {
-        var writer = WireWriter(capacity: body.count + 8)
-        writeHeaderAndBody(to: &writer)
-        guard writer.bytes.count <= WireLimits.frameBytesMax else {
-            throw WireError.limitExceeded(
-                field: "frame", value: UInt64(writer.bytes.count), limit: WireLimits.frameBytesMax)
-        }
-        return writer.bytes
+        try encoded(limit: WireLimits.frameBytesMax, field: "frame")
     }
 
     public init<C: Collection>(streamMessage bytes: C) throws where C.Element == UInt8 {
-        guard bytes.count <= WireLimits.frameBytesMax else {
-            throw WireError.limitExceeded(field: "frame", value: UInt64(bytes.count), limit: WireLimits.frameBytesMax)
-        }
-        var reader = WireReader(bytes)
-        self = try Self.readHeaderAndBody(&reader)
+        self = try Self.decoded(bytes, limit: WireLimits.frameBytesMax, field: "frame")
     }
 
     // MARK: Frames
 
     /// Bytes for one TCP frame, length prefix included.
     public func frame() throws -> [UInt8] {
-        var inner = WireWriter(capacity: body.count + 8)
-        writeHeaderAndBody(to: &inner)
-        guard inner.bytes.count <= WireLimits.frameBytesMax else {
-            throw WireError.limitExceeded(
-                field: "frame", value: UInt64(inner.bytes.count), limit: WireLimits.frameBytesMax)
-        }
-        var writer = WireWriter(capacity: inner.bytes.count + 4)
-        writer.write(UInt32(inner.bytes.count))
-        writer.writeFixed(inner.bytes)
+        let inner = try encoded(limit: WireLimits.frameBytesMax, field: "frame")
+        var writer = WireWriter(capacity: inner.count + 4)
+        writer.write(UInt32(inner.count))
+        writer.writeFixed(inner)
         return writer.bytes
     }
 

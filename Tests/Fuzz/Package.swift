@@ -12,7 +12,10 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "starling-fuzz",
-            dependencies: [.product(name: "StarlingTrust", package: "Starling")],
+            dependencies: [
+                .product(name: "StarlingTrust", package: "Starling"),
+                .product(name: "StarlingPeer", package: "Starling"),
+            ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import StarlingCrypto
+import StarlingMembership
 import StarlingTrust
 import StarlingWire
 
@@ -16,6 +17,7 @@ public func starlingFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     FuzzChecks.certificate(bytes)
     FuzzChecks.revocation(bytes)
     FuzzChecks.text(bytes)
+    FuzzChecks.membership(bytes)
     return 0
 }
 
@@ -60,6 +62,25 @@ enum FuzzChecks {
             return require(false, "a decoded frame failed to re-encode")
         }
         require(again[...] == bytes.prefix(decoded.consumed), "non-canonical frame")
+    }
+
+    /// Membership datagram payloads and anti-entropy messages (what peers send each other).
+    static func membership(_ bytes: [UInt8]) {
+        var skipped = 0
+        if let messages = try? MembershipMessage.decodeAll(bytes[...], skipped: &skipped), skipped == 0 {
+            var writer = WireWriter()
+            for message in messages { writer.write(message) }
+            require(writer.bytes == bytes, "non-canonical membership messages")
+        }
+        if let request = try? SyncRequest(wireBytes: bytes) {
+            require(request.wireBytes == bytes, "non-canonical sync request")
+        }
+        if let claims = try? SyncClaims(wireBytes: bytes) {
+            require(claims.wireBytes == bytes, "non-canonical sync claims")
+        }
+        if let envelope = try? Envelope(streamMessage: bytes) {
+            require((try? envelope.streamMessage()) == bytes, "non-canonical stream message")
+        }
     }
 
     static func document(_ bytes: [UInt8]) {
