@@ -112,10 +112,9 @@ enum SimulationMachines {
     }
 
     /// INTEGRATION POINT: attacker machines by name, for scenarios with `attackers:`.
-    /// Register the forger here once it exists, e.g.
-    /// `registry.register("forger") { ForgerMachine(context: $0) }`.
     static func attackers() -> AttackerRegistry {
-        let registry = AttackerRegistry()  // var, once something is registered
+        var registry = AttackerRegistry()
+        registry.register("forger") { Forger(setup: $0.setup) }
         return registry
     }
 }

@@ -1,0 +1,36 @@
+import StarlingMembership
+
+/// Safety: `bound` after the authority revokes a node, no honest live node holds it alive or
+/// suspect.
+public final class RevocationCheck: Check {
+    public let name = "revocation-spread"
+    public let bound: Duration
+    public private(set) var violations: [Violation] = []
+    private var revokedAt: [(node: Int, time: Instant)] = []
+    private var reported: Set<UInt64> = []
+    private var lookup = ViewLookup()
+
+    public init(bound: Duration) { self.bound = bound }
+
+    public func lifecycle(_ event: LifecycleEvent, at time: Instant, in simulation: Simulation) {
+        if case let .revoked(node) = event { revokedAt.append((node, time)) }
+    }
+
+    public func sample(_ sample: MembershipSample, in simulation: Simulation) {
+        let due = revokedAt.filter { sample.time - $0.time >= bound }
+        guard !due.isEmpty else { return }
+        for observer in sample.observers {
+            guard let view = sample.views[observer], let indices = sample.indices[observer] else { continue }
+            lookup.load(view, indices, nodeCount: simulation.nodeCount)
+            for (node, time) in due where node != observer && lookup.believesUp(node) {
+                guard reported.insert(UInt64(observer) << 32 | UInt64(node)).inserted,
+                      violations.count < violationsKept else { continue }
+                violations.append(Violation(
+                    time: sample.time, check: name,
+                    message: "\(simulation.name(of: observer)) still holds \(simulation.name(of: node)) "
+                        + "\(lookup.state(of: node)!) \(formatDuration(sample.time - time)) after its revocation "
+                        + "(bound \(formatDuration(bound)))"))
+            }
+        }
+    }
+}
