@@ -9,6 +9,8 @@ extension Membership {
         startInstant = now
         probeOrder.shuffle(using: &random)
         queue.enqueue(.claim(selfAlive), key: .member(me))
+        // Revocations this node was started with (its store, DIR/revocations/) are news to spread.
+        for revocation in orderedRevocations { queue.enqueue(.revocation(revocation), key: .revocation(revocation.node)) }
         effects.append(.incarnationChanged(incarnation))
         // Spread the periodic timers over their periods so a cluster started at once does not beat in step.
         effects.append(.setTimer(.probe, at: now + jitter(settings.probeInterval, random: &random)))
@@ -115,6 +117,12 @@ extension Membership {
         case .antiEntropy:
             if let peer = randomMembers(count: 1, random: &random).first {
                 effects.append(.sync(to: peer.address))
+            }
+            // Reconnect (as Serf does): also try one member we hold dead. After a partition heals,
+            // this is how the two sides find each other again; each refutes the other's verdict.
+            if let dead = randomMembers(count: 1, states: [.dead], random: &random).first {
+                effects.append(.sync(to: dead.address))
+                count("sync.reconnect attempts")
             }
             effects.append(.setTimer(.antiEntropy, at: now + settings.antiEntropyInterval))
         case .bootstrap:
@@ -225,7 +233,7 @@ extension Membership {
         // The scan is O(members): skip it unless something can be reaped or a certificate can lapse.
         if deadOrLeft > 0 || wall + TrustLimits.clockSkewSeconds >= nextCertificateExpiry {
             var earliest = UInt64.max
-            for record in members.values {
+            for record in orderedMembers {
                 let notAfter = record.aliveClaim.certificate.notAfter
                 if (record.state == .dead || record.state == .left) && now - record.stateSince >= settings.reapAfter {
                     remove(record, reason: "reaped after \(record.state)", now: now, effects: &effects)

@@ -11,9 +11,9 @@ extension Membership {
     func digest() -> [SyncDigestEntry] {
         var entries = [SyncDigestEntry(node: me, incarnation: incarnation, rank: (leaving ? MemberState.left : .alive).rawValue)]
         entries.reserveCapacity(members.count + revocations.count + 1)
-        for record in members.values { entries.append(record.digestEntry) }
-        for node in revocations.byNode.keys {
-            entries.append(SyncDigestEntry(node: node, incarnation: 0, rank: SyncDigestEntry.revokedRank))
+        for record in orderedMembers { entries.append(record.digestEntry) }
+        for revocation in orderedRevocations {
+            entries.append(SyncDigestEntry(node: revocation.node, incarnation: 0, rank: SyncDigestEntry.revokedRank))
         }
         return entries
     }
@@ -35,16 +35,15 @@ extension Membership {
 
         var budget = ClaimBudget()
         var revocationsToSend: [Revocation] = []
-        for (node, revocation) in revocations.byNode where theirs[node]?.rank != SyncDigestEntry.revokedRank {
+        for revocation in orderedRevocations where theirs[revocation.node]?.rank != SyncDigestEntry.revokedRank {
             guard budget.fits(revocation.wireBytes.count) else { break }
             revocationsToSend.append(revocation)
         }
+        // Our own alive claim always goes first: the requester may hold us dead from before a
+        // partition, and this is how it learns we are back.
         var claims: [SignedClaim] = []
-        let selfEntry = SyncDigestEntry(node: me, incarnation: incarnation, rank: MemberState.alive.rawValue)
-        if theirs[me].map({ selfEntry.isNewer(than: $0) }) ?? true, budget.fits(selfAlive.wireBytes.count) {
-            claims.append(selfAlive)
-        }
-        for record in members.values {
+        if budget.fits(selfAlive.wireBytes.count) { claims.append(selfAlive) }
+        for record in orderedMembers {
             let mine = record.digestEntry
             if let known = theirs[record.node], !mine.isNewer(than: known) { continue }
             guard budget.fits(record.alive.wireBytes.count + (record.stateClaim?.wireBytes.count ?? 0)) else {
@@ -55,7 +54,14 @@ extension Membership {
             if let stateClaim = record.stateClaim { claims.append(stateClaim) }
         }
         var wanted: [NodeID] = []
-        for entry in request.digest where entry.node != me {
+        for entry in request.digest {
+            if entry.node == me {
+                // The requester holds a verdict about us at our incarnation: fetch it, to refute it.
+                if entry.rank != MemberState.alive.rawValue && entry.incarnation >= incarnation && !leaving {
+                    wanted.append(me)
+                }
+                continue
+            }
             if entry.rank == SyncDigestEntry.revokedRank {
                 if revocations.revocation(of: entry.node) == nil { wanted.append(entry.node) }
             } else if revocations.revocation(of: entry.node) == nil {
@@ -72,13 +78,20 @@ extension Membership {
 
     /// Merges a response; returns what the responder asked for, to push back (nil when nothing).
     public mutating func handleSyncResponse(_ response: SyncClaims, now: Instant) -> (push: SyncClaims?, effects: [MembershipEffect]) {
+        let incarnationBefore = incarnation
         var effects = merge(response, now: now)
         count("sync.completed")
-        guard !response.wanted.isEmpty else { return (nil, effects) }
+        if !hasSynced {
+            hasSynced = true
+            effects.append(.setTimer(.antiEntropy, at: now + settings.joinFollowUpDelay))
+        }
+        guard !response.wanted.isEmpty || incarnationBefore != incarnation else { return (nil, effects) }
         var budget = ClaimBudget()
-        var claims: [SignedClaim] = []
+        // Our own alive claim always rides along (we may just have refuted a verdict from the responder).
+        var claims: [SignedClaim] = [selfAlive]
+        _ = budget.fits(selfAlive.wireBytes.count)
         var revocationsToSend: [Revocation] = []
-        for node in response.wanted {
+        for node in response.wanted where node != me {
             if let revocation = revocations.revocation(of: node) {
                 guard budget.fits(revocation.wireBytes.count) else { break }
                 revocationsToSend.append(revocation)
@@ -91,7 +104,6 @@ extension Membership {
                 if let stateClaim = record.stateClaim { claims.append(stateClaim) }
             }
         }
-        effects.append(contentsOf: [])
         return (SyncClaims(claims: claims, revocations: revocationsToSend), effects)
     }
 
@@ -100,13 +112,19 @@ extension Membership {
         merge(push, now: now)
     }
 
+    /// Merges claims from an exchange. Members new to us are old news to the cluster and are not
+    /// re-gossiped; a claim that changes what we believed of a known member (dead → alive after a
+    /// partition, alive → dead) is news, and is. Revocations always are.
     private mutating func merge(_ received: SyncClaims, now: Instant) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
-        for revocation in received.revocations { apply(revocation, now: now, spread: false, effects: &effects) }
+        for revocation in received.revocations { apply(revocation, now: now, effects: &effects) }
         // Alive claims first: a suspicion is only accepted once its accuser is known, and the
         // accuser may come later in the same message.
-        for claim in received.claims where claim.claim.state == .alive { apply(claim, now: now, spread: false, effects: &effects) }
-        for claim in received.claims where claim.claim.state != .alive { apply(claim, now: now, spread: false, effects: &effects) }
+        let ordered = received.claims.filter { $0.claim.state == .alive } + received.claims.filter { $0.claim.state != .alive }
+        for claim in ordered {
+            let known = members[claim.claim.subject] != nil || claim.claim.subject == me
+            apply(claim, now: now, spread: known, effects: &effects)
+        }
         return effects
     }
 }

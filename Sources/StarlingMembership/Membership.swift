@@ -117,6 +117,8 @@ public struct Membership {
     let unixTimeAtStart: UInt64
     /// Whether claims applied now are queued for gossip (see `apply(_:now:spread:effects:)`).
     var spreading = true
+    /// Whether an exchange has completed since start (the first one is the join).
+    var hasSynced = false
     /// The earliest `notAfter` among members' certificates, so reaping scans only when one can lapse.
     var nextCertificateExpiry = UInt64.max
 
@@ -225,6 +227,15 @@ public struct Membership {
             chosen.append(record)
         }
         return chosen
+    }
+
+    /// Every member, in probe order. Behaviour never depends on dictionary order (which changes
+    /// from process to process): whatever iterates over members iterates over this.
+    public var orderedMembers: [MemberRecord] { probeOrder.compactMap { members[$0] } }
+
+    /// Revocations ordered by node, for the same reason.
+    var orderedRevocations: [Revocation] {
+        revocations.byNode.values.sorted { $0.node < $1.node }
     }
 
     /// Where a new member goes in the probe order: a position that looks random and differs from

@@ -27,6 +27,9 @@ public struct MembershipSettings: Sendable, Equatable {
     /// Anti-entropy: a digest exchange with one random member this often (and right after joining).
     public var antiEntropyInterval: Duration = .seconds(30)
     public var antiEntropyConcurrencyMax = 2
+    /// After its first exchange (the join), a node syncs once more this soon, to pick up the joins
+    /// that gossip could not bring it while nobody knew it yet.
+    public var joinFollowUpDelay: Duration = .seconds(3)
     public var requestTimeout: Duration = .seconds(5)
     /// While no other member is known, the bootstrap list is retried this often.
     public var bootstrapRetryInterval: Duration = .seconds(1)

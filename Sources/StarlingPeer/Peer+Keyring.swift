@@ -46,7 +46,7 @@ extension Peer {
         }
         let id = nextKeyringOperation
         nextKeyringOperation += 1
-        let targets = membership.members.values.filter { $0.state == .alive || $0.state == .suspect }
+        let targets = membership.orderedMembers.filter { $0.state == .alive || $0.state == .suspect }
         var progress = KeyringProgress(operation: kind, fingerprint: key?.fingerprint, total: targets.count + 1)
         progress.record(member: membership.certificate.name, ok: true, message: "applied",
                         fingerprints: codec.keyring?.keys.map(\.fingerprint) ?? [], primary: codec.keyring?.primary?.fingerprint)
