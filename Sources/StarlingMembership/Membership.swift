@@ -184,7 +184,7 @@ public struct Membership {
         return unixTimeAtStart + UInt64(elapsed)
     }
 
-    /// How many times each update is sent: multiplier × ceil(log10(N + 1)).
+    /// How many times each update is sent: multiplier × max(2, ceil(log10(N + 1))).
     var transmitLimit: Int {
         var digits = 0
         var n = liveCount + 1
@@ -193,7 +193,8 @@ public struct Membership {
             power *= 10
             digits += 1
         }
-        n = max(1, digits)
+        // At least two "digits": in small clusters log10 N is tiny and a node too often misses an update.
+        n = max(2, digits)
         return settings.retransmitMultiplier * n
     }
 
