@@ -22,6 +22,15 @@ public struct PublicKey: Hashable, Sendable, Comparable {
     public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
+
+    /// Keys are uniformly random, so eight of their bytes hash as well as all 32, four times faster
+    /// (member tables are keyed by them; the simulator looks them up 10^7 times a second).
+    /// Equality still compares every byte.
+    public func hash(into hasher: inout Hasher) {
+        var prefix: UInt64 = 0
+        for index in 0..<8 { prefix = prefix << 8 | UInt64(bytes[index]) }
+        hasher.combine(prefix)
+    }
 }
 
 /// A detached Ed25519 signature.

@@ -189,9 +189,17 @@ public final class ClaimBox: @unchecked Sendable {
     public let signed: SignedClaim
     /// The decoded alive claim, when it is one (member tables read it constantly).
     public let alive: AliveClaim?
+    /// Its tags as a dictionary, built once.
+    public let tags: [String: String]
 
     public init(_ signed: SignedClaim) {
         self.signed = signed
-        if case let .alive(alive) = signed.claim { self.alive = alive } else { self.alive = nil }
+        if case let .alive(alive) = signed.claim {
+            self.alive = alive
+            self.tags = alive.tagDictionary
+        } else {
+            self.alive = nil
+            self.tags = [:]
+        }
     }
 }

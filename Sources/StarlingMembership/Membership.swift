@@ -251,13 +251,17 @@ public struct Membership {
         return Int(z % UInt64(probeOrder.count + 1))
     }
 
-    /// The view for `starling members` and the simulator: self first, then members by name.
+    /// The view for `starling members` and the simulator: self first, then members in probe order
+    /// (presentation sorts; the simulator reads every node's view often, so this stays O(N) and
+    /// copies no strings: names, hosts and tags are shared with the claim boxes).
     public var view: [(node: NodeID, name: String, address: PeerAddress, state: MemberState, incarnation: UInt64,
                        tags: [String: String], isLocal: Bool)] {
         var rows = [(me, certificate.name, address, leaving ? MemberState.left : .alive, incarnation, tags, true)]
-        for record in members.values.sorted(by: { ($0.name, $0.node) < ($1.name, $1.node) }) {
+        rows.reserveCapacity(probeOrder.count + 1)
+        for node in probeOrder {
+            guard let record = members[node] else { continue }
             rows.append((record.node, record.name, record.address, record.state, record.incarnation,
-                         record.aliveClaim.tagDictionary, false))
+                         record.aliveBox.tags, false))
         }
         return rows
     }

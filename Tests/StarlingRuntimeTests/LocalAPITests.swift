@@ -52,7 +52,7 @@ import Glibc
         #expect(counters["runtime.local_api.requests"] == 2)
 
         let error = try JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(lines[2].utf8)).error
-        #expect(error == "unknown command 'reboot'; known commands: members, counters")
+        #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
 

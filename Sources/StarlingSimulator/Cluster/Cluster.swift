@@ -21,6 +21,8 @@ public final class Cluster {
     public private(set) var revocations: [Revocation] = []
     /// Each node's setup as last built (its `persisted` is filled in at each start).
     public private(set) var setups: [Int: PeerSetup] = [:]
+    /// The shared warm-start snapshot (see `ClusterConfiguration.warmStart`), built on first use.
+    private var warmMembers: [ClaimBox]?
 
     public init(simulation: Simulation, configuration: ClusterConfiguration = ClusterConfiguration(),
                 makeMachine: @escaping (PeerSetup) -> any PeerMachine) {
@@ -65,6 +67,18 @@ public final class Cluster {
         }
     }
 
+    /// Every honest node's alive claim at incarnation 1 (what each announces at its first start).
+    private func warmSnapshot() -> [ClaimBox] {
+        if let warmMembers { return warmMembers }
+        let boxes = honest.prefix(configuration.warmStartNodes ?? honest.count).compactMap { index -> ClaimBox? in
+            guard let setup = setups[index] else { return nil }
+            let claim = AliveClaim(certificate: setup.certificate, incarnation: 1, address: setup.advertise, tags: setup.tags)
+            return ClaimBox(SignedClaim.sign(.alive(claim), with: setup.identity))
+        }
+        warmMembers = boxes
+        return boxes
+    }
+
     /// Node 0 (the seed) and 0-2 more earlier nodes; node 0 itself lists nodes 1...`seedBootstrap`.
     private func bootstrapList(for ordinal: Int) -> [PeerAddress] {
         guard ordinal > 0 else {
@@ -83,6 +97,7 @@ public final class Cluster {
     private func machine(for start: MachineStart) -> any PeerMachine {
         var setup = setups[start.node]!
         setup.persisted = start.persisted ?? PersistedState()
+        if configuration.warmStart { setup.initialMembers = warmSnapshot() }
         setup.revocations = revocations
         setup.unixTimeAtStart = configuration.unixTimeAtZero
             &+ UInt64(max(0, start.localTime.nanoseconds / 1_000_000_000))

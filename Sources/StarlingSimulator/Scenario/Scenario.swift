@@ -20,6 +20,8 @@ public struct Scenario: Sendable {
     public var attackerStart: Duration?
     public var membership = MembershipSettings()
     public var packetAuthentication: PacketAuthentication = .simulatedNetwork
+    /// `warm_start: true`: nodes start knowing every honest node (see ClusterConfiguration.warmStart).
+    public var warmStart = false
     public var network = NetworkModel()
     public var faults: FaultPlan = .none
     /// Sorted by time (file order among equal times).

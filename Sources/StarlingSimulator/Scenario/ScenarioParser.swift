@@ -6,7 +6,7 @@ import Yams
 public enum ScenarioParser {
     static let topKeys = [
         "name", "seed", "duration", "nodes", "stagger", "tags", "attackers", "attacker_machine",
-        "attacker_certified", "attacker_start", "membership", "packet_authentication", "network", "faults",
+        "attacker_certified", "attacker_start", "membership", "packet_authentication", "warm_start", "network", "faults",
         "events", "checks",
     ]
 
@@ -42,6 +42,7 @@ public enum ScenarioParser {
         scenario.attackerCertified = try top["attacker_certified"]?.bool() ?? true
         scenario.attackerStart = try top["attacker_start"]?.duration()
         if let membership = top["membership"] { scenario.membership = try parseMembership(membership) }
+        if let warm = top["warm_start"] { scenario.warmStart = try warm.bool() }
         if let authentication = top["packet_authentication"] {
             switch try authentication.string() {
             case "simulated": scenario.packetAuthentication = .simulatedNetwork

@@ -101,6 +101,8 @@ public final class ScenarioRun {
         var clusterConfiguration = ClusterConfiguration()
         clusterConfiguration.settings = scenario.membership
         clusterConfiguration.packetAuthentication = scenario.packetAuthentication
+        clusterConfiguration.warmStart = scenario.warmStart
+        clusterConfiguration.warmStartNodes = scenario.nodes
         let tags = scenario.tags
         clusterConfiguration.tags = { k in
             Dictionary(uniqueKeysWithValues: tags.map { ($0.key, $0.values[k % $0.values.count]) })
