@@ -114,7 +114,13 @@ extension Membership {
         if node == me {
             // Someone thinks we are failing. A claim about an incarnation we never announced is forged.
             guard claimed <= incarnation else { return .rejected("incarnation never announced") }
-            guard claimed == incarnation, !leaving else { return .stale }
+            guard !leaving else { return .stale }
+            guard claimed == incarnation else {
+                // An accusation about an older life: whoever made it missed our refutation. Spread
+                // our current claim again rather than leave it to anti-entropy.
+                if !queue.contains(.member(me)) { queue.enqueue(.claim(selfAlive), key: .member(me)) }
+                return .stale
+            }
             guard accuser == me || members[accuser] != nil else { return .rejected("unknown accuser") }
             guard signed.hasValidSignature(cache: signatureCache) else { return .rejected("bad signature") }
             adjustHealth(1)

@@ -43,6 +43,12 @@ extension Membership {
         for case let .revocation(revocation) in messages { apply(revocation, now: now, effects: &effects) }
         for case let .claim(claim) in messages where claim.claim.state == .alive { apply(claim, now: now, effects: &effects) }
         for case let .claim(claim) in messages where claim.claim.state != .alive { apply(claim, now: now, effects: &effects) }
+        // Buddy system, answering side: a prober that holds us suspect or dead says so in its ping;
+        // our ack then carries our current alive claim, so the refutation reaches it for certain.
+        let accusedHere = messages.contains { message in
+            guard case let .claim(claim) = message, claim.claim.subject == me else { return false }
+            return claim.claim.state == .suspect || claim.claim.state == .dead
+        }
         for message in messages {
             switch message {
             case let .ping(sequence, target):
@@ -50,7 +56,8 @@ extension Membership {
                     count("dropped.ping for another node")
                     continue
                 }
-                effects.append(.send(to: sender, address: address, messages: [.ack(sequence: sequence)], piggyback: true))
+                let reply: [MembershipMessage] = accusedHere ? [.ack(sequence: sequence), .claim(selfAlive)] : [.ack(sequence: sequence)]
+                effects.append(.send(to: sender, address: address, messages: reply, piggyback: true))
             case let .ack(sequence):
                 handleAck(sequence, from: sender, effects: &effects)
             case let .nack(sequence):

@@ -141,4 +141,28 @@ import Testing
         let quiet = membership.timerFired(.gossip, now: Instant.zero + .seconds(100), random: &random)
         #expect(quiet.sends.isEmpty)
     }
+
+    @Test func anAccusedNodeAnswersAProbeWithItsCurrentClaim() {
+        var (membership, random) = started(3)
+        let accusation = SignedClaim.sign(.suspect(node: cluster.node(0), incarnation: 1, accuser: cluster.node(1)), with: cluster.key(1))
+        let effects = membership.receive([.ping(sequence: 9, target: cluster.node(0)), .claim(accusation)],
+                                         from: cluster.node(1), address: cluster.address(1), now: .zero, random: &random)
+        #expect(membership.incarnation == 2)
+        let ack = effects.sends.first { $0.messages.contains(.ack(sequence: 9)) }
+        #expect(ack?.messages.contains(.claim(membership.selfAlive)) == true)
+    }
+
+    @Test func anAccusationAboutAnOlderLifeIsAnsweredByGossip() {
+        var (membership, random) = started(3)
+        _ = membership.deliver([SignedClaim.sign(.suspect(node: cluster.node(0), incarnation: 1, accuser: cluster.node(1)), with: cluster.key(1))],
+                               from: 1, cluster: cluster)
+        #expect(membership.incarnation == 2)
+        // Drain the queue, then an old accusation (incarnation 1) arrives from someone who missed the refutation.
+        while membership.hasBroadcasts { _ = membership.takeBroadcasts(budget: 100_000) }
+        _ = membership.deliver([SignedClaim.sign(.dead(node: cluster.node(0), incarnation: 1, accuser: cluster.node(2)), with: cluster.key(2))],
+                               from: 2, cluster: cluster)
+        #expect(membership.incarnation == 2)
+        #expect(membership.takeBroadcasts(budget: 100_000).messages.contains(.claim(membership.selfAlive)))
+        _ = random
+    }
 }
