@@ -2,13 +2,20 @@ import StarlingTrust
 
 /// Updates waiting to be piggybacked, each sent a bounded number of times.
 ///
-/// Holds at most one entry per subject (a newer claim about a node replaces the older one) and
-/// hands out the least-transmitted entries first, newest first among equals, as memberlist does.
+/// Holds at most one alive claim and one verdict (suspect, dead, leave) per member, a newer one
+/// replacing the older, and at most one revocation. Alive claims and verdicts have separate slots
+/// so that a fresh suspicion never stops a refutation from spreading: a node that holds the old
+/// suspicion needs that refutation, since it cannot accept a suspicion of an incarnation it has not
+/// heard announced. The queue hands out the least-transmitted entries first, newest first among
+/// equals, as memberlist does.
 /// Kept sorted in an array with an index by key, so enqueue and take cost O(log n) searches plus a
 /// memmove, with n bounded by `capacity`.
 struct DisseminationQueue {
     enum Key: Hashable {
+        /// A member's own alive claim.
         case member(NodeID)
+        /// A suspect, dead or leave claim about a member.
+        case verdict(NodeID)
         case revocation(NodeID)
     }
 

@@ -93,6 +93,8 @@ extension Membership {
             }
             members[node] = record
             cancelSuspicion(of: node, effects: &effects)
+            // The verdict this claim overturns need not spread any further.
+            queue.remove(.verdict(node))
         } else {
             guard members.count < settings.membersMax else { return .rejected("member table full") }
             tombstones[node] = nil
@@ -125,6 +127,7 @@ extension Membership {
             guard signed.hasValidSignature(cache: signatureCache) else { return .rejected("bad signature") }
             adjustHealth(1)
             refute(above: claimed, now: now, effects: &effects)
+            pushRefutation(to: accuser, effects: &effects)
             return .accepted
         }
         guard var record = members[node] else { return .rejected("unknown subject") }
@@ -147,7 +150,7 @@ extension Membership {
             members[node] = record
             cancelSuspicion(of: node, effects: &effects)
             effects.append(.event(.stateChanged(node, name: record.name, .dead, incarnation: claimed)))
-            enqueueIfSpreading(.claim(signed), key: .member(node))
+            enqueueIfSpreading(.claim(signed), key: .verdict(node))
             return .accepted
         }
 
@@ -156,7 +159,7 @@ extension Membership {
             guard var suspicion = suspicions[node], suspicion.confirm(by: accuser) else { return .stale }
             suspicions[node] = suspicion
             effects.append(.setTimer(.suspicion(node), at: suspicion.deadline))
-            enqueueIfSpreading(.claim(signed), key: .member(node))
+            enqueueIfSpreading(.claim(signed), key: .verdict(node))
             return .accepted
         }
 
@@ -171,7 +174,7 @@ extension Membership {
         suspicions[node] = suspicion
         effects.append(.setTimer(.suspicion(node), at: suspicion.deadline))
         effects.append(.event(.stateChanged(node, name: record.name, .suspect, incarnation: claimed)))
-        enqueueIfSpreading(.claim(signed), key: .member(node))
+        enqueueIfSpreading(.claim(signed), key: .verdict(node))
         return .accepted
     }
 
@@ -194,7 +197,7 @@ extension Membership {
         members[node] = record
         cancelSuspicion(of: node, effects: &effects)
         effects.append(.event(.stateChanged(node, name: record.name, .left, incarnation: claimed)))
-        enqueueIfSpreading(.claim(signed), key: .member(node))
+        enqueueIfSpreading(.claim(signed), key: .verdict(node))
         return .accepted
     }
 
@@ -219,6 +222,7 @@ extension Membership {
             remove(record, reason: "revoked", now: now, effects: &effects)
         }
         queue.remove(.member(revocation.node))
+        queue.remove(.verdict(revocation.node))
         enqueueIfSpreading(.revocation(revocation), key: .revocation(revocation.node))
         count("revocations.accepted")
         return .accepted
@@ -257,6 +261,23 @@ extension Membership {
         effects.append(.event(.removed(node, name: record.name, reason: reason)))
     }
 
+    /// Sends a fresh refutation at once to the accuser and to `gossipFanout` more members (the next
+    /// ones in probe order), instead of leaving it to wait for gossip ticks: a suspicion is a race
+    /// against its timeout, and under loss the queue is crowded with other suspicions.
+    mutating func pushRefutation(to accuser: NodeID, effects: inout [MembershipEffect]) {
+        var targets: [MemberRecord] = []
+        if let record = members[accuser] { targets.append(record) }
+        var index = probeIndex
+        for _ in 0..<probeOrder.count where targets.count < settings.gossipFanout + 1 {
+            if index >= probeOrder.count { index = 0 }
+            if let record = members[probeOrder[index]], record.state == .alive, record.node != accuser { targets.append(record) }
+            index += 1
+        }
+        for target in targets {
+            effects.append(.send(to: target.node, address: target.address, messages: [.claim(selfAlive)], piggyback: true))
+        }
+    }
+
     /// Announces ourselves alive above `claimed` (refuting a suspicion or an older life).
     mutating func refute(above claimed: UInt64, now: Instant, effects: inout [MembershipEffect]) {
         incarnation = max(incarnation, claimed) + 1
@@ -264,6 +285,7 @@ extension Membership {
             .alive(AliveClaim(certificate: certificate, incarnation: incarnation, address: address, tags: tags)),
             with: identity)
         queue.enqueue(.claim(selfAlive), key: .member(me))
+        queue.remove(.verdict(me))
         effects.append(.incarnationChanged(incarnation))
         effects.append(.event(.refuted(incarnation: incarnation)))
         count("refutations")

@@ -212,6 +212,14 @@ extension Membership {
         }
         let claim = SignedClaim.sign(.suspect(node: probe.target, incarnation: record.incarnation, accuser: me), with: identity)
         apply(claim, now: now, effects: &effects)
+        spreadGrounds(of: probe.target)
+    }
+
+    /// An accusation we make travels with the alive claim it is about: a peer that has not heard
+    /// that incarnation announced would otherwise have to refuse the accusation.
+    private mutating func spreadGrounds(of node: NodeID) {
+        guard let record = members[node], !queue.contains(.member(node)) else { return }
+        queue.enqueue(.claim(record.alive), key: .member(node))
     }
 
     private mutating func suspicionExpired(_ node: NodeID, now: Instant, effects: inout [MembershipEffect]) {
@@ -223,6 +231,7 @@ extension Membership {
         }
         let claim = SignedClaim.sign(.dead(node: node, incarnation: suspicion.incarnation, accuser: me), with: identity)
         apply(claim, now: now, effects: &effects)
+        spreadGrounds(of: node)
     }
 
     private mutating func gossipTick<R: RandomNumberGenerator>(now: Instant, random: inout R, effects: inout [MembershipEffect]) {
@@ -269,7 +278,7 @@ extension Membership {
         guard !leaving else { return effects }
         leaving = true
         let claim = SignedClaim.sign(.leave(node: me, incarnation: incarnation), with: identity)
-        queue.enqueue(.claim(claim), key: .member(me))
+        queue.enqueue(.claim(claim), key: .verdict(me))
         for target in randomMembers(count: settings.gossipFanout * 2, states: [.alive, .suspect], random: &random) {
             effects.append(.send(to: target.node, address: target.address, messages: [.claim(claim)], piggyback: true))
         }

@@ -25,6 +25,19 @@ import Testing
         #expect(queue.count == 0, "entries leave after the transmit limit")
     }
 
+    @Test func aNewSuspicionDoesNotStopARefutationFromSpreading() {
+        var membership = cluster.membership(0)
+        _ = membership.deliver([cluster.alive(1), cluster.alive(2), cluster.alive(3)], from: 1, cluster: cluster)
+        while membership.hasBroadcasts { _ = membership.takeBroadcasts(budget: 100_000) }
+        _ = membership.deliver([cluster.suspect(1, by: 2)], from: 2, cluster: cluster)
+        _ = membership.deliver([cluster.alive(1, incarnation: 2)], from: 1, cluster: cluster)
+        _ = membership.deliver([cluster.suspect(1, incarnation: 2, by: 3)], from: 3, cluster: cluster)
+        let queued = membership.takeBroadcasts(budget: 100_000).messages
+        #expect(queued.contains(.claim(cluster.alive(1, incarnation: 2))))
+        #expect(queued.contains(.claim(cluster.suspect(1, incarnation: 2, by: 3))))
+        #expect(!queued.contains(.claim(cluster.suspect(1, by: 2))), "the overturned verdict stops spreading")
+    }
+
     @Test func capacityIsBoundedByDroppingTheMostTransmitted() {
         var queue = DisseminationQueue(capacity: 3)
         for index in 1...3 { queue.enqueue(.claim(cluster.alive(index)), key: .member(cluster.node(index))) }
