@@ -127,7 +127,6 @@ extension Membership {
             guard signed.hasValidSignature(cache: signatureCache) else { return .rejected("bad signature") }
             adjustHealth(1)
             refute(above: claimed, now: now, effects: &effects)
-            pushRefutation(to: accuser, effects: &effects)
             return .accepted
         }
         guard var record = members[node] else { return .rejected("unknown subject") }
@@ -259,23 +258,6 @@ extension Membership {
         }
         tombstones[node] = (max(record.incarnation, record.aliveClaim.incarnation), now)
         effects.append(.event(.removed(node, name: record.name, reason: reason)))
-    }
-
-    /// Sends a fresh refutation at once to the accuser and to `gossipFanout` more members (the next
-    /// ones in probe order), instead of leaving it to wait for gossip ticks: a suspicion is a race
-    /// against its timeout, and under loss the queue is crowded with other suspicions.
-    mutating func pushRefutation(to accuser: NodeID, effects: inout [MembershipEffect]) {
-        var targets: [MemberRecord] = []
-        if let record = members[accuser] { targets.append(record) }
-        var index = probeIndex
-        for _ in 0..<probeOrder.count where targets.count < settings.gossipFanout + 1 {
-            if index >= probeOrder.count { index = 0 }
-            if let record = members[probeOrder[index]], record.state == .alive, record.node != accuser { targets.append(record) }
-            index += 1
-        }
-        for target in targets {
-            effects.append(.send(to: target.node, address: target.address, messages: [.claim(selfAlive)], piggyback: true))
-        }
     }
 
     /// Announces ourselves alive above `claimed` (refuting a suspicion or an older life).

@@ -212,14 +212,6 @@ extension Membership {
         }
         let claim = SignedClaim.sign(.suspect(node: probe.target, incarnation: record.incarnation, accuser: me), with: identity)
         apply(claim, now: now, effects: &effects)
-        spreadGrounds(of: probe.target)
-    }
-
-    /// An accusation we make travels with the alive claim it is about: a peer that has not heard
-    /// that incarnation announced would otherwise have to refuse the accusation.
-    private mutating func spreadGrounds(of node: NodeID) {
-        guard let record = members[node], !queue.contains(.member(node)) else { return }
-        queue.enqueue(.claim(record.alive), key: .member(node))
     }
 
     private mutating func suspicionExpired(_ node: NodeID, now: Instant, effects: inout [MembershipEffect]) {
@@ -231,7 +223,6 @@ extension Membership {
         }
         let claim = SignedClaim.sign(.dead(node: node, incarnation: suspicion.incarnation, accuser: me), with: identity)
         apply(claim, now: now, effects: &effects)
-        spreadGrounds(of: node)
     }
 
     private mutating func gossipTick<R: RandomNumberGenerator>(now: Instant, random: inout R, effects: inout [MembershipEffect]) {
