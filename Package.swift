@@ -81,9 +81,11 @@ let package = Package(
         // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
         .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
 
-        .testTarget(name: "StarlingWireTests", dependencies: ["StarlingWire"]),
+        // Helpers shared by the test targets.
+        .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
+        .testTarget(name: "StarlingWireTests", dependencies: ["StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "StarlingCryptoTests", dependencies: ["StarlingCrypto"]),
-        .testTarget(name: "StarlingTrustTests", dependencies: ["StarlingTrust"]),
+        .testTarget(name: "StarlingTrustTests", dependencies: ["StarlingTrust", "StarlingTestSupport"]),
         .testTarget(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,3 +1,4 @@
+import StarlingTestSupport
 import StarlingCrypto
 import StarlingTrust
 import StarlingWire

@@ -1,3 +1,4 @@
+import StarlingTestSupport
 import StarlingWire
 import Testing
 
