@@ -89,9 +89,9 @@ let package = Package(
         .testTarget(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StarlingCLITests", dependencies: ["starling"]),
+        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport"]),
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
-        .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime"]),
+        .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingTestSupport"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator"]),
         .testTarget(name: "ArchitectureTests"),
     ],

@@ -1,3 +1,4 @@
+import StarlingTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -20,22 +21,8 @@ import Glibc
         return (directory, nodeID)
     }
 
-    /// A loopback port that was free a moment ago (TCP bound to 0, read, closed).
-    static func freePort() -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(descriptor, $0, length)
-                _ = getsockname(descriptor, $0, &length)
-            }
-        }
-        return UInt16(bigEndian: address.sin_port)
-    }
+    /// A loopback port that was free a moment ago.
+    static func freePort() -> UInt16 { unusedLoopbackPort() }
 
     /// Starts `starling peer` in the background; its log goes to a file (a pipe nobody reads could fill).
     static func startPeer(_ cli: CLIRunner, _ arguments: [String], log: String) throws -> Process {

@@ -1,3 +1,4 @@
+import StarlingTestSupport
 import Foundation
 import Logging
 import StarlingMembership
@@ -83,21 +84,7 @@ func temporaryDirectory() -> String {
 }
 
 /// A loopback TCP port nothing listens on (bound, read, closed).
-func closedTCPPort() -> UInt16 {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            _ = bind(descriptor, $0, length)
-            _ = getsockname(descriptor, $0, &length)
-        }
-    }
-    return UInt16(bigEndian: address.sin_port)
-}
+func closedTCPPort() -> UInt16 { unusedLoopbackPort() }
 
 /// Plain POSIX sockets, playing a peer that does not follow the rules.
 enum RawSocket {
