@@ -143,13 +143,7 @@ extension Membership {
         }
 
         if isDead {
-            record.incarnation = claimed
-            record.stateBox = box
-            setState(&record, .dead, now: now)
-            members[node] = record
-            cancelSuspicion(of: node, effects: &effects)
-            effects.append(.event(.stateChanged(node, name: record.name, .dead, incarnation: claimed)))
-            enqueueIfSpreading(.claim(signed), key: .verdict(node))
+            conclude(&record, .dead, at: claimed, by: box, now: now, effects: &effects)
             return .accepted
         }
 
@@ -190,14 +184,21 @@ extension Membership {
         guard claimed >= record.incarnation else { return .stale }
         if record.state == .left { return .stale }
         guard let box = signatureCache.verifiedBox(signed) else { return .rejected("bad signature") }
+        conclude(&record, .left, at: claimed, by: box, now: now, effects: &effects)
+        return .accepted
+    }
+
+    /// Records a final verdict (dead or left) and spreads it: the suspicion timer, if any, ends.
+    private mutating func conclude(_ record: inout MemberRecord, _ state: MemberState, at claimed: UInt64,
+                                   by box: ClaimBox, now: Instant, effects: inout [MembershipEffect]) {
+        let node = record.node
         record.incarnation = claimed
         record.stateBox = box
-        setState(&record, .left, now: now)
+        setState(&record, state, now: now)
         members[node] = record
         cancelSuspicion(of: node, effects: &effects)
-        effects.append(.event(.stateChanged(node, name: record.name, .left, incarnation: claimed)))
-        enqueueIfSpreading(.claim(signed), key: .verdict(node))
-        return .accepted
+        effects.append(.event(.stateChanged(node, name: record.name, state, incarnation: claimed)))
+        enqueueIfSpreading(.claim(box.signed), key: .verdict(node))
     }
 
     /// Applies a revocation from the authority: the node is dropped everywhere, for good.

@@ -70,22 +70,18 @@ for i in $(seq 1 $count); do
   pids+=($!)
 done
 
-alive_everywhere() {
+# Every peer sees all five in a state matching the pattern.
+all_five_in() {
   for i in $(seq 1 $count); do
     local n
-    n=$("$starling" members --peer "$work/n$i" --json 2>/dev/null | grep -o '"state":"alive"' | wc -l)
+    n=$("$starling" members --peer "$work/n$i" --json 2>/dev/null | grep -oE "\"state\":\"($1)\"" | wc -l)
     [[ $n -eq $count ]] || return 1
   done
 }
+alive_everywhere() { all_five_in alive; }
 # After joining: nobody may be declared dead or gone under the loss (a passing suspicion, which the
 # suspect refutes, is what loss is expected to cause).
-none_dead() {
-  for i in $(seq 1 $count); do
-    local n
-    n=$("$starling" members --peer "$work/n$i" --json 2>/dev/null | grep -oE '"state":"(alive|suspect)"' | wc -l)
-    [[ $n -eq $count ]] || return 1
-  done
-}
+none_dead() { all_five_in 'alive|suspect'; }
 for _ in $(seq 1 200); do
   if alive_everywhere; then
     # Stay a while under loss: nobody may be declared dead by dropped probes.
