@@ -49,6 +49,8 @@ public struct Peer: PeerMachine {
         }
     }
 
+    public var reportsMemberChanges: Bool { true }
+
     public var counters: [String: UInt64] {
         membership.counters.merging(peerCounters, uniquingKeysWith: +)
     }
@@ -256,7 +258,10 @@ public struct Peer: PeerMachine {
             case let .sync(address):
                 startSync(to: address, into: &outputs)
             case let .event(event):
-                outputs.append(Self.log(event))
+                switch event {
+                case .joined, .stateChanged, .removed: outputs.append(.memberChanged(event))
+                case .refuted, .rejected: outputs.append(.log(event.logLine.level, event.logLine.message))
+                }
             case let .incarnationChanged(incarnation):
                 persisted.incarnation = incarnation
                 outputs.append(.persist(persisted))
@@ -271,21 +276,6 @@ public struct Peer: PeerMachine {
         guard Array(alive) != persisted.knownPeers, !alive.isEmpty else { return }
         persisted.knownPeers = Array(alive)
         outputs.append(.persist(persisted))
-    }
-
-    private static func log(_ event: MembershipEvent) -> PeerOutput {
-        switch event {
-        case let .joined(node, name, address):
-            return .log(.info, "member \(name) (\(node.short)) joined from \(address)")
-        case let .stateChanged(node, name, state, incarnation):
-            return .log(state == .alive ? .info : .notice, "member \(name) (\(node.short)) is \(state) at incarnation \(incarnation)")
-        case let .refuted(incarnation):
-            return .log(.notice, "refuted a suspicion about this node: now at incarnation \(incarnation)")
-        case let .removed(node, name, reason):
-            return .log(.info, "member \(name) (\(node.short)) removed: \(reason)")
-        case let .rejected(reason):
-            return .log(.error, reason)
-        }
     }
 }
 

@@ -55,6 +55,9 @@ public enum PeerOutput: Sendable, Equatable {
     case sendRequest(ExchangeID, [UInt8], to: PeerAddress, timeout: Duration)
     case sendReply(ReplyID, [UInt8])
     case log(LogLevel, String)
+    /// A member joined, changed state or was removed from this peer's view (drivers log it with
+    /// `logLine`; the simulator's checkers follow views through these instead of re-reading them).
+    case memberChanged(MembershipEvent)
     /// Durable facts to keep across a restart (the driver writes them to its store).
     case persist(PersistedState)
     /// Graceful leave is complete; the driver may stop.
@@ -115,6 +118,9 @@ public protocol PeerMachine {
     mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput]
     /// The current membership view, for `starling members` and for the simulator's checkers.
     var members: [MemberView] { get }
+    /// Whether every change to `members` is announced by a `.memberChanged` output (then a
+    /// simulator need not re-read `members` to follow the view; a default says no).
+    var reportsMemberChanges: Bool { get }
     /// Counters of what was dropped and why, and other events (name → count).
     var counters: [String: UInt64] { get }
     /// An operator's request from the local API (a default refuses it).
@@ -153,6 +159,8 @@ public struct ControlAnswer: Sendable, Equatable {
 }
 
 extension PeerMachine {
+    public var reportsMemberChanges: Bool { false }
+
     /// Machines without a control plane (test fakes) refuse every request.
     public mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R

@@ -216,6 +216,9 @@ public final class PeerRuntime<Machine: PeerMachine> {
             streams?.reply(id, bytes)
         case let .log(level, message):
             logger.log(level: level.loggerLevel, "\(message)")
+        case let .memberChanged(event):
+            let line = event.logLine
+            logger.log(level: line.level.loggerLevel, "\(line.message)")
         case let .persist(state):
             do {
                 try store?.save(state)

@@ -15,7 +15,6 @@ public final class ConvergenceCheck: Check {
     public private(set) var deadline: Instant
     private var failedDeadline: Instant?
     private var revoked: Set<Int> = []
-    private var lookup = ViewLookup()
 
     public init(healAt: Instant, bound: Duration) {
         self.healAt = healAt
@@ -76,21 +75,20 @@ public final class ConvergenceCheck: Check {
         }
         var problems: [String] = []
         var missing = 0
-        for observer in live {
-            guard let view = sample.views[observer], let indices = sample.indices[observer] else { continue }
-            lookup.load(view, indices, nodeCount: simulation.nodeCount)
-            for node in live where node != observer && lookup.state(of: node) != .alive {
+        let observing = Set(sample.observers)
+        for observer in live where observing.contains(observer) {
+            for node in live where node != observer && sample.state(of: node, heldBy: observer) != .alive {
                 missing += 1
                 if problems.count < examplesMax {
-                    let state = lookup.state(of: node).map { "\($0)" } ?? "unknown"
+                    let state = sample.state(of: node, heldBy: observer).map { "\($0)" } ?? "unknown"
                     problems.append("\(simulation.name(of: observer)) holds \(simulation.name(of: node)) \(state) (it is up)")
                 }
             }
-            for node in departed where lookup.believesUp(node) {
+            for node in departed where sample.believesUp(node, heldBy: observer) {
                 missing += 1
                 if problems.count < examplesMax {
                     problems.append("\(simulation.name(of: observer)) holds \(simulation.name(of: node)) "
-                        + "\(lookup.state(of: node)!) (it \(simulation.status(of: node) == .left ? "left" : "crashed"))")
+                        + "\(sample.state(of: node, heldBy: observer)!) (it \(simulation.status(of: node) == .left ? "left" : "crashed"))")
                 }
             }
         }

@@ -23,7 +23,6 @@ public final class DetectionTracker: Check {
     }
 
     private var crashes: [Crash] = []
-    private var lookup = ViewLookup()
 
     public init(bound: Duration?) { self.bound = bound }
 
@@ -51,16 +50,12 @@ public final class DetectionTracker: Check {
 
     public func sample(_ sample: MembershipSample, in simulation: Simulation) {
         guard crashes.contains(where: { !$0.pending.isEmpty }) else { return }
+        let observing = Set(sample.observers)
         for index in crashes.indices where !crashes[index].pending.isEmpty {
             let node = crashes[index].node, crashedAt = crashes[index].at
             var detected: [Double] = []
             crashes[index].pending.removeAll { observer in
-                guard let view = sample.views[observer], let indices = sample.indices[observer] else { return false }
-                let holdsUp = view.indices.contains { position in
-                    Int(indices[position]) == node && !view[position].isLocal
-                        && (view[position].state == .alive || view[position].state == .suspect)
-                }
-                if holdsUp { return false }
+                guard observing.contains(observer), !sample.believesUp(node, heldBy: observer) else { return false }
                 detected.append((sample.time - crashedAt).seconds)
                 return true
             }

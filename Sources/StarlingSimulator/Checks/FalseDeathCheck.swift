@@ -40,35 +40,29 @@ public final class FalseDeathCheck: Check {
     public func sample(_ sample: MembershipSample, in simulation: Simulation) {
         let count = simulation.nodeCount
         var heldDead = [Int](repeating: 0, count: count)
-        for observer in sample.observers {
-            guard let view = sample.views[observer], let indices = sample.indices[observer] else { continue }
+        var current: [UInt64: (state: MemberState, since: Instant)] = [:]
+        // Only suspect and dead cells matter; every other cell reads as alive here.
+        for (observer, node, state) in sample.unsettled where node != observer && (state == .dead || state == .suspect) {
+            let key = UInt64(observer) << 32 | UInt64(node)
+            let before = previous[key] ?? (.alive, sample.time)
+            let since = before.state == state ? before.since : sample.time
+            current[key] = (state, since)
+            guard simulation.isUp(node), steady(node, simulation, at: sample.time) else { continue }
             let observerSteady = steady(observer, simulation, at: sample.time)
-            for (position, member) in view.enumerated() where !member.isLocal {
-                let node = Int(indices[position])
-                guard node >= 0, node != observer else { continue }
-                let key = UInt64(observer) << 32 | UInt64(node)
-                let before = previous[key] ?? (.alive, sample.time)
-                var since = sample.time
-                if member.state == .dead || member.state == .suspect {
-                    if before.state == member.state { since = before.since } else { previous[key] = (member.state, sample.time) }
-                } else if before.state != .alive {
-                    previous[key] = nil
-                }
-                guard simulation.isUp(node), steady(node, simulation, at: sample.time) else { continue }
-                // Formed while the node was connected (and had been for `grace`)?
-                let formedWhileConnected = since - simulation.connectedSince(node)! >= grace
-                if member.state == .dead {
-                    if formedWhileConnected { heldDead[node] += 1 }
-                    if before.state != .dead && observerSteady { deadMarks += 1 }
-                } else if member.state == .suspect && before.state != .suspect && observerSteady {
-                    suspectEvents += 1
-                }
+            // Formed while the node was connected (and had been for `grace`)?
+            let formedWhileConnected = since - simulation.connectedSince(node)! >= grace
+            if state == .dead {
+                if formedWhileConnected { heldDead[node] += 1 }
+                if before.state != .dead && observerSteady { deadMarks += 1 }
+            } else if before.state != .suspect && observerSteady {
+                suspectEvents += 1
             }
         }
+        previous = current
         let voters = sample.observers.count
         var majority: Set<Int> = []
         for node in 0..<count where heldDead[node] > 0 {
-            let others = voters - (sample.views[node] == nil ? 0 : 1)
+            let others = voters - (sample.observers.contains(node) ? 1 : 0)
             guard heldDead[node] * 2 > others else { continue }
             majority.insert(node)
             guard !majorityNow.contains(node) else { continue }

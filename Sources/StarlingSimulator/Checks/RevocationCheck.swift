@@ -8,7 +8,6 @@ public final class RevocationCheck: Check {
     public private(set) var violations: [Violation] = []
     private var revokedAt: [(node: Int, time: Instant)] = []
     private var reported: Set<UInt64> = []
-    private var lookup = ViewLookup()
 
     public init(bound: Duration) { self.bound = bound }
 
@@ -20,15 +19,13 @@ public final class RevocationCheck: Check {
         let due = revokedAt.filter { sample.time - $0.time >= bound }
         guard !due.isEmpty else { return }
         for observer in sample.observers {
-            guard let view = sample.views[observer], let indices = sample.indices[observer] else { continue }
-            lookup.load(view, indices, nodeCount: simulation.nodeCount)
-            for (node, time) in due where node != observer && lookup.believesUp(node) {
+            for (node, time) in due where node != observer && sample.believesUp(node, heldBy: observer) {
                 guard reported.insert(UInt64(observer) << 32 | UInt64(node)).inserted,
                       violations.count < violationsKept else { continue }
                 violations.append(Violation(
                     time: sample.time, check: name,
                     message: "\(simulation.name(of: observer)) still holds \(simulation.name(of: node)) "
-                        + "\(lookup.state(of: node)!) \(formatDuration(sample.time - time)) after its revocation "
+                        + "\(sample.state(of: node, heldBy: observer)!) \(formatDuration(sample.time - time)) after its revocation "
                         + "(bound \(formatDuration(bound)))"))
             }
         }

@@ -25,7 +25,6 @@ public final class SpreadTracker: SimulationObserver {
     private var active: [Int] = []
     /// Joins before this are not tracked (e.g. to skip the initial cohort).
     public let joinsFrom: Instant
-    private var lookup = ViewLookup()
 
     public init(joinsFrom: Instant = .zero) { self.joinsFrom = joinsFrom }
 
@@ -63,11 +62,9 @@ public final class SpreadTracker: SimulationObserver {
         var knowing = [Int](repeating: 0, count: active.count)
         var population = [Int](repeating: 0, count: active.count)
         for observer in sample.observers {
-            guard let view = sample.views[observer], let indices = sample.indices[observer] else { continue }
-            lookup.load(view, indices, nodeCount: simulation.nodeCount)
             for (slot, index) in active.enumerated() where spreads[index].node != observer {
                 population[slot] += 1
-                let up = lookup.believesUp(spreads[index].node)
+                let up = sample.believesUp(spreads[index].node, heldBy: observer)
                 if (spreads[index].kind == .join) == up { knowing[slot] += 1 }
             }
         }

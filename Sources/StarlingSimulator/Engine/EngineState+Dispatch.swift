@@ -77,6 +77,7 @@ extension EngineState {
 
     mutating func install(_ machine: any PeerMachine, at node: Int) {
         machines[node] = machine
+        reloadView(of: node, replay: false)
         pendingLifecycle.append(.started(node: node, restart: cold[node].starts > 1))
         deliver(.start, to: node, kind: 0)
     }
@@ -186,5 +187,7 @@ extension EngineState {
         return .idle
     }
 
-    var hasPending: Bool { !pendingLifecycle.isEmpty || !pendingLogs.isEmpty || !pendingTraces.isEmpty }
+    var hasPending: Bool {
+        !pendingLifecycle.isEmpty || !pendingLogs.isEmpty || !pendingTraces.isEmpty || !pendingMemberChanges.isEmpty
+    }
 }

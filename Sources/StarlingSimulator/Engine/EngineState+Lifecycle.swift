@@ -24,6 +24,7 @@ extension EngineState {
         cold[node].downSince = now
         cold[node].upSince = nil
         machines[node] = nil
+        views?.clearRow(node)
         nodes[node].timers.removeAll()
         cold[node].exchanges.removeAll()
         // Reset in reply-id order, so the run does not depend on dictionary order.

@@ -23,6 +23,9 @@ extension EngineState {
                 sendReply(id.rawValue, bytes, from: node)
             case let .log(level, message):
                 log(node, level, message)
+            case let .memberChanged(event):
+                recordMemberChange(event, heldBy: node)
+                if logLevel != nil { log(node, event.logLine.level, event.logLine.message) }
             case let .persist(state):
                 cold[node].persisted = state
             case .left:

@@ -42,6 +42,9 @@ struct EngineState {
     var pendingLifecycle: [LifecycleEvent] = []
     var pendingLogs: [LogRecord] = []
     var pendingTraces: [TraceRecord] = []
+    var pendingMemberChanges: [(observer: Int32, event: MembershipEvent)] = []
+    /// Honest nodes' views, kept once an observer is added (nil before: nobody reads them).
+    var views: ViewTable?
 
     static let contractViolationsKept = 100
 
@@ -118,6 +121,7 @@ struct EngineState {
         cold.append(NodeInfo(spec: spec))
         addresses.append(spec.address)
         machines.append(nil)
+        views?.reserve(nodes.count)
         addressIndex[spec.address] = index
         addressTable.insert(spec.address, index: index)
         if let identity = spec.identity, spec.admitted, identityIndex[identity] == nil { identityIndex[identity] = index }

@@ -60,6 +60,7 @@ public final class Simulation {
 
     public func addObserver(_ observer: any SimulationObserver) {
         observers.append(observer)
+        state.trackViews()
         if !sampling {
             sampling = true
             state.queue.push(at: state.now.nanoseconds, .sample)
@@ -113,6 +114,13 @@ public final class Simulation {
             state.pendingLifecycle.removeAll()
             for event in events {
                 for observer in observers { observer.lifecycle(event, at: state.now, in: self) }
+            }
+        }
+        if !state.pendingMemberChanges.isEmpty {
+            let changes = state.pendingMemberChanges
+            state.pendingMemberChanges.removeAll()
+            for (observer, event) in changes {
+                for each in observers { each.memberChanged(event, heldBy: Int(observer), at: state.now, in: self) }
             }
         }
         if !state.pendingLogs.isEmpty {

@@ -66,10 +66,13 @@ public enum LifecycleEvent: Sendable, Equatable {
     case revoked(node: Int)
 }
 
-/// Gets each node's view at every sample and hears of lifecycle events. Checkers and
-/// measurements are observers.
+/// Gets each node's view at every sample, hears of lifecycle events and of every change to an
+/// honest node's view. Checkers and measurements are observers.
 public protocol SimulationObserver: AnyObject {
     func lifecycle(_ event: LifecycleEvent, at time: Instant, in simulation: Simulation)
+    /// `observer` (an honest node) saw a member join, change state or go. Machines that do not
+    /// report changes replay their whole view as `.joined` events at each sample.
+    func memberChanged(_ event: MembershipEvent, heldBy observer: Int, at time: Instant, in simulation: Simulation)
     func sample(_ sample: MembershipSample, in simulation: Simulation)
     /// The run is over (called once by `Simulation.finish()`).
     func finish(at time: Instant, in simulation: Simulation)
@@ -77,6 +80,7 @@ public protocol SimulationObserver: AnyObject {
 
 extension SimulationObserver {
     public func lifecycle(_ event: LifecycleEvent, at time: Instant, in simulation: Simulation) {}
+    public func memberChanged(_ event: MembershipEvent, heldBy observer: Int, at time: Instant, in simulation: Simulation) {}
     public func sample(_ sample: MembershipSample, in simulation: Simulation) {}
     public func finish(at time: Instant, in simulation: Simulation) {}
 }
@@ -84,11 +88,29 @@ extension SimulationObserver {
 /// Every live honest node's member view at one instant.
 public struct MembershipSample {
     public let time: Instant
-    /// Indexed by node; nil for nodes that are not up or are not honest.
-    public let views: [[MemberView]?]
-    /// For each view, the node index of each member (-1: an identity the simulation never made),
-    /// aligned with `views`.
-    public let indices: [[Int32]?]
-    /// Nodes that have a view, ascending.
+    /// Nodes whose views the sample holds (up and honest), ascending.
     public let observers: [Int]
+    let table: ViewTable
+
+    /// The state `observer` holds `member` in; nil when it does not know it (or is no observer).
+    public func state(of member: Int, heldBy observer: Int) -> MemberState? {
+        table.state(observer, member)
+    }
+
+    /// `observer` holds `member` alive or suspect: believes it is a member that is up.
+    public func believesUp(_ member: Int, heldBy observer: Int) -> Bool {
+        let state = table.state(observer, member)
+        return state == .alive || state == .suspect
+    }
+
+    /// Every (observer, member) cell held suspect, dead or left, ascending by observer then member.
+    /// Cells of nodes that are not observers now (crashed since) are left out.
+    public var unsettled: [(observer: Int, member: Int, state: MemberState)] {
+        let observing = Set(observers)
+        return table.unsettled.sorted().compactMap { key in
+            let observer = Int(key >> 32), member = Int(key & 0xFFFF_FFFF)
+            guard observing.contains(observer), let state = table.state(observer, member) else { return nil }
+            return (observer, member, state)
+        }
+    }
 }
