@@ -39,12 +39,7 @@ let package = Package(
             dependencies: [
                 "StarlingTrust", "StarlingCrypto", "StarlingWire",
                 .product(name: "RealModule", package: "swift-numerics"),
-            ],
-            // Release builds of this target with -O crash at run time (a bad pointer in
-            // `Membership.view` or `Peer.perform`, seen in simulations of 50 to 1,000 peers) while
-            // -Onone, -Osize and -O with exclusivity checking all run clean, and the module has no
-            // unsafe code: most likely an optimizer bug in Swift 6.3.1. -Osize until it is isolated.
-            swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
+            ]),
         .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust"]),
 
         // Drivers.

@@ -14,7 +14,7 @@ public struct ContentHash: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Hash of `data`, optionally keyed (a keyed hash is a MAC).
     public static func of<C: Collection>(_ data: C) -> ContentHash where C.Element == UInt8 {
-        var hasher = Blake2b()
+        let hasher = Blake2b()
         hasher.update(data)
         return hasher.finalize()
     }
@@ -30,9 +30,13 @@ public struct ContentHash: Hashable, Sendable, Comparable, CustomStringConvertib
 /// Streaming BLAKE2b-256, for data that arrives in chunks (blobs) or is too large to hold twice.
 ///
 /// libsodium's state must be 64-byte aligned, which Swift cannot express for an imported struct, so
-/// the state lives in its own aligned allocation (hence non-copyable: one owner, freed once).
-public struct Blake2b: ~Copyable {
+/// the state lives in its own aligned allocation, owned by a class (one owner, freed once by
+/// `deinit`). A `~Copyable` struct with a `deinit` and a `consuming finalize()` was tried first:
+/// Swift 6.3.1's optimizer freed its state twice in release builds of client modules (heap
+/// corruption in simulations; the -Osize workaround once kept on StarlingMembership).
+public final class Blake2b {
     private let state: OpaquePointer
+    private var finished = false
 
     public init() {
         Sodium.ensureInitialized()
@@ -43,7 +47,8 @@ public struct Blake2b: ~Copyable {
 
     deinit { UnsafeMutableRawPointer(state).deallocate() }
 
-    public mutating func update<C: Collection>(_ data: C) where C.Element == UInt8 {
+    public func update<C: Collection>(_ data: C) where C.Element == UInt8 {
+        precondition(!finished, "Blake2b.update after finalize")
         let done = data.withContiguousStorageIfAvailable { buffer in
             crypto_generichash_update(state, buffer.baseAddress, UInt64(buffer.count))
         }
@@ -53,7 +58,10 @@ public struct Blake2b: ~Copyable {
         }
     }
 
-    public consuming func finalize() -> ContentHash {
+    /// The hash of everything given to `update`; call once.
+    public func finalize() -> ContentHash {
+        precondition(!finished, "Blake2b.finalize called twice")
+        finished = true
         var out = [UInt8](repeating: 0, count: ContentHash.byteCount)
         crypto_generichash_final(state, &out, out.count)
         return try! ContentHash(bytes: out)

@@ -17,7 +17,7 @@ public final class SignatureCache: @unchecked Sendable {
     public init(entriesMax: Int = 1_000_000) { self.entriesMax = entriesMax }
 
     public func isValid(_ signature: Signature, for message: [UInt8], by key: PublicKey) -> Bool {
-        var hasher = Blake2b()
+        let hasher = Blake2b()
         hasher.update(key.bytes)
         hasher.update(signature.bytes)
         hasher.update(message)
@@ -39,7 +39,7 @@ public final class SignatureCache: @unchecked Sendable {
     public func verifiedBox(_ signed: SignedClaim) -> ClaimBox? {
         let message = signed.signedBytes
         let key = signed.claim.author.publicKey
-        var hasher = Blake2b()
+        let hasher = Blake2b()
         hasher.update(key.bytes)
         hasher.update(signed.signature.bytes)
         hasher.update(message)

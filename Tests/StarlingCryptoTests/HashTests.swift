@@ -21,7 +21,7 @@ struct HashTests {
         let data = randomBytes(count: 10_000, using: &random)
         let oneShot = ContentHash.of(data)
         for _ in 0..<20 {
-            var hasher = Blake2b()
+            let hasher = Blake2b()
             var offset = 0
             while offset < data.count {
                 let length = Int.random(in: 0...700, using: &random)
@@ -32,7 +32,7 @@ struct HashTests {
             #expect(hasher.finalize() == oneShot)
         }
         // A non-contiguous collection takes the copying path and agrees too.
-        var hasher = Blake2b()
+        let hasher = Blake2b()
         hasher.update(Array("a".utf8))
         hasher.update("bc".utf8.lazy.map { $0 })
         #expect(hasher.finalize() == ContentHash.of(Array("abc".utf8)))
