@@ -99,6 +99,11 @@ extension Membership {
             count("probes.acked")
             return
         }
+        if lingeringProbes.removeValue(forKey: sequence) != nil {
+            adjustHealth(-1)
+            count("probes.acked late over a stream")
+            return
+        }
         if let forwarded = forwardedProbes.removeValue(forKey: sequence) {
             effects.append(.cancelTimer(.forwardedProbe(sequence)))
             effects.append(.send(to: forwarded.requester, address: forwarded.requesterAddress,
@@ -148,7 +153,13 @@ extension Membership {
     private mutating func probeTick<R: RandomNumberGenerator>(now: Instant, random: inout R, effects: inout [MembershipEffect]) {
         effects.append(.setTimer(.probe, at: now + scaledByHealth(settings.probeInterval)))
         if let probe = pendingProbe, !probe.acked {
-            probeFailed(probe, now: now, effects: &effects)
+            if probe.streamOutstanding && lingeringProbes.count < settings.pendingProbesMax {
+                // The stream probe may still answer (a lost SYN costs TCP a second): the verdict
+                // waits for it, so random loss alone does not raise a suspicion.
+                lingeringProbes[probe.sequence] = probe
+            } else {
+                probeFailed(probe, now: now, effects: &effects)
+            }
         }
         pendingProbe = nil
         guard !leaving, let target = nextProbeTarget(random: &random), let record = members[target] else { return }
@@ -191,8 +202,28 @@ extension Membership {
                                  piggyback: false))
         }
         probe.expectedNacks = helpers.count
-        pendingProbe = probe
         count("probes.indirect")
+        if settings.streamProbeFallback {
+            var messages: [MembershipMessage] = [.ping(sequence: sequence, target: probe.target)]
+            if record.state == .suspect, let claim = record.stateClaim { messages.append(.claim(claim)) }
+            effects.append(.streamProbe(to: probe.target, address: record.address, messages: messages,
+                                        timeout: scaledByHealth(settings.streamProbeTimeout)))
+            probe.streamOutstanding = true
+        }
+        pendingProbe = probe
+    }
+
+    /// The host's stream probe for `sequence` failed (refused, timed out, or a bad answer). A
+    /// probe whose period has ended fails now; one still in its period fails at its end.
+    public mutating func streamProbeFailed(sequence: UInt32, now: Instant) -> [MembershipEffect] {
+        var effects: [MembershipEffect] = []
+        if let probe = lingeringProbes.removeValue(forKey: sequence) {
+            probeFailed(probe, now: now, effects: &effects)
+        } else if var probe = pendingProbe, probe.sequence == sequence {
+            probe.streamOutstanding = false
+            pendingProbe = probe
+        }
+        return effects
     }
 
     private mutating func probeFailed(_ probe: PendingProbe, now: Instant, effects: inout [MembershipEffect]) {

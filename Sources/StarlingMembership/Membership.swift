@@ -10,6 +10,9 @@ public enum MembershipEffect: Equatable, Sendable {
     case cancelTimer(MembershipTimer)
     /// Start an anti-entropy exchange with the peer at `address` (request from `makeSyncRequest`).
     case sync(to: PeerAddress)
+    /// Probe `to` over a stream as well (the host seals `messages`, a ping, and feeds the sealed
+    /// ack it gets back to `receive`); give up after `timeout`.
+    case streamProbe(to: NodeID, address: PeerAddress, messages: [MembershipMessage], timeout: Duration)
     /// Something an operator may want in the log.
     case event(MembershipEvent)
     /// The incarnation changed: persist it so a restart starts above it.
@@ -104,6 +107,8 @@ public struct Membership {
     var probeOrder: [NodeID] = []
     var probeIndex = 0
     var pendingProbe: PendingProbe?
+    /// Probes whose period ended unanswered while their stream probe was still out, by sequence.
+    var lingeringProbes: [UInt32: PendingProbe] = [:]
     var forwardedProbes: [UInt32: ForwardedProbe] = [:]
     var suspicions: [NodeID: Suspicion] = [:]
     /// Lifeguard's local-health multiplier, 0...settings.localHealthMax.
@@ -128,6 +133,7 @@ public struct Membership {
         var acked = false
         var expectedNacks = 0
         var nacks = 0
+        var streamOutstanding = false
     }
 
     struct ForwardedProbe {
@@ -163,6 +169,8 @@ public struct Membership {
         for revocation in revocations { try? self.revocations.insert(revocation, authority: authority) }
         // A warm start from members known before (a trusted snapshot: the store's own records, or a
         // simulation that starts from a converged cluster). Probe order is shuffled at start.
+        members.reserveCapacity(initialMembers.count)
+        probeOrder.reserveCapacity(initialMembers.count)
         for box in initialMembers {
             guard let alive = box.alive, alive.node != me, members[alive.node] == nil,
                   members.count < settings.membersMax, self.revocations.revocation(of: alive.node) == nil else { continue }

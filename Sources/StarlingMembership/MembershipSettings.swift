@@ -11,6 +11,14 @@ public struct MembershipSettings: Sendable, Equatable {
     public var probeTimeout: Duration = .milliseconds(500)
     /// How many members are asked to probe indirectly.
     public var indirectProbeCount = 3
+    /// When a direct probe times out, also probe over a stream (TCP), as memberlist does: under
+    /// 10% random loss a direct-plus-3-indirect probe of a live node still fails about 0.8% of the
+    /// time (1,000 peers raised about 8 false suspicions a second), a stream probe almost never.
+    public var streamProbeFallback = true
+    /// How long a stream probe may take: past the probe period, so that one lost SYN (TCP waits
+    /// 1 s to resend it) does not fail it. A probe with a stream probe out gets its verdict when
+    /// the stream answers or fails, at most this long after the direct probe timed out.
+    public var streamProbeTimeout: Duration = .milliseconds(2_500)
     /// Periodic gossip: every `gossipInterval`, to `gossipFanout` random members.
     public var gossipInterval: Duration = .milliseconds(200)
     public var gossipFanout = 3
@@ -19,8 +27,10 @@ public struct MembershipSettings: Sendable, Equatable {
     /// about e^-8 and then waits for anti-entropy (measured: 30 s tails in join-100).
     public var retransmitMultiplier = 6
     /// Suspicion lasts between `suspicionMinimum` and `suspicionMaximumFactor` times that, shrinking
-    /// with independent confirmations (Lifeguard). Minimum = multiplier * max(1, log10 N) * probeInterval.
-    public var suspicionMultiplier = 3.0
+    /// with independent confirmations (Lifeguard). Minimum = multiplier * max(1, log10 N) * probeInterval:
+    /// 7.5 s at 1,000 peers. memberlist's 4 (12 s) gave a detection p50 of 11 s at 3; the stream
+    /// probe fallback keeps false suspicions rare enough under loss for the shorter time.
+    public var suspicionMultiplier = 2.5
     public var suspicionMaximumFactor = 3.0
     /// Lifeguard's local-health multiplier saturates here; timeouts stretch by (health + 1).
     public var localHealthMax = 8

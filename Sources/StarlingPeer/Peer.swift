@@ -7,7 +7,7 @@ import StarlingWire
 /// and translates between its effects and the driver's inputs and outputs: datagrams sealed with
 /// pairwise MACs, anti-entropy over request/response streams, timers, persistence.
 public struct Peer: PeerMachine {
-    public private(set) var membership: Membership
+    public internal(set) var membership: Membership
     var codec: PacketCodec
     private var timers = TimerTable()
     var exchanges: [UInt64: Exchange] = [:]
@@ -20,6 +20,7 @@ public struct Peer: PeerMachine {
         case syncRequest(PeerAddress)
         case syncPush(PeerAddress)
         case keyring(operation: UInt64, member: String)
+        case probe(NodeID, PeerAddress, sequence: UInt32)
     }
     /// Cluster keyring operations started here, by id (bounded: the oldest are forgotten).
     var keyringOperations: [UInt64: KeyringProgress] = [:]
@@ -50,6 +51,10 @@ public struct Peer: PeerMachine {
     }
 
     public var reportsMemberChanges: Bool { true }
+
+    public func forEachMemberState(_ body: (NodeID, MemberState) -> Void) {
+        for (node, record) in membership.members { body(node, record.state) }
+    }
 
     public var counters: [String: UInt64] {
         membership.counters.merging(peerCounters, uniquingKeysWith: +)
@@ -110,7 +115,7 @@ public struct Peer: PeerMachine {
                 now: now, random: &random, into: &outputs)
     }
 
-    private static func reason(_ error: PacketCodec.OpenError) -> String {
+    static func reason(_ error: PacketCodec.OpenError) -> String {
         switch error {
         case .malformed: return "malformed"
         case .badMAC: return "bad MAC"
@@ -190,6 +195,8 @@ public struct Peer: PeerMachine {
             outputs.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).streamMessage()) ?? []))
         case .keyringRequest:
             outputs.append(.sendReply(reply, answerKeyringRequest(envelope.body, now: now, into: &outputs)))
+        case .probeRequest:
+            answerStreamProbe(reply, envelope.body, from: source, now: now, random: &random, into: &outputs)
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
@@ -216,6 +223,10 @@ public struct Peer: PeerMachine {
             recordKeyringResponse(result, operation: operation, member: member)
             return
         }
+        if case let .probe(node, address, sequence) = exchange {
+            completeStreamProbe(result, node: node, address: address, sequence: sequence, now: now, random: &random, into: &outputs)
+            return
+        }
         guard case let .success(bytes) = result else {
             count("sync.failed")
             return
@@ -237,14 +248,14 @@ public struct Peer: PeerMachine {
                 outputs.append(.sendRequest(ExchangeID(pushID), frame, to: address, timeout: membership.settings.requestTimeout))
             }
             persistIfChanged(into: &outputs)
-        case .syncPush, .keyring:
+        case .syncPush, .keyring, .probe:
             break
         }
     }
 
     // MARK: Effects
 
-    private mutating func perform<R: RandomNumberGenerator>(
+    mutating func perform<R: RandomNumberGenerator>(
         _ effects: [MembershipEffect], now: Instant, random: inout R, into outputs: inout [PeerOutput]
     ) {
         for effect in effects {
@@ -257,6 +268,8 @@ public struct Peer: PeerMachine {
                 if let id = timers.cancel(timer) { outputs.append(.cancelTimer(id)) }
             case let .sync(address):
                 startSync(to: address, into: &outputs)
+            case let .streamProbe(node, address, messages, timeout):
+                startStreamProbe(to: node, address: address, messages: messages, timeout: timeout, now: now, random: &random, into: &outputs)
             case let .event(event):
                 switch event {
                 case .joined, .stateChanged, .removed: outputs.append(.memberChanged(event))

@@ -121,6 +121,9 @@ public protocol PeerMachine {
     /// Whether every change to `members` is announced by a `.memberChanged` output (then a
     /// simulator need not re-read `members` to follow the view; a default says no).
     var reportsMemberChanges: Bool { get }
+    /// Calls `body` with each other member's identity and state: what `members` says, without
+    /// building views (a simulator reads 10^8 of these to start 10,000 warm peers).
+    func forEachMemberState(_ body: (NodeID, MemberState) -> Void)
     /// Counters of what was dropped and why, and other events (name → count).
     var counters: [String: UInt64] { get }
     /// An operator's request from the local API (a default refuses it).
@@ -160,6 +163,10 @@ public struct ControlAnswer: Sendable, Equatable {
 
 extension PeerMachine {
     public var reportsMemberChanges: Bool { false }
+
+    public func forEachMemberState(_ body: (NodeID, MemberState) -> Void) {
+        for member in members where !member.isLocal { body(member.node, member.state) }
+    }
 
     /// Machines without a control plane (test fakes) refuse every request.
     public mutating func control<R: RandomNumberGenerator>(

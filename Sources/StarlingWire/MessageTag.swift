@@ -19,4 +19,8 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     /// An admin's keyring change (install/use/remove) or listing, sent to each member over a stream.
     case keyringRequest = 9
     case keyringResponse = 10
+    /// A probe over a stream (memberlist's TCP fallback ping): a sealed membership datagram with
+    /// one ping, answered by a sealed datagram with its ack. Random loss cannot fail it.
+    case probeRequest = 11
+    case probeResponse = 12
 }

@@ -46,16 +46,72 @@ import Testing
         #expect(requests.count == 3)
         #expect(!requests.contains(where: { $0.to == target }))
         now = now + .milliseconds(500)
-        let tick = membership.timerFired(.probe, now: now, random: &random)
+        _ = membership.timerFired(.probe, now: now, random: &random)
+        #expect(membership.state(of: target) == .alive, "the stream probe is still out")
+        // The stream probe is refused: now the verdict.
+        let failed = membership.streamProbeFailed(sequence: sequence, now: now)
         #expect(membership.state(of: target) == .suspect)
         #expect(membership.localHealth == 3, "three helpers, no nacks: our own link looks bad")
-        let deadline = try #require(tick.timer(.suspicion(target)))
+        let deadline = try #require(failed.timer(.suspicion(target)))
         let bounds = Suspicion.bounds(clusterSize: 6, settings: membership.settings)
         #expect(deadline == now + bounds.maximum)
 
         _ = membership.timerFired(.suspicion(target), now: deadline, random: &random)
         #expect(membership.state(of: target) == .dead)
         #expect(membership.liveCount == 5)
+    }
+
+    @Test func aTimedOutProbeAlsoGoesOverAStreamAndItsAckPreventsTheSuspicion() throws {
+        var (membership, random) = started(6)
+        var now = Instant.zero + .seconds(1)
+        let (target, sequence) = try #require(ping(in: membership.timerFired(.probe, now: now, random: &random)))
+        now = now + .milliseconds(500)
+        let indirect = membership.timerFired(.probeTimeout(sequence), now: now, random: &random)
+        let streamProbes = indirect.compactMap { effect -> (NodeID, [MembershipMessage], Duration)? in
+            if case let .streamProbe(node, _, messages, timeout) = effect { return (node, messages, timeout) }
+            return nil
+        }
+        #expect(streamProbes.count == 1)
+        let (node, messages, timeout) = try #require(streamProbes.first)
+        #expect(node == target)
+        #expect(messages == [.ping(sequence: sequence, target: target)])
+        #expect(timeout == membership.settings.streamProbeTimeout)
+        // The member's sealed ack comes back over the stream before the period ends.
+        _ = membership.receive([.ack(sequence: sequence)], from: target, address: cluster.address(1),
+                               now: now + .milliseconds(300), random: &random)
+        _ = membership.timerFired(.probe, now: now + .milliseconds(500), random: &random)
+        #expect(membership.state(of: target) == .alive)
+    }
+
+    @Test func theVerdictWaitsForAnOutstandingStreamProbe() throws {
+        var (membership, random) = started(6)
+        var now = Instant.zero + .seconds(1)
+        let (target, sequence) = try #require(ping(in: membership.timerFired(.probe, now: now, random: &random)))
+        now = now + .milliseconds(500)
+        _ = membership.timerFired(.probeTimeout(sequence), now: now, random: &random)
+        now = now + .milliseconds(500)
+        _ = membership.timerFired(.probe, now: now, random: &random)
+        #expect(membership.state(of: target) == .alive, "no verdict while the stream probe is out")
+        // A late ack over the stream settles it; a failure instead raises the suspicion then.
+        var other = membership
+        _ = other.receive([.ack(sequence: sequence)], from: target, address: cluster.address(1),
+                          now: now + .milliseconds(800), random: &random)
+        #expect(other.state(of: target) == .alive)
+        #expect(other.counters["probes.acked late over a stream"] == 1)
+        _ = membership.streamProbeFailed(sequence: sequence, now: now + .seconds(1))
+        #expect(membership.state(of: target) == .suspect)
+    }
+
+    @Test func withoutTheStreamFallbackNoStreamProbeIsAsked() throws {
+        var settings = MembershipSettings()
+        settings.streamProbeFallback = false
+        var membership = cluster.membership(0, settings: settings)
+        var random = DeterministicRandom(seed: 42)
+        _ = membership.start(now: .zero, random: &random)
+        _ = membership.deliver((1..<4).map { cluster.alive($0) }, from: 1, cluster: cluster)
+        let (_, sequence) = try #require(ping(in: membership.timerFired(.probe, now: .zero + .seconds(1), random: &random)))
+        let indirect = membership.timerFired(.probeTimeout(sequence), now: .zero + .milliseconds(1500), random: &random)
+        #expect(!indirect.contains { if case .streamProbe = $0 { true } else { false } })
     }
 
     @Test func confirmationsFromOtherAccusersShortenTheSuspicion() throws {

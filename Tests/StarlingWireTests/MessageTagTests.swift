@@ -16,6 +16,8 @@ struct MessageTagTests {
         (.encryptedPacket, 8),
         (.keyringRequest, 9),
         (.keyringResponse, 10),
+        (.probeRequest, 11),
+        (.probeResponse, 12),
     ]
 
     @Test("every tag's number is pinned")

@@ -92,10 +92,10 @@ extension EngineState {
             failure = (.tooLarge, 0)
         } else if let target = addressTable.index(of: address, addresses: addresses) {
             if isBlocked(from: node, to: target) || isBlocked(from: target, to: node) { return }
-            let roundTrip = timing.delay(node, target, linkKey: linkKey, &nodes[node].networkRandom)
-                &+ timing.delay(target, node, linkKey: linkKey, &nodes[node].networkRandom)
+            let roundTrip = streamLeg(node, target, retransmitAfter: Self.synTimeout)
+                &+ streamLeg(target, node, retransmitAfter: Self.synTimeout)
             if nodes[target].status == .up {
-                let oneWay = timing.delay(node, target, linkKey: linkKey, &nodes[node].networkRandom)
+                let oneWay = streamLeg(node, target, retransmitAfter: Self.dataTimeout)
                 queue.push(at: now.nanoseconds &+ roundTrip &+ oneWay, .request(RequestDelivery(
                     target: Int32(target), targetEpoch: nodes[target].epoch, requester: node32, requesterEpoch: epoch,
                     exchange: exchange, generation: generation, bytes: bytes)))
@@ -111,6 +111,27 @@ extension EngineState {
         }
     }
 
+    /// TCP's first retransmission timeouts on Linux: 1 s for a SYN, 200 ms (the minimum RTO) for data.
+    static let synTimeout: Int64 = 1_000_000_000
+    static let dataTimeout: Int64 = 200_000_000
+    /// Retransmissions modelled before a leg is simply delivered (TCP would give up much later).
+    static let retransmissionsMax = 6
+
+    /// One leg of a stream exchange: streams never lose data, but on a lossy network each lost
+    /// segment costs a retransmission timeout, doubling each time, as TCP's does.
+    mutating func streamLeg(_ from: Int, _ to: Int, retransmitAfter firstTimeout: Int64) -> Int64 {
+        var total = timing.delay(from, to, linkKey: linkKey, &nodes[from].networkRandom)
+        guard timing.loss > 0 else { return total }
+        var timeout = firstTimeout
+        for _ in 0..<Self.retransmissionsMax {
+            guard DeterministicMath.chance(timing.loss, &nodes[from].networkRandom) else { break }
+            statistics.streamRetransmissions &+= 1
+            total &+= timeout
+            timeout &*= 2
+        }
+        return total
+    }
+
     mutating func sendReply(_ reply: UInt64, _ bytes: [UInt8], from node: Int) {
         guard let inbound = cold[node].inbound.removeValue(forKey: reply) else {
             recordViolation(node, "replied to request #\(reply), which is unknown or already answered")
@@ -120,7 +141,7 @@ extension EngineState {
         if nodes[node].honest { statistics.honestBytesSent &+= UInt64(bytes.count) }
         let requester = Int(inbound.requester)
         let result: Result<[UInt8], ExchangeFailure> = bytes.count > frameBytesMax ? .failure(.tooLarge) : .success(bytes)
-        let delay = timing.delay(node, requester, linkKey: linkKey, &nodes[node].networkRandom)
+        let delay = streamLeg(node, requester, retransmitAfter: Self.dataTimeout)
         queue.push(at: now.nanoseconds &+ delay, .response(
             node: inbound.requester, epoch: inbound.requesterEpoch, exchange: inbound.exchange,
             generation: inbound.generation, result: result))

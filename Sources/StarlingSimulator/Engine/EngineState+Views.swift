@@ -33,11 +33,15 @@ extension EngineState {
     mutating func reloadView(of node: Int, replay: Bool) {
         guard views != nil, nodes[node].honest, let machine = machines[node] else { return }
         views!.clearRow(node)
+        guard replay else {
+            machine.forEachMemberState { member, state in
+                if let index = identityIndex[member] { views!.set(node, index, state) }
+            }
+            return
+        }
         for member in machine.members where !member.isLocal {
             if let index = identityIndex[member.node] { views!.set(node, index, member.state) }
-            if replay {
-                pendingMemberChanges.append((Int32(node), .joined(member.node, name: member.name, address: member.address)))
-            }
+            pendingMemberChanges.append((Int32(node), .joined(member.node, name: member.name, address: member.address)))
         }
     }
 }

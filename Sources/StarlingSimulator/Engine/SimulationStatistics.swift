@@ -22,6 +22,8 @@ public struct SimulationStatistics: Sendable, Equatable {
     public var responsesDelivered: UInt64 = 0
     public var exchangeFailures: UInt64 = 0
     public var exchangeTimeouts: UInt64 = 0
+    /// Stream segments "lost" on a lossy network, each delivered after a retransmission timeout.
+    public var streamRetransmissions: UInt64 = 0
 
     public var timersFired: UInt64 = 0
     public var crashes: UInt64 = 0

@@ -36,14 +36,14 @@ struct ViewTable {
     }
 
     mutating func set(_ observer: Int, _ member: Int, _ state: MemberState?) {
-        let cell = state?.rawValue ?? Self.absent
-        cells[observer * stride + member] = cell
+        let index = observer * stride + member
+        let before = cells[index], after = state?.rawValue ?? Self.absent
+        cells[index] = after
+        let wasUnsettled = before != Self.absent && before != MemberState.alive.rawValue
+        let isUnsettled = after != Self.absent && after != MemberState.alive.rawValue
+        guard wasUnsettled != isUnsettled else { return }
         let key = UInt64(observer) << 32 | UInt64(member)
-        if state == nil || state == .alive {
-            unsettled.remove(key)
-        } else {
-            unsettled.insert(key)
-        }
+        if isUnsettled { unsettled.insert(key) } else { unsettled.remove(key) }
     }
 
     /// Forgets the observer's whole view (it restarted, or its row is about to be re-read).

@@ -48,7 +48,8 @@ extension SimulationReport {
             + "\(network.duplicated) duplicated, \(network.partitioned) cut, \(network.toDownNodes) to down nodes"
             + (network.oversized > 0 ? ", \(network.oversized) OVERSIZED" : "")])
         figures.append(["requests", "\(network.requests) sent, \(network.responses) answered, "
-            + "\(network.exchangeFailures) failed, \(network.exchangeTimeouts) timed out"])
+            + "\(network.exchangeFailures) failed, \(network.exchangeTimeouts) timed out, "
+            + "\(network.streamRetransmissions) segments retransmitted"])
         lines += aligned(figures)
         let notable = counters.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         if !notable.isEmpty {

@@ -102,4 +102,6 @@ public struct NetworkSummary: Sendable, Codable {
     public var responses: UInt64
     public var exchangeFailures: UInt64
     public var exchangeTimeouts: UInt64
+    /// Stream segments delayed by a retransmission timeout (lossy networks).
+    public var streamRetransmissions: UInt64
 }

@@ -120,13 +120,18 @@ public enum ScenarioParser {
         ("suspicion_multiplier", \.suspicionMultiplier), ("suspicion_maximum_factor", \.suspicionMaximumFactor),
     ] }
 
+    static var booleanSettings: [(String, WritableKeyPath<MembershipSettings, Bool>)] { [
+        ("stream_probe_fallback", \.streamProbeFallback),
+    ] }
+
     static func parseMembership(_ field: YAMLField) throws -> MembershipSettings {
-        let known = durationSettings.map(\.0) + integerSettings.map(\.0) + realSettings.map(\.0)
+        let known = durationSettings.map(\.0) + integerSettings.map(\.0) + realSettings.map(\.0) + booleanSettings.map(\.0)
         let fields = try field.mapping(known: known)
         var settings = MembershipSettings()
         for (key, path) in durationSettings { if let value = fields[key] { settings[keyPath: path] = try value.duration() } }
         for (key, path) in integerSettings { if let value = fields[key] { settings[keyPath: path] = try value.int(in: 0...10_000_000) } }
         for (key, path) in realSettings { if let value = fields[key] { settings[keyPath: path] = try value.double(in: 0...1_000) } }
+        for (key, path) in booleanSettings { if let value = fields[key] { settings[keyPath: path] = try value.bool() } }
         for (key, path) in durationSettings where settings[keyPath: path] <= .zero {
             throw (fields[key] ?? field).error("\(key) must be longer than 0")
         }

@@ -68,7 +68,8 @@ extension ScenarioRun {
                 partitioned: statistics.datagramsPartitioned, toDownNodes: statistics.datagramsToDownNodes,
                 unroutable: statistics.datagramsUnroutable, oversized: statistics.datagramsOversized,
                 requests: statistics.requestsSent, responses: statistics.responsesDelivered,
-                exchangeFailures: statistics.exchangeFailures, exchangeTimeouts: statistics.exchangeTimeouts),
+                exchangeFailures: statistics.exchangeFailures, exchangeTimeouts: statistics.exchangeTimeouts,
+                streamRetransmissions: statistics.streamRetransmissions),
             counters: counters, contractViolations: simulation.contractViolations.count)
     }
 
