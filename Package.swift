@@ -46,6 +46,8 @@ let package = Package(
             // unsafe code: most likely an optimizer bug in Swift 6.3.1. -Osize until it is isolated.
             swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust"]),
+        // Task specs (docs/tasks.md): the typed model, defaults, validation and canonical encoding.
+        .target(name: "StarlingTasks", dependencies: ["StarlingWire", "StarlingTrust"]),
 
         // Drivers.
         .target(
@@ -68,6 +70,10 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ]),
+
+        .target(
+            name: "StarlingTaskYAML",
+            dependencies: ["StarlingTasks", .product(name: "Yams", package: "Yams")]),
 
         // The CLI: the only place where real adapters are wired together.
         .executableTarget(
@@ -93,6 +99,10 @@ let package = Package(
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingTestSupport"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator"]),
+        .testTarget(
+            name: "StarlingTaskSpecTests",
+            dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingWire", "StarlingTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
