@@ -5,15 +5,19 @@ struct SpecField {
     let path: String
     /// The node's line, or the line of its key or parent when the node has none.
     let line: Int?
+    /// The line of the key that leads here (`trainingWorkers:`), or `line` for list items and the
+    /// root: where a message about the whole field points.
+    let keyLine: Int?
 
-    init(node: SpecNode, path: String, line: Int? = nil) {
+    init(node: SpecNode, path: String, line: Int? = nil, keyLine: Int? = nil) {
         self.node = node
         self.path = path
         self.line = node.line ?? line
+        self.keyLine = keyLine ?? self.line
     }
 
     func child(_ key: String, _ node: SpecNode, keyLine: Int?) -> SpecField {
-        SpecField(node: node, path: path.isEmpty ? key : "\(path).\(key)", line: keyLine ?? line)
+        SpecField(node: node, path: path.isEmpty ? key : "\(path).\(key)", line: keyLine ?? line, keyLine: keyLine)
     }
 
     func item(_ index: Int, _ node: SpecNode) -> SpecField {

@@ -52,15 +52,16 @@ extension SpecReader {
         switch (spec["trainingWorkers"], seed) {
         case let (tidy?, seed?):
             if tidy.node.sameContent(as: seed.node) {
-                warning(seed, "the same workers as \(tidyPath), given twice; read \(tidyPath)")
+                warning(seed.path, line: seed.keyLine, "the same workers as \(tidyPath), given twice; read \(tidyPath)")
             } else {
-                error(tidy, "disagrees with \(seed.path)\(seed.line.map { " (line \($0))" } ?? ""): list the training workers once")
+                error(tidy.path, line: tidy.keyLine,
+                      "disagrees with \(seed.path)\(seed.keyLine.map { " (line \($0))" } ?? ""): list the training workers once")
             }
             return tidy
         case let (tidy?, nil):
             return tidy
         case let (nil, seed?):
-            warning(seed, "read as \(tidyPath) (the seed example's form); the tidy form is \(tidyPath)")
+            warning(seed.path, line: seed.keyLine, "read as \(tidyPath) (the seed example's form); the tidy form is \(tidyPath)")
             return seed
         case (nil, nil):
             missing("trainingWorkers", in: spec, "list at least one training worker")
@@ -119,7 +120,7 @@ extension SpecReader {
         }
         if let dataset, !readUnderDataset.isEmpty {
             let them = readUnderDataset.count == 1 ? "it" : "them"
-            warning(dataset.field, "read \(readUnderDataset.joined(separator: ", ")) under dataset (the seed example's form); the tidy form puts \(them) in \(workerSpec.path)")
+            warning(dataset.path, line: dataset.field.keyLine, "read \(readUnderDataset.joined(separator: ", ")) under dataset (the seed example's form); the tidy form puts \(them) in \(workerSpec.path)")
         }
         if let field = workerSpec["parameters"] {
             raw.parameters = parameters(field, context: .trainingWorker)
