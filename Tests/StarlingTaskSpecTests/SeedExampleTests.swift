@@ -66,7 +66,10 @@ import Testing
                                   with: "            frameworkVersion: 1.12\n          trainScriptDir: /code/\n")
         let loaded = try SpecFiles.valid(text)
         #expect(loaded.spec == (try SpecFiles.valid(try SpecFiles.text(SpecFiles.fixture("federatedtask-seed.yaml")))).spec)
-        #expect(loaded.warnings.contains { $0.message.hasPrefix("read trainScriptBootFile, frameworkType, frameworkVersion under dataset") })
+        #expect(loaded.warnings.map(\.pathAndMessage).dropFirst() == [
+            "spec.aggregationWorker.trainingWorkers[0].workerSpec.dataset.trainScriptDir: the same value as spec.aggregationWorker.trainingWorkers[0].workerSpec.trainScriptDir, given twice; read spec.aggregationWorker.trainingWorkers[0].workerSpec.trainScriptDir",
+            "spec.aggregationWorker.trainingWorkers[0].workerSpec.dataset: read trainScriptBootFile, frameworkType, frameworkVersion under dataset (the seed example's form); the tidy form puts them in spec.aggregationWorker.trainingWorkers[0].workerSpec",
+        ])
     }
 
     @Test func frameworkVersionKeepsItsSourceText() throws {

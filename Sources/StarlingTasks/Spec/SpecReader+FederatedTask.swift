@@ -110,6 +110,8 @@ extension SpecReader {
                 let tidyText = optionalText(tidy), seedText = optionalText(seed)
                 if tidyText != seedText {
                     error(tidy, "disagrees with \(seed.path)\(seed.line.map { " (line \($0))" } ?? ""): give it once")
+                } else {
+                    warning(seed, "the same value as \(tidy.path), given twice; read \(tidy.path)")
                 }
             }
             // An empty value ("") reads as not given, so it is inherited like an absent one.
