@@ -46,8 +46,14 @@ let package = Package(
             // unsafe code: most likely an optimizer bug in Swift 6.3.1. -Osize until it is isolated.
             swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust"]),
-        // Task specs (docs/tasks.md): the typed model, defaults, validation and canonical encoding.
-        .target(name: "StarlingTasks", dependencies: ["StarlingWire", "StarlingTrust"]),
+        // Tasks (docs/tasks.md): specs (typed model, defaults, validation, canonical encoding) and the
+        // replicated task state (signed entries, merge rules, lines of rounds, coordinator election).
+        .target(
+            name: "StarlingTasks",
+            dependencies: [
+                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]),
 
         // Drivers.
         .target(
