@@ -55,7 +55,9 @@ extension Lease: WireCodable {
         writer.writeOptional(base)
         writer.writeVarint(expiresAt)
         writer.writeVarint(UInt64(renewal))
-        writer.writeReal(capacity)
+        // The raw bits, never a trap: a lease built with a capacity that is not a positive number
+        // can still be signed, and is then refused by `TaskEntry.problem` and by every decoder.
+        writer.write(capacity.bitPattern)
     }
 
     public init(from reader: inout WireReader) throws {
