@@ -109,6 +109,9 @@ let package = Package(
             name: "StarlingTaskSpecTests",
             dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingWire", "StarlingTestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "StarlingTaskStateTests",
+            dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
