@@ -50,6 +50,8 @@ import Testing
         #expect(commit.metrics.map(\.name) == ["accuracy", "loss"])
         #expect(commit.metrics[1].value.sign == .plus)
         #expect(throws: TaskRejection.self) { try Metric(name: "loss", value: .nan) }
+        #expect(try Metric.list(["loss": 0.25, "accuracy": 0.9]).map(\.name) == ["accuracy", "loss"])
+        #expect(throws: TaskRejection.self) { try Metric.list(["loss": .infinity]) }
     }
 
     @Test func nonCanonicalBytesAreRefused() throws {

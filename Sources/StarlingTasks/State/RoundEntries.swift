@@ -47,6 +47,14 @@ public struct Metric: Hashable, Sendable, Comparable {
     }
 
     public static func < (left: Metric, right: Metric) -> Bool { left.name < right.name }
+
+    /// A worker's or aggregation's metrics map as a commit carries it: sorted by name, every value
+    /// finite. Throws for the first value that is not.
+    public static func list(_ metrics: [String: Double]) throws(TaskRejection) -> [Metric] {
+        var list: [Metric] = []
+        for (name, value) in metrics.sorted(by: { $0.key < $1.key }) { list.append(try Metric(name: name, value: value)) }
+        return list
+    }
 }
 
 /// The coordinator's record that a round is done: the new global model and what went into it.
