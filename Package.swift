@@ -41,6 +41,14 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
         .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust"]),
+        // Tasks (docs/tasks.md): specs (typed model, defaults, validation, canonical encoding) and the
+        // replicated task state (signed entries, merge rules, lines of rounds, coordinator election).
+        .target(
+            name: "StarlingTasks",
+            dependencies: [
+                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]),
 
         // Drivers.
         .target(
@@ -63,6 +71,10 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ]),
+
+        .target(
+            name: "StarlingTaskYAML",
+            dependencies: ["StarlingTasks", .product(name: "Yams", package: "Yams")]),
 
         // The CLI: the only place where real adapters are wired together.
         .executableTarget(
@@ -88,6 +100,13 @@ let package = Package(
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingTestSupport"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator"]),
+        .testTarget(
+            name: "StarlingTaskSpecTests",
+            dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingWire", "StarlingTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "StarlingTaskStateTests",
+            dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
