@@ -40,7 +40,7 @@ let package = Package(
                 "StarlingTrust", "StarlingCrypto", "StarlingWire",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
-        .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust"]),
+        .target(name: "StarlingPeer", dependencies: ["StarlingMembership", "StarlingTrust", "StarlingTasks"]),
         // Tasks (docs/tasks.md): specs (typed model, defaults, validation, canonical encoding) and the
         // replicated task state (signed entries, merge rules, lines of rounds, coordinator election).
         .target(
@@ -61,13 +61,13 @@ let package = Package(
         .target(
             name: "StarlingRuntime",
             dependencies: [
-                "StarlingPeer", "StarlingStore", "CLibUV",
+                "StarlingPeer", "StarlingStore", "StarlingTasks", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "StarlingSimulator",
             dependencies: [
-                "StarlingPeer",
+                "StarlingPeer", "StarlingTasks",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ]),

@@ -13,7 +13,16 @@ extension Peer {
     public mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
     ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+        lastNow = now
         switch request {
+        case let .submitTask(specBytes):
+            var outputs: [PeerOutput] = []
+            let answer = submitTask(specBytes: specBytes, now: now, outputs: &outputs)
+            return (answer, outputs)
+        case let .cancelTask(reference, reason):
+            var outputs: [PeerOutput] = []
+            let answer = cancelTask(reference, reason: reason, outputs: &outputs)
+            return (answer, outputs)
         case let .keyring(operation):
             return startKeyringOperation(operation, now: now, random: &random)
         case let .keyringStatus(id):

@@ -1,5 +1,6 @@
 import StarlingCrypto
 import StarlingMembership
+import StarlingTasks
 import StarlingTrust
 import StarlingWire
 
@@ -12,6 +13,11 @@ public struct Peer: PeerMachine {
     private var timers = TimerTable()
     var exchanges: [UInt64: Exchange] = [:]
     var nextExchange: UInt64 = 1
+    var taskBook = TaskBook()
+    let taskSettings: TaskSettings
+    let signatureCache: SignatureCache
+    /// The time of the last input (summaries read the lease clock at it).
+    var lastNow: Instant = .zero
     var peerCounters: [String: UInt64] = [:]
     var persisted: PersistedState
     private var nextReply: UInt64 = 0
@@ -21,6 +27,8 @@ public struct Peer: PeerMachine {
         case syncPush(PeerAddress)
         case keyring(operation: UInt64, member: String)
         case probe(NodeID, PeerAddress, sequence: UInt32)
+        case taskPull(TaskID)
+        case taskReplicate(TaskID)
     }
     /// Cluster keyring operations started here, by id (bounded: the oldest are forgotten).
     var keyringOperations: [UInt64: KeyringProgress] = [:]
@@ -31,8 +39,14 @@ public struct Peer: PeerMachine {
     /// Largest number of remembered peers persisted for rejoining.
     public static let knownPeersMax = 32
 
+    /// The task tick's timer (outside the ids `TimerTable` hands out, which count up from 1).
+    static let taskTimer = TimerID(UInt64.max)
+
     public init(setup: PeerSetup) {
         persisted = setup.persisted
+        taskSettings = setup.taskSettings
+        signatureCache = setup.signatureCache
+        for state in setup.tasks.prefix(setup.taskSettings.tasksMax) { taskBook.states[state.id] = state }
         codec = PacketCodec(identity: setup.identity, authentication: setup.packetAuthentication, keyring: setup.keyring)
         var bootstrap = setup.bootstrap
         for address in setup.persisted.knownPeers where !bootstrap.contains(address) { bootstrap.append(address) }
@@ -66,9 +80,14 @@ public struct Peer: PeerMachine {
         _ input: PeerInput, now: Instant, random: inout R
     ) -> [PeerOutput] {
         var outputs: [PeerOutput] = []
+        lastNow = now
         switch input {
         case .start:
             perform(membership.start(now: now, random: &random), now: now, random: &random, into: &outputs)
+            outputs.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
+            for id in taskBook.orderedIDs { taskBook.changed(id, sends: advertSends) }
+        case let .timerFired(id) where id == Self.taskTimer:
+            taskTick(now: now, random: &random, outputs: &outputs)
         case let .datagram(bytes, source):
             receive(bytes, from: source, now: now, random: &random, into: &outputs)
         case let .timerFired(id):
@@ -109,7 +128,10 @@ public struct Peer: PeerMachine {
             count("dropped.datagram malformed messages")
             return
         }
-        if skipped > 0 { peerCounters["skipped.unknown message kind", default: 0] += UInt64(skipped) }
+        if skipped > 0 {
+            let taskItems = receiveAdverts(opened.payload, from: opened.sender, address: source, outputs: &outputs)
+            if skipped > taskItems { peerCounters["skipped.unknown message kind", default: 0] += UInt64(skipped - taskItems) }
+        }
         count("datagrams.received")
         perform(membership.receive(messages, from: opened.sender, address: source, now: now, random: &random),
                 now: now, random: &random, into: &outputs)
@@ -136,6 +158,7 @@ public struct Peer: PeerMachine {
         let budget = codec.payloadBudget(datagramBytesMax: membership.settings.datagramBytesMax) - writer.bytes.count
         if piggyback && budget > 0 {
             var claims: [MembershipMessage] = []
+            var adverts: [TaskAdvert] = []
             PiggybackBudget.share(
                 budget, membershipReserve: membership.settings.membershipGossipBytes,
                 takeMembership: { room in
@@ -143,8 +166,13 @@ public struct Peer: PeerMachine {
                     claims.append(contentsOf: taken.messages)
                     return taken.bytes
                 },
-                takeOther: { _ in 0 })
+                takeOther: { room in
+                    let fits = min(room / TaskAdvert.itemBytes, taskSettings.advertsPerDatagramMax)
+                    adverts = taskBook.takeAdverts(max: fits)
+                    return adverts.count * TaskAdvert.itemBytes
+                })
             for claim in claims { writer.write(claim) }
+            for advert in adverts { advert.appendItem(to: &writer) }
         }
         guard !writer.bytes.isEmpty else { return }
         do {
@@ -197,6 +225,10 @@ public struct Peer: PeerMachine {
             outputs.append(.sendReply(reply, answerKeyringRequest(envelope.body, now: now, into: &outputs)))
         case .probeRequest:
             answerStreamProbe(reply, envelope.body, from: source, now: now, random: &random, into: &outputs)
+        case .taskPullRequest:
+            outputs.append(.sendReply(reply, answerPull(envelope.body)))
+        case .taskReplicateRequest:
+            outputs.append(.sendReply(reply, answerReplicate(envelope.body, outputs: &outputs)))
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
@@ -223,6 +255,16 @@ public struct Peer: PeerMachine {
             recordKeyringResponse(result, operation: operation, member: member)
             return
         }
+        switch exchange {
+        case let .taskPull(task):
+            completePull(task, result, outputs: &outputs)
+            return
+        case let .taskReplicate(task):
+            completeReplicate(task, exchange: id.rawValue, result, outputs: &outputs)
+            return
+        default:
+            break
+        }
         if case let .probe(node, address, sequence) = exchange {
             completeStreamProbe(result, node: node, address: address, sequence: sequence, now: now, random: &random, into: &outputs)
             return
@@ -248,7 +290,7 @@ public struct Peer: PeerMachine {
                 outputs.append(.sendRequest(ExchangeID(pushID), frame, to: address, timeout: membership.settings.requestTimeout))
             }
             persistIfChanged(into: &outputs)
-        case .syncPush, .keyring, .probe:
+        case .syncPush, .keyring, .probe, .taskPull, .taskReplicate:
             break
         }
     }

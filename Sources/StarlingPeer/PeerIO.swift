@@ -1,5 +1,6 @@
 import StarlingCrypto
 import StarlingMembership
+import StarlingTasks
 import StarlingTrust
 
 /// Identifies a timer a machine asked for. Setting a timer with an id that is pending replaces it.
@@ -60,6 +61,9 @@ public enum PeerOutput: Sendable, Equatable {
     case memberChanged(MembershipEvent)
     /// Durable facts to keep across a restart (the driver writes them to its store).
     case persist(PersistedState)
+    /// A task's replicated state changed: keep it (the driver writes it to its store), so a
+    /// restarted peer resumes with its tasks.
+    case persistTask(TaskState)
     /// Graceful leave is complete; the driver may stop.
     case left
 }
@@ -126,6 +130,8 @@ public protocol PeerMachine {
     func forEachMemberState(_ body: (NodeID, MemberState) -> Void)
     /// Counters of what was dropped and why, and other events (name → count).
     var counters: [String: UInt64] { get }
+    /// The tasks the machine holds, for `starling task list|status|watch` (a default has none).
+    var tasks: [TaskSummary] { get }
     /// An operator's request from the local API (a default refuses it).
     mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
@@ -139,6 +145,11 @@ public enum ControlRequest: Sendable, Equatable {
     case keyring(KeyringOperation)
     /// Progress of a keyring operation started earlier.
     case keyringStatus(UInt64)
+    /// Sign and spread a validated task spec (its canonical bytes, `TaskSpec.wireBytes`); the
+    /// answer's fields carry `id` and `name`.
+    case submitTask(specBytes: [UInt8])
+    /// Cancel a task named by id, id prefix (8+ characters) or name.
+    case cancelTask(String, reason: String)
 }
 
 public enum KeyringOperation: Sendable, Equatable {
@@ -163,6 +174,8 @@ public struct ControlAnswer: Sendable, Equatable {
 
 extension PeerMachine {
     public var reportsMemberChanges: Bool { false }
+
+    public var tasks: [TaskSummary] { [] }
 
     public func forEachMemberState(_ body: (NodeID, MemberState) -> Void) {
         for member in members where !member.isLocal { body(member.node, member.state) }

@@ -1,5 +1,6 @@
 import StarlingCrypto
 import StarlingMembership
+import StarlingTasks
 import StarlingTrust
 
 /// Everything a peer machine starts from. Drivers build it from the data directory (runtime) or
@@ -26,6 +27,9 @@ public struct PeerSetup: Sendable {
     public var keyring: Keyring?
     /// Members known before start (a trusted snapshot; see `Membership.init`).
     public var initialMembers: [ClaimBox]
+    /// Tasks kept from before a restart (the store's), and the task layer's timings.
+    public var tasks: [TaskState] = []
+    public var taskSettings = TaskSettings()
 
     public init(identity: SigningKey, certificate: Certificate, authority: PublicKey, revocations: [Revocation] = [],
                 advertise: PeerAddress, bootstrap: [PeerAddress], tags: [String: String] = [:],

@@ -219,6 +219,13 @@ public final class PeerRuntime<Machine: PeerMachine> {
         case let .memberChanged(event):
             let line = event.logLine
             logger.log(level: line.level.loggerLevel, "\(line.message)")
+        case let .persistTask(task):
+            do {
+                try store?.save(task)
+            } catch {
+                counters.increment("store.persist.errors")
+                logger.error("cannot persist task \(task.id.short): \(error)")
+            }
         case let .persist(state):
             do {
                 try store?.save(state)

@@ -31,6 +31,7 @@ enum StoreSchema {
                 """)
         }
         migrator.registerMigration("v2-membership", migrate: createMembershipTables)
+        migrator.registerMigration("v3-tasks", migrate: createTaskTables)
         return migrator
     }
 }

@@ -23,4 +23,10 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     /// one ping, answered by a sealed datagram with its ack. Random loss cannot fail it.
     case probeRequest = 11
     case probeResponse = 12
+    /// Task state over streams: a pull (what the asker lacks of a task) and its answer, and a
+    /// commit pushed to the next coordinator candidates, answered with their `replicated` entries.
+    case taskPullRequest = 13
+    case taskPullResponse = 14
+    case taskReplicateRequest = 15
+    case taskReplicateResponse = 16
 }

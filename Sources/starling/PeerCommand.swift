@@ -69,15 +69,19 @@ struct PeerCommand: ParsableCommand {
         defer { loop.close() }
         let addresses = try resolveAddresses(on: loop)
         let settings = MembershipSettings()
-        let setup = PeerSetup(
+        var undecodable = 0
+        let tasks = try userFacing { try store.storedTasks(undecodable: &undecodable) }
+        var setup = PeerSetup(
             identity: files.identity, certificate: files.certificate, authority: files.authority,
             revocations: revocations, advertise: addresses.advertise, bootstrap: addresses.bootstrap,
             tags: try Self.parseTags(tags, settings: settings),
             persisted: try userFacing { try store.persistedState() }, settings: settings,
             unixTimeAtStart: now, keyring: try Self.loadKeyring(dataDir))
+        setup.tasks = tasks
 
         var logger = Logger(label: "starling.peer")
         logger.logLevel = level
+        if undecodable > 0 { logger.warning("\(undecodable) stored task(s) do not decode with this build; left in the store") }
         logger.info("node \(files.certificate.name) (\(files.node.short)) advertising \(addresses.advertise)")
         let runtime = PeerRuntime(
             machine: Peer(setup: setup), loop: loop,

@@ -18,6 +18,10 @@ struct MessageTagTests {
         (.keyringResponse, 10),
         (.probeRequest, 11),
         (.probeResponse, 12),
+        (.taskPullRequest, 13),
+        (.taskPullResponse, 14),
+        (.taskReplicateRequest, 15),
+        (.taskReplicateResponse, 16),
     ]
 
     @Test("every tag's number is pinned")

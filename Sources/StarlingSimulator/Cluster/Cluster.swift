@@ -97,6 +97,7 @@ public final class Cluster {
     private func machine(for start: MachineStart) -> any PeerMachine {
         var setup = setups[start.node]!
         setup.persisted = start.persisted ?? PersistedState()
+        setup.tasks = start.tasks
         if configuration.warmStart { setup.initialMembers = warmSnapshot() }
         setup.revocations = revocations
         setup.unixTimeAtStart = configuration.unixTimeAtZero

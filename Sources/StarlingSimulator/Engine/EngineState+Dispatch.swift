@@ -70,9 +70,11 @@ extension EngineState {
         cold[node].downSince = nil
         if cold[node].firstStartedAt == nil { cold[node].firstStartedAt = now }
         refreshConnectivity(node)
-        return MachineStart(node: node, persisted: cold[node].persisted,
+        var start = MachineStart(node: node, persisted: cold[node].persisted,
                             localTime: Instant(nanoseconds: nodes[node].clock.local(now.nanoseconds)),
                             globalTime: now, life: cold[node].starts)
+        start.tasks = cold[node].persistedTasks.keys.sorted().compactMap { cold[node].persistedTasks[$0] }
+        return start
     }
 
     mutating func install(_ machine: any PeerMachine, at node: Int) {

@@ -28,6 +28,8 @@ extension EngineState {
                 if logLevel != nil { log(node, event.logLine.level, event.logLine.message) }
             case let .persist(state):
                 cold[node].persisted = state
+            case let .persistTask(task):
+                cold[node].persistedTasks[task.id] = task
             case .left:
                 stop(node, as: .left)
                 pendingLifecycle.append(.left(node: node))

@@ -1,3 +1,4 @@
+import StarlingTasks
 import StarlingCrypto
 import StarlingMembership
 import StarlingPeer
@@ -51,6 +52,8 @@ public struct MachineStart: Sendable {
     public var node: Int
     /// What the node's store kept (the last `persist`); nil for an empty store.
     public var persisted: PersistedState?
+    /// The tasks the node's store kept (the last `persistTask` of each).
+    public var tasks: [TaskState] = []
     /// The node's own clock reading and the simulation's global time.
     public var localTime: Instant
     public var globalTime: Instant
@@ -100,6 +103,7 @@ struct NodeInfo {
     var nextReply: UInt64 = 1
     /// What the node's store holds (the last `persist`), nil when it holds nothing.
     var persisted: PersistedState?
+    var persistedTasks: [TaskID: TaskState] = [:]
     var starts = 0
     var firstStartedAt: Instant?
     var upSince: Instant?

@@ -9,7 +9,10 @@ extension Simulation {
         guard state.nodes[node].status == .up || state.nodes[node].status == .starting else { return }
         state.statistics.crashes &+= 1
         state.stop(node, as: .crashed)
-        if !storeSurvives { state.cold[node].persisted = nil }
+        if !storeSurvives {
+            state.cold[node].persisted = nil
+            state.cold[node].persistedTasks = [:]
+        }
         notify(.crashed(node: node, storeSurvives: storeSurvives))
     }
 

@@ -1,0 +1,187 @@
+import StarlingCrypto
+import StarlingMembership
+import StarlingTasks
+import StarlingTrust
+import StarlingWire
+
+/// Tasks in the peer: submission and cancel from the local API, adverts piggybacked on membership
+/// datagrams, differences pulled over streams, and every tick the election, leases, rounds and
+/// reports (`Peer+TaskRounds.swift`). docs/tasks.md has the rules.
+extension Peer {
+    /// Roles certified for a node, as the task rules need them (nil: not a member we know).
+    var roleLookup: RoleLookup {
+        let members = membership.members, me = membership.me, mine = membership.certificate.roles
+        return { node in node == me ? mine : members[node]?.aliveClaim.certificate.roles }
+    }
+
+    var unixNow: (Instant) -> UInt64 { { [membership] now in membership.unixTime(at: now) } }
+
+    /// How many datagrams carry a changed task's advert: multiplier × ceil(log10(N + 1)), at least 2 digits.
+    var advertSends: Int {
+        var digits = 0, power = 1
+        while power < membership.liveCount + 1 { power *= 10; digits += 1 }
+        return taskSettings.advertMultiplier * max(2, digits)
+    }
+
+    // MARK: Operator requests
+
+    mutating func submitTask(specBytes: [UInt8], now: Instant, outputs: inout [PeerOutput]) -> ControlAnswer {
+        guard membership.certificate.roles.contains(.submit) else {
+            return ControlAnswer(ok: false, message: "this peer's certificate does not carry the submit role (authority admit --roles ...,submit)")
+        }
+        let spec: TaskSpec
+        do { spec = try TaskSpec(wireBytes: specBytes) } catch {
+            return ControlAnswer(ok: false, message: "the spec bytes are not a canonical task spec: \(error)")
+        }
+        let signed: SignedTaskSpec
+        do { signed = try SignedTaskSpec.sign(spec, submittedAt: unixNow(now), with: membership.identity) } catch {
+            return ControlAnswer(ok: false, message: "cannot sign the spec: \(error)")
+        }
+        let fields = ["id": signed.id.text, "name": spec.name]
+        if taskBook.states[signed.id] != nil {
+            return ControlAnswer(ok: true, message: "task \(spec.name) was already submitted as \(signed.id.text)", fields: fields)
+        }
+        guard taskBook.states.count < taskSettings.tasksMax else {
+            return ControlAnswer(ok: false, message: "this peer holds \(taskSettings.tasksMax) tasks already (TaskSettings.tasksMax)")
+        }
+        taskBook.states[signed.id] = TaskState(spec: signed)
+        taskChanged(signed.id, outputs: &outputs)
+        count("tasks.submitted")
+        outputs.append(.log(.info, "task \(spec.name) (\(signed.id.short)) submitted"))
+        return ControlAnswer(ok: true, message: "submitted task \(spec.name) as \(signed.id.text)", fields: fields)
+    }
+
+    mutating func cancelTask(_ reference: String, reason: String, outputs: inout [PeerOutput]) -> ControlAnswer {
+        guard let id = taskBook.resolve(reference) else { return ControlAnswer(ok: false, message: "no task \(reference)") }
+        guard membership.certificate.roles.contains(.submit) else {
+            return ControlAnswer(ok: false, message: "this peer's certificate does not carry the submit role, which cancel needs")
+        }
+        let text = String(reason.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(200))
+        let outcome = sign(.cancel(reason: text.isEmpty ? "cancelled by an operator" : text), task: id, outputs: &outputs)
+        guard outcome == .added || outcome == .duplicate else {
+            return ControlAnswer(ok: false, message: "cancel refused: \(outcome)")
+        }
+        return ControlAnswer(ok: true, message: "cancelled task \(taskBook.states[id]!.spec.name)", fields: ["id": id.text])
+    }
+
+    // MARK: State changes
+
+    /// Signs an entry as this peer, merges it, and spreads it.
+    @discardableResult
+    mutating func sign(_ body: TaskEntryBody, task id: TaskID, outputs: inout [PeerOutput]) -> MergeOutcome {
+        let entry = TaskEntry.sign(body, task: id, with: membership.identity)
+        return merge([entry], into: id, outputs: &outputs)
+    }
+
+    /// Merges entries into a held task; spreads and persists it when anything was added.
+    @discardableResult
+    mutating func merge(_ entries: [TaskEntry], into id: TaskID, outputs: inout [PeerOutput]) -> MergeOutcome {
+        guard var state = taskBook.states[id] else { return .rejected(.wrongTask) }
+        let roles = roleLookup
+        var added = false
+        var last = MergeOutcome.duplicate
+        for entry in entries {
+            last = state.merge(entry, roles: roles, verifier: signatureCache)
+            switch last {
+            case .added: added = true; count("tasks.entries accepted")
+            case .duplicate, .superseded: count("tasks.entries stale")
+            case let .rejected(reason): count("tasks.entries rejected \(reason.counterName)")
+            }
+        }
+        taskBook.states[id] = state
+        if added { taskChanged(id, outputs: &outputs) }
+        return added ? .added : last
+    }
+
+    mutating func taskChanged(_ id: TaskID, outputs: inout [PeerOutput]) {
+        taskBook.changed(id, sends: advertSends)
+        if let state = taskBook.states[id] { outputs.append(.persistTask(state)) }
+    }
+
+    // MARK: Adverts and pulls
+
+    /// Reads the task adverts of a datagram from `sender` and pulls what differs.
+    mutating func receiveAdverts(_ payload: ArraySlice<UInt8>, from sender: NodeID, address: PeerAddress,
+                                 outputs: inout [PeerOutput]) -> Int {
+        var malformed = 0
+        let adverts = TaskAdvert.adverts(in: payload, malformed: &malformed)
+        if malformed > 0 { peerCounters["dropped.task advert malformed", default: 0] += UInt64(malformed) }
+        for advert in adverts {
+            if let state = taskBook.states[advert.id], state.digest == advert.digest { continue }
+            if taskBook.states[advert.id] == nil && taskBook.states.count >= taskSettings.tasksMax {
+                count("dropped.task advert over tasksMax")
+                continue
+            }
+            startPull(advert.id, from: address, outputs: &outputs)
+        }
+        return adverts.count + malformed
+    }
+
+    mutating func startPull(_ id: TaskID, from address: PeerAddress, outputs: inout [PeerOutput]) {
+        guard !taskBook.pulling.contains(id), taskBook.pulling.count < taskSettings.pullsMax else { return }
+        let state = taskBook.states[id]
+        let request = TaskPullRequest(id: id, needSpec: state == nil, have: state?.entryHashes ?? [])
+        guard let frame = try? Envelope(tag: .taskPullRequest, message: request).streamMessage() else {
+            count("tasks.pull too large")
+            return
+        }
+        let exchange = nextExchange
+        nextExchange += 1
+        exchanges[exchange] = .taskPull(id)
+        taskBook.pulling.insert(id)
+        outputs.append(.sendRequest(ExchangeID(exchange), frame, to: address, timeout: taskSettings.pullTimeout))
+        count("tasks.pulls started")
+    }
+
+    /// Answers a pull: the spec if asked, and the entries the asker lacks.
+    func answerPull(_ body: [UInt8]) -> [UInt8] {
+        guard let request = try? TaskPullRequest(wireBytes: body), let state = taskBook.states[request.id] else { return [] }
+        let answer = TaskEntries(id: request.id, spec: request.needSpec ? state.signedSpec : nil,
+                                 entries: state.entries(notIn: Set(request.have)))
+        return (try? Envelope(tag: .taskPullResponse, message: answer).streamMessage()) ?? []
+    }
+
+    mutating func completePull(_ id: TaskID, _ result: Result<[UInt8], ExchangeFailure>, outputs: inout [PeerOutput]) {
+        taskBook.pulling.remove(id)
+        guard case let .success(bytes) = result, !bytes.isEmpty else {
+            count("tasks.pulls failed")
+            return
+        }
+        guard let envelope = try? Envelope(streamMessage: bytes), envelope.tag == .taskPullResponse,
+              let answer = try? TaskEntries(wireBytes: envelope.body), answer.id == id
+        else {
+            count("dropped.task pull bad response")
+            return
+        }
+        if taskBook.states[id] == nil {
+            guard let spec = answer.spec, spec.id == id else {
+                count("dropped.task pull without spec")
+                return
+            }
+            do {
+                taskBook.states[id] = try TaskState(verifying: spec, roles: roleLookup, verifier: signatureCache)
+            } catch {
+                count("tasks.specs rejected \(error.counterName)")
+                return
+            }
+            count("tasks.learned")
+            outputs.append(.log(.info, "task \(spec.spec.name) (\(id.short)) learned"))
+            taskChanged(id, outputs: &outputs)
+        }
+        merge(answer.entries, into: id, outputs: &outputs)
+    }
+}
+
+extension TaskRejection {
+    /// A short, stable name for counters.
+    var counterName: String {
+        switch self {
+        case .wrongTask: return "wrong task"
+        case .unknownAuthor: return "unknown author"
+        case .missingRole: return "missing role"
+        case .badSignature: return "bad signature"
+        case .invalid: return "invalid"
+        case .limitReached: return "limit reached"
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import StarlingMembership
+
+/// Every timing and count of the task layer, in one place (docs/tasks.md).
+public struct TaskSettings: Sendable, Equatable {
+    /// How often each peer looks at its tasks: claims, renewals, announcements, commits, reports.
+    public var tickInterval: Duration = .seconds(1)
+    /// A lease is signed to last this long and renewed every `renewEvery`, so a coordinator that
+    /// stops (but is not declared dead) loses its task within `leaseDuration`.
+    public var leaseSeconds: UInt64 = 15
+    public var renewEverySeconds: UInt64 = 5
+    /// With no valid lease, the candidate ranked k (in this peer's view) claims after k × this.
+    public var claimBackoff: Duration = .seconds(2)
+    /// Each change is advertised this many times × ceil(log10 N) (as membership updates are).
+    public var advertMultiplier = 4
+    /// Every tick, one random task is advertised once more, so peers that missed every advert (a
+    /// late joiner, a healed partition) still hear of it.
+    public var trickleAdverts = 1
+    /// Bytes of each datagram left for adverts after membership's share (PiggybackBudget).
+    public var advertsPerDatagramMax = 4
+    /// Stream pulls in flight at once.
+    public var pullsMax = 4
+    public var pullTimeout: Duration = .seconds(5)
+    /// Before a commit is announced, it is pushed to this many next candidates, each answering
+    /// with a signed `replicated` entry; the commit waits at most `replicateTimeout` for them.
+    public var replicateTo = 2
+    public var replicateTimeout: Duration = .seconds(3)
+    /// Tasks held; a submission or an advert beyond this is refused and counted.
+    public var tasksMax = 1_000
+
+    public init() {}
+}

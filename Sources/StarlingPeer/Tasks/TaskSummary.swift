@@ -1,0 +1,57 @@
+import StarlingCrypto
+import StarlingTasks
+import StarlingTrust
+
+/// A task as one peer sees it: what `starling task list|status|watch` print. Any peer answers for
+/// any task it has heard of.
+public struct TaskSummary: Sendable, Equatable {
+    public struct Participant: Sendable, Equatable {
+        public var worker: String
+        /// The peer running the worker (its NodeID and, when known, its name).
+        public var node: NodeID
+        public var nodeName: String?
+        /// The worker's latest report: ready, training, submitted, failed or left (nil: none yet).
+        public var state: String?
+        public var round: UInt64?
+        public var message: String?
+    }
+
+    public struct Round: Sendable, Equatable {
+        public var round: UInt64
+        public var epoch: UInt64
+        public var coordinator: NodeID
+        public var modelHash: ContentHash
+        public var participants: [String]
+    }
+
+    public var id: TaskID
+    public var name: String
+    public var kind: String
+    /// pending, running, completed or cancelled.
+    public var phase: String
+    public var submitter: NodeID
+    public var submitterName: String?
+    public var submittedAt: UInt64
+    /// The current lease: its holder, epoch and expiry (unix seconds), and whether it still stands.
+    public var coordinator: NodeID?
+    public var coordinatorName: String?
+    public var epoch: UInt64?
+    public var leaseExpiresAt: UInt64?
+    public var leaseValid: Bool
+    /// Last committed round and the task's round limit.
+    public var round: UInt64
+    public var rounds: UInt64
+    /// The round announced and not yet committed, with its deadline.
+    public var announcedRound: UInt64?
+    public var roundDeadline: UInt64?
+    public var participants: [Participant]
+    public var committed: [Round]
+    /// Commits kept but not on the surviving line (another side of a partition, a lost race) or
+    /// fenced by a later epoch.
+    public var superseded: Int
+    public var stale: Int
+    public var lastError: String?
+    public var cancelReason: String?
+    /// Entries held for the task.
+    public var entries: Int
+}
