@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport"]),
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingTestSupport"]),
-        .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator"]),
+        .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",
             dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingWire", "StarlingTestSupport"],

@@ -1,0 +1,148 @@
+import StarlingMembership
+import StarlingPeer
+import StarlingTaskYAML
+import StarlingTasks
+import StarlingTrust
+import Testing
+@testable import StarlingSimulator
+
+/// Tasks on simulated peers: a task submitted to one peer reaches all, they agree on one
+/// coordinator, rounds commit once each, and a crashed coordinator is replaced at a higher epoch
+/// from the last committed round.
+@Suite struct TaskSimulationTests {
+    static let spec = """
+        apiVersion: edgeai.io/v1alpha1
+        kind: FederatedTask
+        metadata:
+          name: sim-task
+        spec:
+          rounds: 6
+          minNodeNumber: 2
+          roundTimeout: 10s
+          trainingWorkers:
+            - name: w0
+              workerSpec:
+                dataset: {name: digits}
+                trainScriptBootFile: builtin:logreg
+            - name: w1
+            - name: w2
+        """
+
+    static func specBytes() throws -> [UInt8] {
+        switch TaskSpecLoader.load(text: spec) {
+        case let .success(loaded): return loaded.spec.wireBytes
+        case let .failure(errors): throw errors
+        }
+    }
+
+    func cluster(seed: UInt64, nodes: Int = 6, loss: Double = 0) -> Cluster {
+        var network = NetworkModel(baseDelay: .milliseconds(5))
+        network.loss = loss
+        let simulation = Simulation(configuration: SimulationConfiguration(seed: seed, network: network))
+        var configuration = ClusterConfiguration()
+        configuration.roles = [.peer, .coordinator, .submit]
+        configuration.warmStart = true
+        let cluster = Cluster(simulation: simulation, configuration: configuration) { Peer(setup: $0) }
+        cluster.addNodes(nodes)
+        return cluster
+    }
+
+    /// Committed rounds of the task at every live node must be one line: rounds 1...n, once each.
+    func expectOneLine(_ simulation: Simulation, nodes: [Int]) -> [TaskSummary] {
+        let summaries = nodes.compactMap { simulation.tasks(of: $0).first }
+        for summary in summaries {
+            #expect(summary.committed.map(\.round) == Array(1...UInt64(max(1, summary.committed.count))).prefix(summary.committed.count).map { $0 },
+                    "\(summary.name) at a node: rounds \(summary.committed.map(\.round))")
+        }
+        return summaries
+    }
+
+    @Test func aSubmittedTaskReachesEveryPeerAndCompletesUnderOneCoordinator() throws {
+        let cluster = cluster(seed: 11)
+        let simulation = cluster.simulation
+        simulation.run(until: .seconds(3))
+        let answer = try #require(simulation.control(3, .submitTask(specBytes: try Self.specBytes())))
+        #expect(answer.ok, "\(answer.message)")
+        simulation.run(until: .seconds(6))
+        let known = cluster.honest.filter { !simulation.tasks(of: $0).isEmpty }
+        #expect(known.count == 6, "the task reached \(known.count) of 6 peers within 3 s")
+        simulation.run(until: .seconds(40))
+        let summaries = expectOneLine(simulation, nodes: cluster.honest)
+        #expect(summaries.count == 6)
+        #expect(Set(summaries.map(\.phase)) == ["completed"])
+        #expect(Set(summaries.compactMap(\.coordinator)).count == 1, "one coordinator everywhere")
+        #expect(summaries.allSatisfy { $0.committed.count == 6 && $0.superseded == 0 })
+    }
+
+    @Test(arguments: [21, 22, 23] as [UInt64])
+    func aCrashedCoordinatorIsReplacedAtAHigherEpochAndNothingCommittedIsLost(seed: UInt64) throws {
+        let cluster = cluster(seed: seed, loss: 0.05)
+        let simulation = cluster.simulation
+        simulation.run(until: .seconds(3))
+        #expect(simulation.control(1, .submitTask(specBytes: try Self.specBytes()))?.ok == true)
+        // Run until two rounds are committed, then crash the coordinator.
+        var coordinator: Int?
+        var committedBefore: [UInt64] = []
+        for second in 4...60 {
+            simulation.run(until: .seconds(Double(second)))
+            guard let summary = simulation.tasks(of: 1).first, summary.committed.count >= 2,
+                  let holder = summary.coordinator, let index = simulation.index(of: holder) else { continue }
+            coordinator = index
+            committedBefore = summary.committed.map(\.round)
+            break
+        }
+        let crashed = try #require(coordinator, "no coordinator committed two rounds")
+        let epochBefore = try #require(simulation.tasks(of: crashed).first?.epoch)
+        simulation.crash(crashed, storeSurvives: true)
+        let crashedAt = simulation.now
+        let survivors = cluster.honest.filter { $0 != crashed }
+        var replacedAfter: Duration?
+        for step in 1...120 {
+            simulation.run(until: crashedAt + .milliseconds(Int64(step) * 500))
+            let summaries = survivors.compactMap { simulation.tasks(of: $0).first }
+            if summaries.count == survivors.count,
+               summaries.allSatisfy({ ($0.epoch ?? 0) > epochBefore && $0.leaseValid && $0.coordinator != simulation.identity(of: crashed) }),
+               Set(summaries.compactMap(\.coordinator)).count == 1 {
+                replacedAfter = simulation.now - crashedAt
+                break
+            }
+        }
+        let replaced = try #require(replacedAfter, "no new coordinator everywhere within 60 s")
+        #expect(replaced <= .seconds(30), "new lease after \(replaced)")
+        simulation.run(until: simulation.now + .seconds(60))
+        let summaries = expectOneLine(simulation, nodes: survivors)
+        for summary in summaries {
+            #expect(Array(summary.committed.map(\.round).prefix(committedBefore.count)) == committedBefore,
+                    "rounds committed before the crash are still on the line")
+            #expect(summary.phase == "completed")
+        }
+    }
+
+    /// Both sides of a partition elect a coordinator and go on; after the heal every peer holds the
+    /// same state, one line of rounds (no round twice), the other side's commits kept as superseded.
+    @Test(arguments: [31, 32, 33, 34] as [UInt64])
+    func bothSidesOfAPartitionGoOnAndConvergeOnOneLineAfterTheHeal(seed: UInt64) throws {
+        let cluster = cluster(seed: seed, loss: 0.02)
+        let simulation = cluster.simulation
+        simulation.run(until: .seconds(3))
+        #expect(simulation.control(0, .submitTask(specBytes: try Self.specBytes()))?.ok == true)
+        simulation.run(until: .seconds(6))
+        let sideA = Set(cluster.honest.prefix(3)), sideB = Set(cluster.honest.suffix(3))
+        simulation.addPartition(Partition(name: "split", sideA: sideA, sideB: sideB))
+        simulation.run(until: .seconds(40))
+        // Each side has a coordinator of its own by now (the workers of the task are placed on the
+        // live peers of each side, so each side can commit rounds).
+        let coordinatorsA = Set(sideA.compactMap { simulation.tasks(of: $0).first?.coordinator })
+        let coordinatorsB = Set(sideB.compactMap { simulation.tasks(of: $0).first?.coordinator })
+        #expect(coordinatorsA.count == 1 && coordinatorsB.count == 1 && coordinatorsA != coordinatorsB,
+                "each side coordinates on its own: \(coordinatorsA.map(\.short)) / \(coordinatorsB.map(\.short))")
+        simulation.removePartition(named: "split")
+        simulation.run(until: .seconds(120))
+        let summaries = expectOneLine(simulation, nodes: cluster.honest)
+        #expect(summaries.count == 6)
+        #expect(Set(summaries.map { $0.committed.map(\.round) }).count == 1, "every peer holds the same line")
+        #expect(Set(summaries.map(\.entries)).count == 1, "every peer holds the same entries")
+        #expect(Set(summaries.map(\.phase)) == ["completed"])
+        #expect(summaries.allSatisfy { $0.superseded + $0.stale > 0 }, "the losing side's entries are kept, marked")
+    }
+}
