@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "starling", targets: ["starling"]),
         .library(name: "StarlingTrust", targets: ["StarlingTrust"]),
         .library(name: "StarlingPeer", targets: ["StarlingPeer"]),
+        .library(name: "StarlingTasks", targets: ["StarlingTasks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -15,6 +15,7 @@ let package = Package(
             dependencies: [
                 .product(name: "StarlingTrust", package: "Starling"),
                 .product(name: "StarlingPeer", package: "Starling"),
+                .product(name: "StarlingTasks", package: "Starling"),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],

@@ -1,5 +1,7 @@
 import StarlingCrypto
 import StarlingMembership
+import StarlingPeer
+import StarlingTasks
 import StarlingTrust
 import StarlingWire
 
@@ -18,6 +20,7 @@ public func starlingFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     FuzzChecks.revocation(bytes)
     FuzzChecks.text(bytes)
     FuzzChecks.membership(bytes)
+    FuzzChecks.tasks(bytes)
     return 0
 }
 
@@ -81,6 +84,23 @@ enum FuzzChecks {
         if let envelope = try? Envelope(streamMessage: bytes) {
             require((try? envelope.streamMessage()) == bytes, "non-canonical stream message")
         }
+    }
+
+    /// Task specs, signed specs, entries, whole task states and the task gossip messages.
+    static func tasks(_ bytes: [UInt8]) {
+        func canonical<T: WireCodable>(_: T.Type, _ what: String) {
+            if let value = try? T(wireBytes: bytes) { require(value.wireBytes == bytes, "non-canonical \(what)") }
+        }
+        canonical(TaskSpec.self, "task spec")
+        canonical(SignedTaskSpec.self, "signed task spec")
+        canonical(TaskEntry.self, "task entry")
+        canonical(TaskState.self, "task state")
+        canonical(TaskAdvert.self, "task advert")
+        canonical(TaskPullRequest.self, "task pull request")
+        canonical(TaskEntries.self, "task entries")
+        if let state = try? TaskState(wireBytes: bytes) { _ = state.view }
+        var malformed = 0
+        _ = TaskAdvert.adverts(in: bytes[...], malformed: &malformed)
     }
 
     static func document(_ bytes: [UInt8]) {
