@@ -228,7 +228,7 @@ public struct Peer: PeerMachine {
         case .taskPullRequest:
             outputs.append(.sendReply(reply, answerPull(envelope.body)))
         case .taskReplicateRequest:
-            outputs.append(.sendReply(reply, answerReplicate(envelope.body, outputs: &outputs)))
+            outputs.append(.sendReply(reply, answerReplicate(envelope.body, now: now, outputs: &outputs)))
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
@@ -257,7 +257,7 @@ public struct Peer: PeerMachine {
         }
         switch exchange {
         case let .taskPull(task):
-            completePull(task, result, outputs: &outputs)
+            completePull(task, result, now: now, outputs: &outputs)
             return
         case let .taskReplicate(task):
             completeReplicate(task, exchange: id.rawValue, result, outputs: &outputs)

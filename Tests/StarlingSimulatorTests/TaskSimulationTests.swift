@@ -35,13 +35,15 @@ import Testing
         }
     }
 
-    func cluster(seed: UInt64, nodes: Int = 6, loss: Double = 0) -> Cluster {
+    func cluster(seed: UInt64, nodes: Int = 6, loss: Double = 0, reapAfter: Duration? = nil, warm: Bool = true) -> Cluster {
         var network = NetworkModel(baseDelay: .milliseconds(5))
         network.loss = loss
         let simulation = Simulation(configuration: SimulationConfiguration(seed: seed, network: network))
         var configuration = ClusterConfiguration()
         configuration.roles = [.peer, .coordinator, .submit]
-        configuration.warmStart = true
+        // Warm: every node starts knowing the others (a joiner added later would know them too).
+        configuration.warmStart = warm
+        if let reapAfter { configuration.settings.reapAfter = reapAfter }
         let cluster = Cluster(simulation: simulation, configuration: configuration) { Peer(setup: $0) }
         cluster.addNodes(nodes)
         return cluster
@@ -144,5 +146,24 @@ import Testing
         #expect(Set(summaries.map(\.entries)).count == 1, "every peer holds the same entries")
         #expect(Set(summaries.map(\.phase)) == ["completed"])
         #expect(summaries.allSatisfy { $0.superseded + $0.stale > 0 }, "the losing side's entries are kept, marked")
+    }
+
+    /// A peer that joins after the submitter and the first coordinator are gone (left and reaped)
+    /// still learns the task: the pull brings their certificates, verified against the authority.
+    @Test func aLateJoinerLearnsATaskWhoseSubmitterIsGone() throws {
+        let cluster = cluster(seed: 41, nodes: 5, reapAfter: .seconds(10), warm: false)
+        let simulation = cluster.simulation
+        simulation.run(until: .seconds(3))
+        #expect(simulation.control(0, .submitTask(specBytes: try Self.specBytes()))?.ok == true)
+        simulation.run(until: .seconds(8))
+        simulation.leave(0)
+        simulation.run(until: .seconds(40))
+        let late = cluster.addNode(startAt: simulation.now)
+        simulation.run(until: simulation.now + .seconds(30))
+        let summary = try #require(simulation.tasks(of: late).first, "the late joiner never learned the task")
+        let reference = try #require(simulation.tasks(of: 1).first)
+        #expect(summary.entries == reference.entries)
+        #expect(summary.committed.map(\.round) == reference.committed.map(\.round))
+        #expect(simulation.counters(of: late)["tasks.specs rejected unknown author"] == nil)
     }
 }

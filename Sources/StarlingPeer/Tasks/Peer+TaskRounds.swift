@@ -181,7 +181,8 @@ extension Peer {
         var outstanding: Set<UInt64> = []
         let state = taskBook.states[id]!
         // The candidate needs the lease the commit is under, and everything else it may lack.
-        let push = TaskEntries(id: id, spec: state.signedSpec, entries: state.entries + [entry])
+        let push = TaskEntries(id: id, spec: state.signedSpec, entries: state.entries + [entry],
+                               certificates: certificates(for: state, entries: state.entries))
         if let frame = try? Envelope(tag: .taskReplicateRequest, message: push).streamMessage() {
             for node in successors {
                 guard let address = membership.members[node]?.address else { continue }
@@ -198,12 +199,13 @@ extension Peer {
     }
 
     /// A candidate holds the pushed state: it merges it and answers with its signed `replicated`.
-    mutating func answerReplicate(_ body: [UInt8], outputs: inout [PeerOutput]) -> [UInt8] {
+    mutating func answerReplicate(_ body: [UInt8], now: Instant, outputs: inout [PeerOutput]) -> [UInt8] {
         guard let push = try? TaskEntries(wireBytes: body),
               case let .commit(commit)? = push.entries.last?.body else {
             count("dropped.task replicate malformed")
             return []
         }
+        learnCertificates(push.certificates, now: now)
         if taskBook.states[push.id] == nil {
             guard let spec = push.spec, spec.id == push.id,
                   let state = try? TaskState(verifying: spec, roles: roleLookup, verifier: signatureCache) else {

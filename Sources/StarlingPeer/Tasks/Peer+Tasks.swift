@@ -11,7 +11,41 @@ extension Peer {
     /// Roles certified for a node, as the task rules need them (nil: not a member we know).
     var roleLookup: RoleLookup {
         let members = membership.members, me = membership.me, mine = membership.certificate.roles
-        return { node in node == me ? mine : members[node]?.aliveClaim.certificate.roles }
+        let archive = taskBook.certificates
+        return { node in
+            node == me ? mine : members[node]?.aliveClaim.certificate.roles ?? archive[node]?.roles
+        }
+    }
+
+    /// The certificate of a node, from membership or from those task messages brought.
+    func certificate(of node: NodeID) -> Certificate? {
+        node == membership.me ? membership.certificate
+            : membership.members[node]?.aliveClaim.certificate ?? taskBook.certificates[node]
+    }
+
+    /// The certificates a peer needs to check a task's spec and entries.
+    func certificates(for state: TaskState, entries: [TaskEntry]) -> [Certificate] {
+        var nodes: Set<NodeID> = [state.signedSpec.submitter]
+        for entry in entries { nodes.insert(entry.author) }
+        return nodes.sorted().compactMap { certificate(of: $0) }
+    }
+
+    /// Keeps the certificates of a task message that verify against the authority, now, and the
+    /// revocations (the others are counted and ignored).
+    mutating func learnCertificates(_ certificates: [Certificate], now: Instant) {
+        for certificate in certificates where roleLookup(certificate.node) == nil {
+            do {
+                try certificate.verify(authority: membership.authority, now: unixNow(now), revocations: membership.revocations)
+            } catch {
+                count("dropped.task certificate invalid")
+                continue
+            }
+            guard taskBook.certificates.count < taskSettings.certificatesMax else {
+                count("dropped.task certificate over limit")
+                continue
+            }
+            taskBook.certificates[certificate.node] = certificate
+        }
     }
 
     var unixNow: (Instant) -> UInt64 { { [membership] now in membership.unixTime(at: now) } }
@@ -83,7 +117,10 @@ extension Peer {
         for entry in entries {
             last = state.merge(entry, roles: roles, verifier: signatureCache)
             switch last {
-            case .added: added = true; count("tasks.entries accepted")
+            case .added:
+                added = true
+                count("tasks.entries accepted")
+                rememberCertificate(of: entry.author)
             case .duplicate, .superseded: count("tasks.entries stale")
             case let .rejected(reason): count("tasks.entries rejected \(reason.counterName)")
             }
@@ -93,7 +130,16 @@ extension Peer {
         return added ? .added : last
     }
 
+    /// Keeps a task author's certificate while it is a member, so this peer can vouch for its
+    /// entries to peers that join after it has gone (`TaskEntries.certificates`).
+    mutating func rememberCertificate(of node: NodeID) {
+        guard taskBook.certificates[node] == nil, taskBook.certificates.count < taskSettings.certificatesMax,
+              let certificate = certificate(of: node) else { return }
+        taskBook.certificates[node] = certificate
+    }
+
     mutating func taskChanged(_ id: TaskID, outputs: inout [PeerOutput]) {
+        if let submitter = taskBook.states[id]?.signedSpec.submitter { rememberCertificate(of: submitter) }
         taskBook.changed(id, sends: advertSends)
         if let state = taskBook.states[id] { outputs.append(.persistTask(state)) }
     }
@@ -136,12 +182,14 @@ extension Peer {
     /// Answers a pull: the spec if asked, and the entries the asker lacks.
     func answerPull(_ body: [UInt8]) -> [UInt8] {
         guard let request = try? TaskPullRequest(wireBytes: body), let state = taskBook.states[request.id] else { return [] }
-        let answer = TaskEntries(id: request.id, spec: request.needSpec ? state.signedSpec : nil,
-                                 entries: state.entries(notIn: Set(request.have)))
+        let entries = state.entries(notIn: Set(request.have))
+        let answer = TaskEntries(id: request.id, spec: request.needSpec ? state.signedSpec : nil, entries: entries,
+                                 certificates: certificates(for: state, entries: entries))
         return (try? Envelope(tag: .taskPullResponse, message: answer).streamMessage()) ?? []
     }
 
-    mutating func completePull(_ id: TaskID, _ result: Result<[UInt8], ExchangeFailure>, outputs: inout [PeerOutput]) {
+    mutating func completePull(_ id: TaskID, _ result: Result<[UInt8], ExchangeFailure>, now: Instant,
+                               outputs: inout [PeerOutput]) {
         taskBook.pulling.remove(id)
         guard case let .success(bytes) = result, !bytes.isEmpty else {
             count("tasks.pulls failed")
@@ -153,6 +201,7 @@ extension Peer {
             count("dropped.task pull bad response")
             return
         }
+        learnCertificates(answer.certificates, now: now)
         if taskBook.states[id] == nil {
             guard let spec = answer.spec, spec.id == id else {
                 count("dropped.task pull without spec")

@@ -14,6 +14,9 @@ struct TaskBook {
     var leaderlessSince: [TaskID: Instant] = [:]
     /// Commits pushed to the next candidates and waiting for their `replicated` answers.
     var replicating: [TaskID: PendingCommit] = [:]
+    /// Certificates of spec submitters and entry authors that are not (or no longer) members,
+    /// verified when a task message brought them.
+    var certificates: [NodeID: Certificate] = [:]
     /// Rotates the trickle of adverts over the tasks.
     var trickleCursor = 0
 

@@ -1,5 +1,6 @@
 import StarlingCrypto
 import StarlingTasks
+import StarlingTrust
 import StarlingWire
 
 /// "I hold task `id` with this digest": piggybacked on membership datagrams (an item of kind
@@ -88,26 +89,34 @@ public struct TaskPullRequest: Sendable, Equatable, WireCodable {
 
 /// What a peer holds of a task that the asker lacks. Also used to push entries to a coordinator
 /// candidate before a commit is announced (the answer is then the candidate's `replicated` entry).
+///
+/// It carries the certificates of the spec's submitter and of the entries' authors, so a peer that
+/// never met them (it joined after they left and were reaped) can still check their roles: each
+/// certificate is verified against the cluster authority and the revocations before it is used.
 public struct TaskEntries: Sendable, Equatable, WireCodable {
     public let id: TaskID
     public let spec: SignedTaskSpec?
     public let entries: [TaskEntry]
+    public let certificates: [Certificate]
 
-    public init(id: TaskID, spec: SignedTaskSpec?, entries: [TaskEntry]) {
+    public init(id: TaskID, spec: SignedTaskSpec?, entries: [TaskEntry], certificates: [Certificate] = []) {
         self.id = id
         self.spec = spec
         self.entries = entries
+        self.certificates = certificates
     }
 
     public func encode(to writer: inout WireWriter) {
         writer.write(id)
         writer.writeOptional(spec)
         writer.writeList(entries)
+        writer.writeList(certificates)
     }
 
     public init(from reader: inout WireReader) throws {
         id = try reader.read()
         spec = try reader.readOptional(SignedTaskSpec.self, field: "spec")
         entries = try reader.readList(TaskEntry.self, field: "entries", limit: TaskStateLimits.entriesMax)
+        certificates = try reader.readList(Certificate.self, field: "certificates", limit: TaskStateLimits.entriesMax)
     }
 }

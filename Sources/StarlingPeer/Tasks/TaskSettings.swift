@@ -26,6 +26,8 @@ public struct TaskSettings: Sendable, Equatable {
     public var replicateTimeout: Duration = .seconds(3)
     /// Tasks held; a submission or an advert beyond this is refused and counted.
     public var tasksMax = 1_000
+    /// Certificates kept of task authors that are not members (see `TaskEntries`).
+    public var certificatesMax = 20_000
 
     public init() {}
 }
