@@ -27,7 +27,7 @@ struct CLIRunner {
         try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    func remove() { if ProcessInfo.processInfo.environment["KEEP_CLI_TEST_DIRS"] == nil { try? FileManager.default.removeItem(atPath: directory) } }
 
     func path(_ name: String) -> String { "\(directory)/\(name)" }
 

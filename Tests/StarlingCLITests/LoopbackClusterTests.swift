@@ -160,7 +160,13 @@ import Glibc
                     "--roles", "peer,admin", "--out", "\(nodes[0].directory)/certificate")
         for index in nodes.indices { try Self.start(cli, &nodes[index], bootstrap: nodes[0].address) }
         let names = Set(nodes.map(\.name))
-        #expect(try PeerCommandTests.wait(seconds: 10) { try nodes.allSatisfy { Set(try Self.states(cli, $0).keys) == names } })
+        // Every peer holds every other alive (an operation goes to the members held alive).
+        #expect(try PeerCommandTests.wait(seconds: 10) {
+            try nodes.allSatisfy { node in
+                let states = try Self.states(cli, node)
+                return Set(states.keys) == names && states.values.allSatisfy { $0 == "alive" }
+            }
+        })
 
         let notAdmin = try cli.run("keyring", "list", "--peer", nodes[1].directory)
         #expect(notAdmin.status != 0 && notAdmin.stderr.contains("lacks the admin role"), "\(notAdmin.stderr)")
