@@ -188,7 +188,7 @@ extension LoopbackClusterTests {
 
         // 3. kill -9 the coordinator after a commit: a higher epoch takes over elsewhere, keeps every
         //    committed round, and completes.
-        let rounds: UInt64 = 4
+        let rounds: UInt64 = 3
         let third = try Self.submit(cli, try Self.spec(cli, name: "failover", rounds: Int(rounds)), through: submitter, name: "failover")
         var before: TaskJSON?
         let committedOnce = try PeerCommandTests.wait(seconds: 15) {
