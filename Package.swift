@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "starling",
             dependencies: [
-                "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator",
+                "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator", "StarlingTaskYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

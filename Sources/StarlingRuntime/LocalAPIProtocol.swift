@@ -1,6 +1,7 @@
 import Foundation
 import StarlingCrypto
 import StarlingPeer
+import StarlingTasks
 
 /// The local API's messages: one JSON object per line each way.
 ///
@@ -11,12 +12,24 @@ import StarlingPeer
 ///                                ← {"ok":…,"message":"…","fields":{"operation":"N",…}}
 ///     → {"command":"keyring-status","id":N}
 ///                                ← {"ok":…,"message":"…","fields":{"done":"true",…}}
+///     → {"command":"tasks"}      ← {"tasks":[{"id":"<64 hex>","name":…,"kind":…,"phase":…,
+///                                             "coordinator":"<64 hex>","epoch":…,"round":…,…}]}
+///                                  (`Task`: every task the peer holds, in id order)
+///     → {"command":"task-submit","spec":"BASE64"}
+///                                ← {"ok":…,"message":"…","fields":{"id":"<64 hex>","name":"…"}}
+///                                  (the spec's canonical bytes, `TaskSpec.wireBytes`; the peer's
+///                                  certificate must carry `submit`)
+///     → {"command":"task-cancel","task":"ID|PREFIX|NAME","reason":"…"}
+///                                ← {"ok":…,"message":"…","fields":{"id":"<64 hex>"}}
 ///     → anything else            ← {"error":"…"}
+///
+/// In `Task`, ids, NodeIDs and model hashes are full lowercase hex, times unix seconds; a field
+/// with no value (no coordinator yet, no announced round) is left out.
 ///
 /// Foundation's JSON coders are fine here: the runtime is a driver, not a pure core.
 public enum LocalAPIProtocol {
     public static let socketFileName = "starling.sock"
-    public static let commands = ["members", "counters", "keyring", "keyring-status"]
+    public static let commands = ["members", "counters", "keyring", "keyring-status", "tasks", "task-submit", "task-cancel"]
 
     public static func socketPath(dataDirectory: String) -> String {
         dataDirectory.hasSuffix("/") ? dataDirectory + socketFileName : "\(dataDirectory)/\(socketFileName)"
@@ -58,6 +71,93 @@ public enum LocalAPIProtocol {
         public var error: String
     }
 
+    /// A task as the local API reports it (`TaskSummary`, every id in full hex).
+    public struct Task: Codable, Equatable, Sendable {
+        public struct Participant: Codable, Equatable, Sendable {
+            public var worker: String
+            public var node: String
+            public var nodeName: String?
+            /// The worker's latest report: ready, training, submitted, failed or left (absent: none yet).
+            public var state: String?
+            public var round: UInt64?
+            public var message: String?
+        }
+
+        public struct Round: Codable, Equatable, Sendable {
+            public var round: UInt64
+            public var epoch: UInt64
+            public var coordinator: String
+            public var modelHash: String
+            public var participants: [String]
+        }
+
+        public var id: String
+        public var name: String
+        public var kind: String
+        /// pending, running, completed or cancelled.
+        public var phase: String
+        public var submitter: String
+        public var submitterName: String?
+        public var submittedAt: UInt64
+        /// The current lease: holder, its name when known, epoch, expiry (unix seconds), whether it stands.
+        public var coordinator: String?
+        public var coordinatorName: String?
+        public var epoch: UInt64?
+        public var leaseExpiresAt: UInt64?
+        public var leaseValid: Bool
+        /// The last committed round (0: none yet) and the task's number of rounds.
+        public var round: UInt64
+        public var rounds: UInt64
+        /// The round announced and not committed yet, and its deadline (unix seconds).
+        public var announcedRound: UInt64?
+        public var roundDeadline: UInt64?
+        public var participants: [Participant]
+        /// The surviving line of rounds, in order.
+        public var committed: [Round]
+        public var superseded: Int
+        public var stale: Int
+        public var lastError: String?
+        public var cancelReason: String?
+        /// Entries the peer holds for the task.
+        public var entries: Int
+
+        public init(_ summary: TaskSummary) {
+            id = summary.id.text
+            name = summary.name
+            kind = summary.kind
+            phase = summary.phase
+            submitter = summary.submitter.text
+            submitterName = summary.submitterName
+            submittedAt = summary.submittedAt
+            coordinator = summary.coordinator?.text
+            coordinatorName = summary.coordinatorName
+            epoch = summary.epoch
+            leaseExpiresAt = summary.leaseExpiresAt
+            leaseValid = summary.leaseValid
+            round = summary.round
+            rounds = summary.rounds
+            announcedRound = summary.announcedRound
+            roundDeadline = summary.roundDeadline
+            participants = summary.participants.map {
+                Participant(worker: $0.worker, node: $0.node.text, nodeName: $0.nodeName, state: $0.state, round: $0.round,
+                            message: $0.message)
+            }
+            committed = summary.committed.map {
+                Round(round: $0.round, epoch: $0.epoch, coordinator: $0.coordinator.text, modelHash: $0.modelHash.hex,
+                      participants: $0.participants)
+            }
+            superseded = summary.superseded
+            stale = summary.stale
+            lastError = summary.lastError
+            cancelReason = summary.cancelReason
+            entries = summary.entries
+        }
+    }
+
+    public struct TasksResponse: Codable, Equatable, Sendable {
+        public var tasks: [Task]
+    }
+
     public struct ControlResponse: Codable, Equatable, Sendable {
         public var ok: Bool
         public var message: String
@@ -69,6 +169,21 @@ public enum LocalAPIProtocol {
         var operation: String?
         var key: String?
         var id: UInt64?
+        var spec: String?
+        var task: String?
+        var reason: String?
+    }
+
+    /// A task-submit request line: the spec's canonical bytes (`TaskSpec.wireBytes`) as base64.
+    public static func taskSubmitLine(specBytes: [UInt8]) -> [UInt8] {
+        encode(["command": "task-submit", "spec": Base64.encode(specBytes)])
+    }
+
+    /// A task-cancel request line: the task by full id, id prefix (8+ hex) or name.
+    public static func taskCancelLine(task: String, reason: String?) -> [UInt8] {
+        var object = ["command": "task-cancel", "task": task]
+        if let reason { object["reason"] = reason }
+        return encode(object)
     }
 
     /// A keyring request line (newline included).
@@ -85,6 +200,18 @@ public enum LocalAPIProtocol {
     }
 
     private static func controlRequest(_ request: Request) -> Result<ControlRequest, ErrorResponse> {
+        if request.command == "task-submit" {
+            guard let text = request.spec, let bytes = try? Base64.decode(text), !bytes.isEmpty else {
+                return .failure(ErrorResponse(error: "task-submit needs \"spec\": base64 of the spec's canonical bytes"))
+            }
+            return .success(.submitTask(specBytes: bytes))
+        }
+        if request.command == "task-cancel" {
+            guard let task = request.task, !task.isEmpty else {
+                return .failure(ErrorResponse(error: "task-cancel needs \"task\": an id, an id prefix of 8+ hex characters, or a name"))
+            }
+            return .success(.cancelTask(task, reason: request.reason ?? ""))
+        }
         if request.command == "keyring-status" {
             guard let id = request.id else { return .failure(ErrorResponse(error: "keyring-status needs an \"id\"")) }
             return .success(.keyringStatus(id))
@@ -111,6 +238,7 @@ public enum LocalAPIProtocol {
 
     /// The answer to one request line (newline included). Never fails: bad requests get an error.
     static func respond(to line: [UInt8], members: () -> [MemberView], counters: () -> [String: UInt64],
+                        tasks: () -> [TaskSummary] = { [] },
                         control: (ControlRequest) -> ControlAnswer = { _ in ControlAnswer(ok: false, message: "no control plane") }) -> [UInt8] {
         guard let request = try? JSONDecoder().decode(Request.self, from: Data(line)) else {
             return encode(ErrorResponse(error: #"expected one JSON object with a "command" string, such as {"command":"members"}"#))
@@ -121,7 +249,9 @@ public enum LocalAPIProtocol {
             return encode(MembersResponse(members: sorted.map(Member.init)))
         case "counters":
             return encode(CountersResponse(counters: counters()))
-        case "keyring", "keyring-status":
+        case "tasks":
+            return encode(TasksResponse(tasks: tasks().map(Task.init)))
+        case "keyring", "keyring-status", "task-submit", "task-cancel":
             switch controlRequest(request) {
             case let .success(controlRequest):
                 let answer = control(controlRequest)

@@ -93,7 +93,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
                     loop: loop, dataDirectory: directory, counters: counters, writeBudget: writeBudget
                 ) { [unowned self] line in
                     LocalAPIProtocol.respond(to: line, members: { self.machine.members }, counters: { self.allCounters },
-                                             control: { self.control($0) })
+                                             tasks: { self.machine.tasks }, control: { self.control($0) })
                 }
             }
             try bindNetwork()

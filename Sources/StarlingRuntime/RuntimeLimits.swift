@@ -41,8 +41,8 @@ public enum RuntimeLimits {
 
     /// Concurrent local API clients; more are accepted and closed at once.
     public static let localConnectionsMax = 16
-    /// Largest request line.
-    public static let localRequestBytesMax = 64 * 1024
+    /// Largest request line: a task-submit carries up to 64 KiB of spec bytes as base64 (~88 KB).
+    public static let localRequestBytesMax = 128 * 1024
     /// Largest response line `LocalClient` accepts (a members list of 20,000 entries is ~5 MB).
     public static let localResponseBytesMax = 64 * 1024 * 1024
     /// A local client must send its request, and read the answer, within this time.

@@ -15,6 +15,12 @@ struct MembersCommand: ParsableCommand {
 
     static let dataDirectoryVariable = "STARLING_DATA_DIR"
 
+    /// The peer's data directory: `--peer`, else $STARLING_DATA_DIR, else the current directory
+    /// (every command that talks to a running peer resolves it this way).
+    static func dataDirectory(_ peer: String?) -> String {
+        peer ?? ProcessInfo.processInfo.environment[dataDirectoryVariable] ?? "."
+    }
+
     @Option(name: .long, help: "The peer's data directory (default: $\(MembersCommand.dataDirectoryVariable), else .).")
     var peer: String?
 
@@ -22,7 +28,7 @@ struct MembersCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let directory = peer ?? ProcessInfo.processInfo.environment[Self.dataDirectoryVariable] ?? "."
+        let directory = Self.dataDirectory(peer)
         let line = try userFacing { try LocalClient.request("members", dataDirectory: directory) }
         if json {
             print(String(decoding: line, as: UTF8.self))

@@ -11,6 +11,6 @@ struct Starling: ParsableCommand {
             """,
         subcommands: [
             KeysCommand.self, AuthorityCommand.self, CertificateCommand.self, KeyringCommand.self,
-            PeerCommand.self, MembersCommand.self, SimulateCommand.self,
+            PeerCommand.self, MembersCommand.self, TaskCommand.self, SimulateCommand.self,
         ])
 }

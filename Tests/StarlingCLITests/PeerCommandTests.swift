@@ -8,14 +8,14 @@ import Glibc
 /// `starling peer` and `starling members`, run as real processes. Their names and flags are a contract.
 @Suite(.serialized) struct PeerCommandTests {
     /// A data directory with identity.key, certificate and authority.pub, as an operator sets it up.
-    static func admittedNode(_ cli: CLIRunner, name: String) throws -> (directory: String, nodeID: String) {
+    static func admittedNode(_ cli: CLIRunner, name: String, roles: String = "peer") throws -> (directory: String, nodeID: String) {
         let directory = cli.path(name)
         let nodeID = try cli.run("keys", "generate", "--out", "\(directory)/identity.key").stdout
         if !FileManager.default.fileExists(atPath: cli.path("auth/authority.pub")) {
             try cli.run("authority", "init", "--dir", cli.path("auth"))
         }
         let admitted = try cli.run("authority", "admit", "--dir", cli.path("auth"), nodeID, "--name", name,
-                                   "--roles", "peer", "--out", "\(directory)/certificate")
+                                   "--roles", roles, "--out", "\(directory)/certificate")
         #expect(admitted.status == 0, "\(admitted.stderr)")
         try FileManager.default.copyItem(atPath: cli.path("auth/authority.pub"), toPath: "\(directory)/authority.pub")
         return (directory, nodeID)

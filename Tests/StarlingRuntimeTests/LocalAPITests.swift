@@ -52,7 +52,7 @@ import Glibc
         #expect(counters["runtime.local_api.requests"] == 2)
 
         let error = try JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(lines[2].utf8)).error
-        #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status")
+        #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, task-cancel")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
 
@@ -62,6 +62,29 @@ import Glibc
         #expect(answer.last == UInt8(ascii: "\n"))
         let empty = LocalAPIProtocol.respond(to: Array(#"{"command":"members"}"#.utf8), members: { [] }, counters: { [:] })
         #expect(String(decoding: empty, as: UTF8.self) == "{\"members\":[]}\n")
+    }
+
+    @Test func taskCommandsReachTheMachine() throws {
+        var seen: [ControlRequest] = []
+        let control: (ControlRequest) -> ControlAnswer = { request in
+            seen.append(request)
+            return ControlAnswer(ok: true, message: "done", fields: ["id": String(repeating: "ab", count: 32), "name": "t"])
+        }
+        func answer(_ line: [UInt8]) -> String {
+            String(decoding: LocalAPIProtocol.respond(to: line, members: { [] }, counters: { [:] }, control: control), as: UTF8.self)
+        }
+        #expect(answer(LocalAPIProtocol.requestLine("tasks")) == "{\"tasks\":[]}\n")
+
+        let submitted = answer(LocalAPIProtocol.taskSubmitLine(specBytes: [1, 2, 3]))
+        let response = try JSONDecoder().decode(LocalAPIProtocol.ControlResponse.self, from: Data(submitted.utf8))
+        #expect(response.ok && response.fields["name"] == "t" && response.fields["id"]?.count == 64)
+        #expect(answer(LocalAPIProtocol.taskCancelLine(task: "abcdef01", reason: "enough")).contains(#""ok":true"#))
+        #expect(answer(LocalAPIProtocol.taskCancelLine(task: "t", reason: nil)).contains(#""ok":true"#))
+        #expect(seen == [.submitTask(specBytes: [1, 2, 3]), .cancelTask("abcdef01", reason: "enough"), .cancelTask("t", reason: "")])
+
+        #expect(answer(Array(#"{"command":"task-submit","spec":"not base64!"}"#.utf8) + [10]).contains("task-submit needs \\\"spec\\\""))
+        #expect(answer(Array(#"{"command":"task-cancel"}"#.utf8)).contains("task-cancel needs"))
+        #expect(seen.count == 3)
     }
 
     @Test func refusesASecondPeerAndReplacesAStaleSocket() throws {
