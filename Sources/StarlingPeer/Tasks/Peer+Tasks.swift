@@ -90,6 +90,14 @@ extension Peer {
         guard membership.certificate.roles.contains(.submit) else {
             return ControlAnswer(ok: false, message: "this peer's certificate does not carry the submit role, which cancel needs")
         }
+        let view = taskBook.states[id]!.view
+        if view.phase == .completed {
+            return ControlAnswer(ok: false, message: "task \(taskBook.states[id]!.spec.name) has completed; there is nothing to cancel")
+        }
+        if view.phase == .cancelled {
+            return ControlAnswer(ok: true, message: "task \(taskBook.states[id]!.spec.name) was already cancelled: \(view.cancelReason ?? "")",
+                                 fields: ["id": id.text])
+        }
         let text = String(reason.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(200))
         let outcome = sign(.cancel(reason: text.isEmpty ? "cancelled by an operator" : text), task: id, outputs: &outputs)
         guard outcome == .added || outcome == .duplicate else {
