@@ -136,7 +136,7 @@ extension Membership {
                 effects.append(.sync(to: dead.address))
                 count("sync.reconnect attempts")
             }
-            effects.append(.setTimer(.antiEntropy, at: now + settings.antiEntropyInterval))
+            effects.append(.setTimer(.antiEntropy, at: now + antiEntropyPeriod))
         case .bootstrap:
             // Keep trying the bootstrap list while we know nobody alive.
             if liveCount <= 1 && !leaving {

@@ -192,6 +192,21 @@ public struct Membership {
         return unixTimeAtStart + UInt64(elapsed)
     }
 
+    /// The time between two anti-entropy exchanges: `antiEntropyInterval` up to
+    /// `antiEntropyScaleFrom` live members, then × (ceil(log2(N / that)) + 1), as memberlist scales
+    /// push/pull (from 32 members). Each exchange carries a digest of every member, so a fixed
+    /// interval makes the cluster's sync work grow as N²: at 10,000 peers, every 30 s it was most
+    /// of the simulator's time (and of each peer's). Up to 1,024 the interval stays: there,
+    /// anti-entropy is what repairs a refutation that missed a peer under loss.
+    var antiEntropyPeriod: Duration {
+        var factor = 1, size = max(1, settings.antiEntropyScaleFrom)
+        while size < liveCount {
+            size *= 2
+            factor += 1
+        }
+        return settings.antiEntropyInterval * factor
+    }
+
     /// How many times each update is sent: multiplier × max(2, ceil(log10(N + 1))).
     var transmitLimit: Int {
         var digits = 0

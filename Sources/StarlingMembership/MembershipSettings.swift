@@ -38,6 +38,9 @@ public struct MembershipSettings: Sendable, Equatable {
     public var reapAfter: Duration = .seconds(300)
     /// Anti-entropy: a digest exchange with one random member this often (and right after joining).
     public var antiEntropyInterval: Duration = .seconds(30)
+    /// Above this many live members the interval grows with log2 N (see `Membership.antiEntropyPeriod`):
+    /// 150 s at 10,000.
+    public var antiEntropyScaleFrom = 1_024
     public var antiEntropyConcurrencyMax = 2
     /// After its first exchange (the join), a node syncs once more this soon, to pick up the joins
     /// that gossip could not bring it while nobody knew it yet.

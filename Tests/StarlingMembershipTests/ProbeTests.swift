@@ -221,4 +221,15 @@ import Testing
         #expect(membership.takeBroadcasts(budget: 100_000).messages.contains(.claim(membership.selfAlive)))
         _ = random
     }
+
+    @Test func antiEntropySlowsDownWithClusterSize() {
+        var membership = cluster.membership(0)
+        #expect(membership.antiEntropyPeriod == .seconds(30))
+        membership.liveCount = 1_024
+        #expect(membership.antiEntropyPeriod == .seconds(30))
+        membership.liveCount = 1_025
+        #expect(membership.antiEntropyPeriod == .seconds(60))
+        membership.liveCount = 10_000
+        #expect(membership.antiEntropyPeriod == .seconds(150), "as memberlist: × (ceil(log2(N / base)) + 1)")
+    }
 }

@@ -111,7 +111,8 @@ public enum ScenarioParser {
     static var integerSettings: [(String, WritableKeyPath<MembershipSettings, Int>)] { [
         ("indirect_probe_count", \.indirectProbeCount), ("gossip_fanout", \.gossipFanout),
         ("retransmit_multiplier", \.retransmitMultiplier), ("local_health_max", \.localHealthMax),
-        ("anti_entropy_concurrency_max", \.antiEntropyConcurrencyMax), ("membership_gossip_bytes", \.membershipGossipBytes),
+        ("anti_entropy_concurrency_max", \.antiEntropyConcurrencyMax), ("anti_entropy_scale_from", \.antiEntropyScaleFrom),
+        ("membership_gossip_bytes", \.membershipGossipBytes),
         ("datagram_bytes_max", \.datagramBytesMax), ("members_max", \.membersMax),
         ("broadcast_queue_max", \.broadcastQueueMax), ("pending_probes_max", \.pendingProbesMax),
         ("tags_max", \.tagsMax), ("tag_bytes_max", \.tagBytesMax),
