@@ -146,8 +146,10 @@ extension Peer {
     }
 
     /// Where each training worker runs this round: its `nodeName` peer when that is live, else
-    /// (placement by dataset) the live placed peer that rendezvous hashing picks for the worker.
-    /// Peers do not declare datasets yet (issue 5), so "holds the dataset" is not checked yet.
+    /// (placement by dataset) the live placed peer that rendezvous hashing ranks first for the
+    /// worker among those not given a worker yet (so workers spread over peers while there are
+    /// enough), else among all. Peers do not declare datasets yet (issue 5), so "holds the
+    /// dataset" is not checked yet.
     func placeWorkers(_ id: TaskID, federated: FederatedTaskSpec) -> [Participant] {
         let spec = taskBook.states[id]!.spec
         var live = [membership.me]
@@ -155,16 +157,21 @@ extension Peer {
         let placed = live.filter { TaskPlacementMatcher.matches(spec, tags: tags(of: $0)).placed }
         var byName: [String: NodeID] = [:]
         for node in placed { if let name = name(of: node) { byName[name] = node } }
-        return federated.trainingWorkers.compactMap { worker in
+        var used: Set<NodeID> = []
+        for worker in federated.trainingWorkers {
+            if let nodeName = worker.nodeName, let node = byName[nodeName] { used.insert(node) }
+        }
+        return federated.trainingWorkers.compactMap { worker -> Participant? in
             if let nodeName = worker.nodeName {
                 return byName[nodeName].map { Participant(worker: worker.name, node: $0) }
             }
-            let best = placed.max { a, b in
-                let left = ContentHash.of(id.hash.bytes + Array(worker.name.utf8) + a.publicKey.bytes)
-                let right = ContentHash.of(id.hash.bytes + Array(worker.name.utf8) + b.publicKey.bytes)
-                return left > right
+            func score(_ node: NodeID) -> ContentHash {
+                ContentHash.of(id.hash.bytes + Array(worker.name.utf8) + node.publicKey.bytes)
             }
-            return best.map { Participant(worker: worker.name, node: $0) }
+            let free = placed.filter { !used.contains($0) }
+            guard let best = (free.isEmpty ? placed : free).max(by: { score($0) < score($1) }) else { return nil }
+            used.insert(best)
+            return Participant(worker: worker.name, node: best)
         }.sorted()
     }
 
