@@ -137,6 +137,15 @@ import Testing
         #expect(try Self.parse("duration: 60s\nnodes: 6\n").roles == [.peer, .coordinator])
     }
 
+    @Test func theTaskBenchmarksParse() throws {
+        let folder = Self.simulations.deletingLastPathComponent().appendingPathComponent("Benchmarks/tasks")
+        for name in ["task-100", "task-1000"] {
+            let text = try String(contentsOf: folder.appendingPathComponent("\(name).yaml"), encoding: .utf8)
+            let scenario = try ScenarioParser.parse(yaml: text, file: "Benchmarks/tasks/\(name).yaml", directory: folder.path)
+            #expect(scenario.events.map(\.action.name) == ["submit", "crash_coordinator"])
+        }
+    }
+
     // MARK: Running
 
     static func options(seed: UInt64, file: String,
@@ -172,7 +181,8 @@ import Testing
         #expect(decoded.tasks.first?.failovers.first?.outcome == "replaced")
     }
 
-    @Test(arguments: [1] as [UInt64])
+    /// Seed 1 runs in `ScenarioRunTests/regressionSeedsStillPass`.
+    @Test(arguments: [2] as [UInt64])
     func bothHalvesOfAPartitionConvergeOnOneLine(seed: UInt64) throws {
         let (report, _) = try Self.runShipped("task-partition.yaml", seed: seed)
         #expect(report.passed, "\(report.rendered)")
