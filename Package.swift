@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "StarlingSimulator",
             dependencies: [
-                "StarlingPeer", "StarlingTasks",
+                "StarlingPeer", "StarlingTasks", "StarlingTaskYAML",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ]),

@@ -111,7 +111,7 @@ import Testing
         ("duration: 60s\nnodes: 3\nnetwork:\n  delay: {jitter: {gaussian: 1ms}}", "network.delay.jitter.gaussian", "unknown field"),
         ("duration: 60s\nnodes: 3\nevents:\n  - at: 5s\n    crash: [node-3]", "events[0].crash[0]", "node-3 does not exist"),
         ("duration: 60s\nnodes: 3\nevents:\n  - at: 5s\n    join: 2\n  - at: 6s\n    crash: [node-5]", "events[1].crash[0]", "node-5 does not exist"),
-        ("duration: 60s\nnodes: 3\nevents:\n  - at: 5s\n    restart: all\n    store: lost", "events[0].store", "applies to crash events only"),
+        ("duration: 60s\nnodes: 3\nevents:\n  - at: 5s\n    restart: all\n    store: lost", "events[0].store", "applies to crash and crash_coordinator events only"),
         ("duration: 60s\nnodes: 3\nevents:\n  - at: 5s\n    crash: 1\n    leave: 1", "events[0]", "several actions"),
         ("duration: 60s\nnodes: 3\nevents:\n  - crash: 1", "events[0]", "needs at"),
         ("duration: 60s\nnodes: 3\nevents:\n  - at: 50s\n    crash: 1", "events[0]", "after the liveness phase"),
@@ -158,7 +158,7 @@ import Testing
         #expect(files.count >= 8, "\(files)")
         for file in files {
             let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            #expect(throws: Never.self, "\(file)") { try ScenarioParser.parse(yaml: text, file: file) }
+            #expect(throws: Never.self, "\(file)") { try ScenarioParser.parse(yaml: text, file: file, directory: directory.path) }
         }
     }
 }

@@ -149,7 +149,7 @@ import Testing
         let seed = try #require(UInt64(words[0]), "regression-seeds.txt: '\(words[0])' is not a seed")
         let file = words.count > 1 ? words[1] : "swarm.yaml"
         let text = try String(contentsOf: Self.simulations.appendingPathComponent(file), encoding: .utf8)
-        let scenario = try ScenarioParser.parse(yaml: text, file: "simulations/\(file)")
+        let scenario = try ScenarioParser.parse(yaml: text, file: "simulations/\(file)", directory: Self.simulations.path)
         var options = ScenarioRunOptions(seed: seed, reproduce: "starling simulate simulations/\(file) --seed \(seed)") {
             Peer(setup: $0)
         }

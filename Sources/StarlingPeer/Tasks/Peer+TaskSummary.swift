@@ -36,6 +36,6 @@ extension Peer {
             participants: participants, committed: committed,
             superseded: view.entries(.superseded).count, stale: view.entries(.stale).count,
             lastError: view.lastError.map { "\($0.worker): \($0.message)" }, cancelReason: view.cancelReason,
-            entries: state.count)
+            entries: state.count, digest: state.digest)
     }
 }

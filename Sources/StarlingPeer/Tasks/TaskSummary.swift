@@ -54,4 +54,6 @@ public struct TaskSummary: Sendable, Equatable {
     public var cancelReason: String?
     /// Entries held for the task.
     public var entries: Int
+    /// `TaskState.digest`: equal on two peers exactly when they hold the same entries.
+    public var digest: ContentHash
 }

@@ -30,6 +30,7 @@ extension SimulationReport {
             }
             lines.append("")
         }
+        lines += renderedTasks
         var figures: [[String]] = []
         if detection.samples > 0 || detection.undetected > 0 {
             figures.append(["crash detection per observer", "p50 \(optional(detection.p50Seconds))  p99 \(optional(detection.p99Seconds))  "

@@ -32,6 +32,10 @@ public struct SimulationReport: Sendable, Codable {
     public var counters: [String: UInt64]
     /// Driver-contract violations by honest machines (also listed among `violations`).
     public var contractViolations: Int
+    /// Submitted tasks (empty when the scenario submits none).
+    public var tasks: [TaskRow] = []
+    /// When every live honest node held every task alike after the heal (nil without tasks).
+    public var taskConvergence: ConvergenceSummary?
 }
 
 /// How fast joins or crashes became known. Fractions are 50%, 99%, 99.99% and 100%.

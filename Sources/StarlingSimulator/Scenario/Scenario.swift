@@ -1,5 +1,6 @@
 import StarlingMembership
 import StarlingPeer
+import StarlingTrust
 
 /// A simulation scenario, as read from a YAML file (docs/simulation.md has the format).
 public struct Scenario: Sendable {
@@ -13,6 +14,9 @@ public struct Scenario: Sendable {
     public var stagger: Duration = .zero
     /// Tag key → values, assigned round-robin by node number.
     public var tags: [(key: String, values: [String])] = []
+    /// Roles certified for every honest node (`roles: [peer, coordinator, submit]`); `submit`
+    /// events need `submit`.
+    public var roles: Roles = [.peer, .coordinator]
     public var attackers = 0
     public var attackerMachine = "forger"
     public var attackerCertified = true
@@ -148,6 +152,10 @@ public enum ScenarioAction: Sendable, Equatable {
     case slow(NodeSelection, extraDelay: Duration)
     case loss(Double)
     case revoke(NodeSelection)
+    /// An operator submits a task spec to a node (nil: a random live honest node).
+    case submit(TaskSubmission)
+    /// Crashes the node that holds the named task's lease (as the live peers see it).
+    case crashCoordinator(task: String, storeSurvives: Bool, restartAfter: Duration?)
 
     /// Whether the action disturbs the cluster (it must come before the liveness phase).
     var name: String {
@@ -161,6 +169,8 @@ public enum ScenarioAction: Sendable, Equatable {
         case .slow: return "slow"
         case .loss: return "loss"
         case .revoke: return "revoke"
+        case .submit: return "submit"
+        case .crashCoordinator: return "crash_coordinator"
         }
     }
 }
@@ -189,4 +199,25 @@ public struct CheckSettings: Sendable, Equatable {
     /// Joins before this are not measured (0: every node's first start counts as a join).
     public var joinsFrom: Duration = .zero
     public init() {}
+}
+
+/// A task spec read from a file at parse time (`submit: FILE`).
+public struct TaskSubmission: Sendable, Equatable {
+    /// The file as written in the scenario, and as resolved (relative to the scenario's folder).
+    public var file: String
+    public var path: String
+    /// `metadata.name`, which `crash_coordinator` uses.
+    public var name: String
+    /// The spec's canonical bytes (`TaskSpec.wireBytes`), what `ControlRequest.submitTask` takes.
+    public var specBytes: [UInt8]
+    /// The node the operator submits to (nil: a random live honest node, drawn from the seed).
+    public var to: NodeReference?
+
+    public init(file: String, path: String, name: String, specBytes: [UInt8], to: NodeReference?) {
+        self.file = file
+        self.path = path
+        self.name = name
+        self.specBytes = specBytes
+        self.to = to
+    }
 }

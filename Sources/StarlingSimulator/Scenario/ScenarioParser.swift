@@ -1,16 +1,19 @@
 import StarlingMembership
 import StarlingPeer
+import StarlingTrust
 import Yams
 
 /// Reads a scenario file (format: docs/simulation.md). Every error names the file, line and field.
 public enum ScenarioParser {
     static let topKeys = [
-        "name", "seed", "duration", "nodes", "stagger", "tags", "attackers", "attacker_machine",
+        "name", "seed", "duration", "nodes", "stagger", "tags", "roles", "attackers", "attacker_machine",
         "attacker_certified", "attacker_start", "membership", "packet_authentication", "warm_start", "network", "faults",
         "events", "checks",
     ]
 
-    public static func parse(yaml text: String, file: String) throws -> Scenario {
+    /// `directory`: where `submit` events' spec files are read from (relative paths); default: the
+    /// folder of `file`.
+    public static func parse(yaml text: String, file: String, directory: String? = nil) throws -> Scenario {
         let root: Node
         do {
             guard let parsed = try Yams.compose(yaml: text) else {
@@ -37,6 +40,7 @@ public enum ScenarioParser {
         scenario.seed = try top["seed"]?.uint64()
         scenario.stagger = try top["stagger"]?.duration() ?? .zero
         if let tags = top["tags"] { scenario.tags = try parseTags(tags) }
+        if let roles = top["roles"] { scenario.roles = try parseRoles(roles) }
         scenario.attackers = try top["attackers"]?.int(in: 0...1_000) ?? 0
         scenario.attackerMachine = try top["attacker_machine"]?.string() ?? "forger"
         scenario.attackerCertified = try top["attacker_certified"]?.bool() ?? true
@@ -62,7 +66,8 @@ public enum ScenarioParser {
         let context = SelectionContext(honest: scenario.nodes + joins, attackers: scenario.attackers)
         if let faults = top["faults"] { scenario.faults = try parseFaults(faults, context) }
         if let events = top["events"] {
-            scenario.events = try events.sequence().map { try EventParser.parse($0, context) }
+            let folder = directory ?? folderName(file)
+            scenario.events = try events.sequence().map { try EventParser.parse($0, context, directory: folder) }
         }
         if case let .explicit(faults) = scenario.faults {
             for (index, crash) in faults.crashes.enumerated() {
@@ -82,6 +87,22 @@ public enum ScenarioParser {
 
     private static func firstLine(of text: String) -> String {
         String(text.split(separator: "\n", omittingEmptySubsequences: true).first ?? Substring(text))
+    }
+
+    /// The folder part of a path ("" when there is none: the working directory).
+    static func folderName(_ file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "" }
+        return slash == file.startIndex ? "/" : String(file[..<slash])
+    }
+
+    private static func parseRoles(_ field: YAMLField) throws -> Roles {
+        let names = field.isSequence ? try field.sequence().map { try $0.string() } : [try field.string()]
+        let roles: Roles
+        do { roles = try Roles(text: names.joined(separator: ",")) } catch {
+            throw field.error("expected roles among peer, coordinator, submit, admin (\(error))")
+        }
+        guard roles.contains(.peer) else { throw field.error("every node needs the peer role") }
+        return roles
     }
 
     private static func baseName(_ file: String) -> String {
@@ -289,6 +310,7 @@ public enum ScenarioParser {
             if case .heal = event.action { continue }
             var last = event.at
             if case let .crash(_, _, restartAfter?) = event.action { last = event.at + restartAfter }
+            if case let .crashCoordinator(_, _, restartAfter?) = event.action { last = event.at + restartAfter }
             guard last <= healAt else {
                 throw ScenarioError(
                     file: file, line: nil, path: event.source,
@@ -296,6 +318,7 @@ public enum ScenarioParser {
                         + "(\(formatDuration(healAt))): faults and node events must come before it (raise duration or set checks.heal_at)")
             }
         }
+        try validateTasks(scenario, top, file: file)
         if case let .explicit(faults) = scenario.faults {
             for (index, partition) in faults.partitions.enumerated() where partition.from > healAt {
                 throw ScenarioError(file: file, line: nil, path: "faults.partitions[\(index)].from",
@@ -304,6 +327,39 @@ public enum ScenarioParser {
             for (index, slow) in faults.slowNodes.enumerated() where slow.from > healAt {
                 throw ScenarioError(file: file, line: nil, path: "faults.slow_nodes[\(index)].from",
                                     message: "starts after the liveness phase (\(formatDuration(healAt)))")
+            }
+        }
+    }
+}
+
+extension ScenarioParser {
+    /// Submissions need the submit role and distinct task names; `crash_coordinator` names a task
+    /// submitted by an earlier event.
+    static func validateTasks(_ scenario: Scenario, _ top: [String: YAMLField], file: String) throws {
+        var submitted: [String: String] = [:]
+        for event in scenario.events {
+            switch event.action {
+            case let .submit(submission):
+                guard scenario.roles.contains(.submit) else {
+                    throw ScenarioError(file: file, line: top["roles"]?.line, path: event.source,
+                                        message: "submitting a task needs the submit role: add it to roles "
+                                            + "(roles: [peer, coordinator, submit])")
+                }
+                if let earlier = submitted[submission.name] {
+                    throw ScenarioError(file: file, line: nil, path: event.source,
+                                        message: "a task named \(submission.name) is already submitted by \(earlier): "
+                                            + "give each submitted task its own metadata.name")
+                }
+                submitted[submission.name] = event.source
+            case let .crashCoordinator(task, _, _):
+                guard submitted[task] != nil else {
+                    let known = submitted.keys.sorted()
+                    throw ScenarioError(file: file, line: nil, path: event.source,
+                                        message: "no task named \(task) is submitted before this event"
+                                            + (known.isEmpty ? "" : " (submitted: \(known.joined(separator: ", ")))"))
+                }
+            default:
+                break
             }
         }
     }

@@ -23,7 +23,7 @@ extension ScenarioRun {
         return report(wallSeconds: (clock.now - began).seconds)
     }
 
-    var checks: [any Check] { [legitimate, falseDeaths, revocations, convergence, detection] }
+    var checks: [any Check] { [legitimate, falseDeaths, revocations, convergence, detection] + (tasks.map { [$0] } ?? []) }
 
     /// Every violation so far: the checkers', then the driver-contract ones.
     public var violations: [Violation] {
@@ -42,7 +42,7 @@ extension ScenarioRun {
             for (name, value) in simulation.counters(of: node) { counters[name, default: 0] &+= value }
         }
         let gossip = scenario.membership.gossipInterval.seconds
-        return SimulationReport(
+        var report = SimulationReport(
             scenario: scenario.name, seed: options.seed, reproduce: options.reproduce, passed: violations.isEmpty,
             violations: violations, honestNodes: cluster.honest.count, attackers: cluster.attackers.count,
             liveNodesAtEnd: live, simulatedSeconds: simulation.now.seconds, wallSeconds: wallSeconds,
@@ -71,6 +71,13 @@ extension ScenarioRun {
                 exchangeFailures: statistics.exchangeFailures, exchangeTimeouts: statistics.exchangeTimeouts,
                 streamRetransmissions: statistics.streamRetransmissions),
             counters: counters, contractViolations: simulation.contractViolations.count)
+        if let tasks {
+            report.tasks = tasks.rows
+            report.taskConvergence = ConvergenceSummary(
+                healAt: tasks.healAt.seconds, boundSeconds: tasks.bound.seconds, convergedAt: tasks.convergedAt?.seconds,
+                seconds: tasks.convergenceTime?.seconds)
+        }
+        return report
     }
 
     private func summary(of kind: SpreadTracker.Kind) -> SpreadSummary {

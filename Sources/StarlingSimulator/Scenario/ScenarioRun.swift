@@ -1,6 +1,7 @@
 import StarlingCrypto
 import StarlingMembership
 import StarlingPeer
+import StarlingTasks
 import StarlingTrust
 
 /// How to run a scenario: the seed, the machines, and where progress and logs go.
@@ -59,6 +60,8 @@ public final class ScenarioRun {
     let detection: DetectionTracker
     let spread: SpreadTracker
     let traffic: TrafficMeter
+    /// Present when the scenario submits tasks.
+    let tasks: TaskTracker?
     private var nextJoin: Int
 
     /// Builds the run (nothing happens until `run()`). Throws a `ScenarioError` for what the
@@ -103,6 +106,7 @@ public final class ScenarioRun {
         clusterConfiguration.packetAuthentication = scenario.packetAuthentication
         clusterConfiguration.warmStart = scenario.warmStart
         clusterConfiguration.warmStartNodes = scenario.nodes
+        clusterConfiguration.roles = scenario.roles
         let tags = scenario.tags
         clusterConfiguration.tags = { k in
             Dictionary(uniqueKeysWithValues: tags.map { ($0.key, $0.values[k % $0.values.count]) })
@@ -131,10 +135,13 @@ public final class ScenarioRun {
         detection = DetectionTracker(bound: scenario.checks.detection)
         spread = SpreadTracker(joinsFrom: Instant(nanoseconds: scenario.checks.joinsFrom.nanoseconds))
         traffic = TrafficMeter(from: Instant(nanoseconds: (scenario.checks.steadyStateFrom ?? scenario.healAt).nanoseconds))
+        let submits = events.contains { if case .submit = $0.action { return true } else { return false } }
+        tasks = submits ? TaskTracker(healAt: healAt, bound: scenario.checks.convergence) : nil
         nextJoin = scenario.nodes
         for observer: any SimulationObserver in [legitimate, falseDeaths, revocations, convergence, detection, spread, traffic] {
             simulation.addObserver(observer)
         }
+        if let tasks { simulation.addObserver(tasks) }
 
         settings = describe(network, faults, healAt: scenario.healAt, strict: strict)
         buildNodes(faults, streams)
@@ -231,6 +238,10 @@ public final class ScenarioRun {
                     for node in nodes { simulation.restart(node) }
                 }
             }
+        case let .submit(submission):
+            submit(submission, &random)
+        case let .crashCoordinator(task, storeSurvives, restartAfter):
+            crashCoordinator(of: task, storeSurvives: storeSurvives, restartAfter: restartAfter)
         case let .restart(selection):
             for node in resolve(selection, &random, eligible: {
                 simulation.status(of: $0) == .crashed || simulation.status(of: $0) == .left
@@ -261,6 +272,44 @@ public final class ScenarioRun {
                     simulation.restart(carrier)
                 }
             }
+        }
+    }
+
+    /// An operator submits the spec to the chosen node (or a random live honest one).
+    private func submit(_ submission: TaskSubmission, _ random: inout DeterministicRandom) {
+        guard let tasks else { return }
+        let node: Int
+        if let target = submission.to {
+            node = resolve(.nodes([target]), &random) { _ in true }[0]
+        } else {
+            guard let chosen = resolve(.random(1), &random, eligible: { simulation.isUp($0) }).first else {
+                tasks.eventFailed("submit \(submission.file): no live honest node to submit to", at: simulation.now)
+                return
+            }
+            node = chosen
+        }
+        guard let answer = simulation.control(node, .submitTask(specBytes: submission.specBytes)) else {
+            tasks.eventFailed("submit \(submission.file) to \(simulation.name(of: node)): the node is not up", at: simulation.now)
+            return
+        }
+        guard answer.ok, let text = answer.fields["id"], let id = try? TaskID(text: text) else {
+            tasks.eventFailed("submit \(submission.file) to \(simulation.name(of: node)) refused: \(answer.message)", at: simulation.now)
+            return
+        }
+        tasks.submitted(id, name: submission.name, to: node, at: simulation.now, in: simulation)
+    }
+
+    /// Crashes the node the live peers see holding the task's lease.
+    private func crashCoordinator(of name: String, storeSurvives: Bool, restartAfter: Duration?) {
+        guard let tasks else { return }
+        guard let id = tasks.task(named: name), let holder = tasks.coordinator(of: id, in: simulation) else {
+            tasks.eventFailed("crash_coordinator \(name): no live node holds a valid lease of the task", at: simulation.now)
+            return
+        }
+        tasks.crashingCoordinator(holder.node)
+        simulation.crash(holder.node, storeSurvives: storeSurvives)
+        if let restartAfter {
+            simulation.schedule(at: simulation.now + restartAfter) { $0.restart(holder.node) }
         }
     }
 
