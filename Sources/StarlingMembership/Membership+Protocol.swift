@@ -258,7 +258,7 @@ extension Membership {
 
     private mutating func gossipTick<R: RandomNumberGenerator>(now: Instant, random: inout R, effects: inout [MembershipEffect]) {
         effects.append(.setTimer(.gossip, at: now + settings.gossipInterval))
-        guard !queue.isEmpty else { return }
+        guard !queue.isEmpty || hostHasGossip else { return }
         for target in randomMembers(count: settings.gossipFanout, states: [.alive, .suspect], random: &random) {
             effects.append(.send(to: target.node, address: target.address, messages: [], piggyback: true))
         }

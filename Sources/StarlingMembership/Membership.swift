@@ -120,6 +120,9 @@ public struct Membership {
     var bootstrap: [PeerAddress]
     var startInstant: Instant?
     let unixTimeAtStart: UInt64
+    /// Set by the host when it has gossip of its own waiting for piggyback space (task adverts):
+    /// the periodic gossip then goes out even with no membership update queued.
+    public var hostHasGossip = false
     /// Whether claims applied now are queued for gossip (see `apply(_:now:spread:effects:)`).
     var spreading = true
     /// Whether an exchange has completed since start (the first one is the join).

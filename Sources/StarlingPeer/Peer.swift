@@ -95,6 +95,7 @@ public struct Peer: PeerMachine {
                 count("dropped.unknown timer")
                 break
             }
+            membership.hostHasGossip = !taskBook.sendsLeft.isEmpty
             perform(membership.timerFired(timer, now: now, random: &random), now: now, random: &random, into: &outputs)
             if timer == .antiEntropy { persistIfChanged(into: &outputs) }
         case let .requestReceived(reply, bytes, source):

@@ -26,6 +26,16 @@ extension Peer {
         return record.state == .alive || record.state == .suspect
     }
 
+    /// Whether a lease holder still counts as alive for its lease: up, or declared dead (not left)
+    /// less than `deadHolderGrace` ago. After a partition heals, each side's dead verdicts about
+    /// the other reach peers before the refutations do; without the grace, peers took over from
+    /// coordinators that were alive and fenced their rounds (seen in task-partition, seed 1).
+    func holderCounts(_ node: NodeID, now: Instant) -> Bool {
+        if isUp(node) { return true }
+        guard let record = membership.members[node], record.state == .dead else { return false }
+        return now - record.stateSince < taskSettings.deadHolderGrace
+    }
+
     func tags(of node: NodeID) -> [String: String] {
         node == membership.me ? membership.tags : membership.members[node]?.aliveClaim.tagDictionary ?? [:]
     }
@@ -43,7 +53,7 @@ extension Peer {
         }
         let unix = unixNow(now)
         let lease = view.currentLease
-        if let lease, view.isLeaseValid(at: unix, holderAlive: isUp(lease.holder)) {
+        if let lease, view.isLeaseValid(at: unix, holderAlive: holderCounts(lease.holder, now: now)) {
             taskBook.leaderlessSince[id] = nil
             if lease.holder == membership.me {
                 coordinate(id, state: state, view: view, lease: lease, unix: unix, now: now, outputs: &outputs)

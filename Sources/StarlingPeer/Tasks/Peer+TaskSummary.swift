@@ -30,7 +30,7 @@ extension Peer {
             submitter: state.signedSpec.submitter, submitterName: name(of: state.signedSpec.submitter),
             submittedAt: state.signedSpec.submittedAt,
             coordinator: lease?.holder, coordinatorName: lease.flatMap { name(of: $0.holder) }, epoch: lease?.epoch,
-            leaseExpiresAt: lease?.expiresAt, leaseValid: lease.map { view.isLeaseValid(at: unix, holderAlive: isUp($0.holder)) } ?? false,
+            leaseExpiresAt: lease?.expiresAt, leaseValid: lease.map { view.isLeaseValid(at: unix, holderAlive: holderCounts($0.holder, now: lastNow)) } ?? false,
             round: view.lastCommitted?.round ?? 0, rounds: rounds,
             announcedRound: view.announcement?.round, roundDeadline: view.announcement?.deadline,
             participants: participants, committed: committed,

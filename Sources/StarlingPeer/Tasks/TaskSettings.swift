@@ -8,8 +8,12 @@ public struct TaskSettings: Sendable, Equatable {
     /// stops (but is not declared dead) loses its task within `leaseDuration`.
     public var leaseSeconds: UInt64 = 15
     public var renewEverySeconds: UInt64 = 5
-    /// With no valid lease, the candidate ranked k (in this peer's view) claims after k × this.
-    public var claimBackoff: Duration = .seconds(2)
+    /// With no valid lease, the candidate ranked k (in this peer's view) claims after k × this: long
+    /// enough for the rank-0 claim to reach it first.
+    public var claimBackoff: Duration = .seconds(3)
+    /// A lease whose holder membership declared dead still stands this long (not for a holder that
+    /// left): long enough for a refutation to arrive when the verdict was wrong.
+    public var deadHolderGrace: Duration = .seconds(5)
     /// Each change is advertised this many times × ceil(log10 N) (as membership updates are).
     public var advertMultiplier = 4
     /// Every tick, one random task is advertised once more, so peers that missed every advert (a
