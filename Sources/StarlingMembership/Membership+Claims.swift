@@ -252,6 +252,7 @@ extension Membership {
         let node = record.node
         if record.state == .alive || record.state == .suspect { liveCount -= 1 }
         members[node] = nil
+        probeQuality[node] = nil
         cancelSuspicion(of: node, effects: &effects)
         if let index = probeOrder.firstIndex(of: node) {
             probeOrder.remove(at: index)

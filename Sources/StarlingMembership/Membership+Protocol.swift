@@ -95,12 +95,15 @@ extension Membership {
             probe.acked = true
             pendingProbe = probe
             adjustHealth(-1)
+            // Acked directly (before the timeout) or only through helpers or the stream.
+            recordProbe(of: probe.target, quality: probe.expectedNacks == 0 && !probe.streamOutstanding ? 1 : 0.5)
             effects.append(.cancelTimer(.probeTimeout(sequence)))
             count("probes.acked")
             return
         }
-        if lingeringProbes.removeValue(forKey: sequence) != nil {
+        if let probe = lingeringProbes.removeValue(forKey: sequence) {
             adjustHealth(-1)
+            recordProbe(of: probe.target, quality: 0.25)
             count("probes.acked late over a stream")
             return
         }
@@ -228,6 +231,7 @@ extension Membership {
 
     private mutating func probeFailed(_ probe: PendingProbe, now: Instant, effects: inout [MembershipEffect]) {
         count("probes.failed")
+        recordProbe(of: probe.target, quality: 0)
         // Lifeguard: missing nacks mean our own link is the problem; with no helpers, any failure counts.
         adjustHealth(probe.expectedNacks > 0 ? max(0, probe.expectedNacks - probe.nacks) : 1)
         guard let record = members[probe.target], record.incarnation == record.aliveClaim.incarnation else { return }

@@ -109,6 +109,8 @@ public struct Membership {
     var pendingProbe: PendingProbe?
     /// Probes whose period ended unanswered while their stream probe was still out, by sequence.
     var lingeringProbes: [UInt32: PendingProbe] = [:]
+    /// Moving average of probe outcomes per member (see `linkQuality(of:)`).
+    var probeQuality: [NodeID: Double] = [:]
     var forwardedProbes: [UInt32: ForwardedProbe] = [:]
     var suspicions: [NodeID: Suspicion] = [:]
     /// Lifeguard's local-health multiplier, 0...settings.localHealthMax.
@@ -225,6 +227,24 @@ public struct Membership {
     }
 
     func scaledByHealth(_ duration: Duration) -> Duration { duration.scaled(by: Double(localHealth + 1)) }
+
+    /// How well this node reaches `node`, in (0, 1]: a moving average of its own probes of it
+    /// (1 = every probe acked at once; 1 for a member not probed yet). Tasks weigh coordinator
+    /// candidates with it (docs/tasks.md). For this node itself: 1 / (local health + 1).
+    public func linkQuality(of node: NodeID) -> Double {
+        if node == me { return 1 / Double(localHealth + 1) }
+        return max(Self.linkQualityFloor, probeQuality[node] ?? 1)
+    }
+
+    static let linkQualityFloor = 0.05
+    /// Weight of the newest probe in `linkQuality`'s moving average.
+    static let linkQualityWeight = 0.25
+
+    mutating func recordProbe(of node: NodeID, quality outcome: Double) {
+        guard members[node] != nil else { return }
+        let previous = probeQuality[node] ?? 1
+        probeQuality[node] = previous + Self.linkQualityWeight * (outcome - previous)
+    }
 
     mutating func adjustHealth(_ delta: Int) {
         localHealth = min(settings.localHealthMax, max(0, localHealth + delta))

@@ -232,4 +232,20 @@ import Testing
         membership.liveCount = 10_000
         #expect(membership.antiEntropyPeriod == .seconds(150), "as memberlist: × (ceil(log2(N / base)) + 1)")
     }
+
+    @Test func linkQualityFollowsProbeOutcomes() throws {
+        var (membership, random) = started(6)
+        var now = Instant.zero + .seconds(1)
+        let (target, sequence) = try #require(ping(in: membership.timerFired(.probe, now: now, random: &random)))
+        #expect(membership.linkQuality(of: target) == 1, "not probed yet")
+        now = now + .milliseconds(500)
+        _ = membership.timerFired(.probeTimeout(sequence), now: now, random: &random)
+        now = now + .milliseconds(500)
+        _ = membership.timerFired(.probe, now: now, random: &random)
+        _ = membership.streamProbeFailed(sequence: sequence, now: now)
+        #expect(membership.linkQuality(of: target) == 0.75, "one failed probe: 1 + 0.25 × (0 − 1)")
+        #expect(membership.linkQuality(of: membership.me) == 1 / Double(membership.localHealth + 1))
+        let other = try #require(cluster.node(1) == target ? cluster.node(2) : cluster.node(1))
+        #expect(membership.linkQuality(of: other) == 1)
+    }
 }

@@ -68,7 +68,8 @@ extension Peer {
 
     /// Candidates for a task: live members (and this peer) whose certificate allows coordinating
     /// and whose tags match the task's placement and coordinator tags. Suspects are left out: a
-    /// peer others cannot reach is a poor coordinator. Link quality is 1 for now (see docs/tasks.md).
+    /// peer others cannot reach is a poor coordinator. Link quality is this peer's measurement
+    /// (`Membership.linkQuality`): it orders who tries first, never who wins a race.
     func candidates(for spec: TaskSpec) -> [CoordinatorElection.Candidate] {
         var nodes = [membership.me]
         for (node, record) in membership.members where record.state == .alive { nodes.append(node) }
@@ -77,7 +78,8 @@ extension Peer {
             guard roles(node)?.contains(.coordinator) == true else { return nil }
             let tags = tags(of: node)
             guard TaskPlacementMatcher.matches(spec, tags: tags).mayCoordinate else { return nil }
-            return CoordinatorElection.Candidate(node: node, capacity: CoordinatorElection.capacity(tags: tags))
+            return CoordinatorElection.Candidate(node: node, capacity: CoordinatorElection.capacity(tags: tags),
+                                                 linkQuality: membership.linkQuality(of: node))
         }
     }
 
