@@ -15,7 +15,7 @@ extension Membership {
         // Spread the periodic timers over their periods so a cluster started at once does not beat in step.
         effects.append(.setTimer(.probe, at: now + jitter(settings.probeInterval, random: &random)))
         effects.append(.setTimer(.gossip, at: now + jitter(settings.gossipInterval, random: &random)))
-        effects.append(.setTimer(.antiEntropy, at: now + settings.antiEntropyInterval + jitter(settings.antiEntropyInterval, random: &random)))
+        effects.append(.setTimer(.antiEntropy, at: now + antiEntropyPeriod + jitter(antiEntropyPeriod, random: &random)))
         effects.append(.setTimer(.reap, at: now + reapCheckInterval))
         if !bootstrap.isEmpty {
             effects.append(.setTimer(.bootstrap, at: now))
