@@ -166,4 +166,26 @@ import Testing
         #expect(summary.committed.map(\.round) == reference.committed.map(\.round))
         #expect(simulation.counters(of: late)["tasks.specs rejected unknown author"] == nil)
     }
+
+    /// A peer restarted with its store resumes with its tasks at once (before any pull); one whose
+    /// store was lost learns them again from the others.
+    @Test func aRestartedPeerResumesWithItsStoredTasks() throws {
+        let cluster = cluster(seed: 51, nodes: 4)
+        let simulation = cluster.simulation
+        simulation.run(until: .seconds(3))
+        #expect(simulation.control(0, .submitTask(specBytes: try Self.specBytes()))?.ok == true)
+        simulation.run(until: .seconds(20))
+        let before = try #require(simulation.tasks(of: 2).first)
+        simulation.crash(2, storeSurvives: true)
+        simulation.crash(3, storeSurvives: false)
+        simulation.run(until: .seconds(22))
+        simulation.restart(2)
+        simulation.restart(3)
+        simulation.run(until: simulation.now + .milliseconds(1))
+        let resumed = try #require(simulation.tasks(of: 2).first, "the stored task is back at start")
+        #expect(resumed.entries >= before.entries)
+        #expect(simulation.tasks(of: 3).isEmpty, "a lost store holds nothing")
+        simulation.run(until: simulation.now + .seconds(10))
+        #expect(simulation.tasks(of: 3).first?.id == before.id, "relearned from the others")
+    }
 }
