@@ -36,6 +36,11 @@ extension Peer {
         return now - record.stateSince < taskSettings.deadHolderGrace
     }
 
+    /// This peer and every member membership holds alive.
+    var aliveNodes: [NodeID] {
+        [membership.me] + membership.members.filter { $0.value.state == .alive }.map(\.key)
+    }
+
     func tags(of node: NodeID) -> [String: String] {
         node == membership.me ? membership.tags : membership.members[node]?.aliveClaim.tagDictionary ?? [:]
     }
@@ -71,10 +76,8 @@ extension Peer {
     /// peer others cannot reach is a poor coordinator. Link quality is this peer's measurement
     /// (`Membership.linkQuality`): it orders who tries first, never who wins a race.
     func candidates(for spec: TaskSpec) -> [CoordinatorElection.Candidate] {
-        var nodes = [membership.me]
-        for (node, record) in membership.members where record.state == .alive { nodes.append(node) }
         let roles = roleLookup
-        return nodes.compactMap { node in
+        return aliveNodes.compactMap { node in
             guard roles(node)?.contains(.coordinator) == true else { return nil }
             let tags = tags(of: node)
             guard TaskPlacementMatcher.matches(spec, tags: tags).mayCoordinate else { return nil }
@@ -164,9 +167,7 @@ extension Peer {
     /// dataset" is not checked yet.
     func placeWorkers(_ id: TaskID, federated: FederatedTaskSpec) -> [Participant] {
         let spec = taskBook.states[id]!.spec
-        var live = [membership.me]
-        for (node, record) in membership.members where record.state == .alive { live.append(node) }
-        let placed = live.filter { TaskPlacementMatcher.matches(spec, tags: tags(of: $0)).placed }
+        let placed = aliveNodes.filter { TaskPlacementMatcher.matches(spec, tags: tags(of: $0)).placed }
         var byName: [String: NodeID] = [:]
         for node in placed { if let name = name(of: node) { byName[name] = node } }
         var used: Set<NodeID> = []
