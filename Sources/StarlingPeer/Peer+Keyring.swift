@@ -65,10 +65,8 @@ extension Peer {
                 progress.record(member: target.name, ok: false, message: "cannot derive a pairwise key", fingerprints: [], primary: nil)
                 continue
             }
-            let exchange = nextExchange
-            nextExchange += 1
-            exchanges[exchange] = .keyring(operation: id, member: target.name)
-            outputs.append(.sendRequest(ExchangeID(exchange), frame, to: target.address, timeout: membership.settings.requestTimeout))
+            sendRequest(.keyring(operation: id, member: target.name), frame, to: target.address,
+                        timeout: membership.settings.requestTimeout, into: &outputs)
         }
         if keyringOperations.count >= Self.keyringOperationsKept, let oldest = keyringOperations.keys.min() {
             keyringOperations[oldest] = nil

@@ -20,10 +20,7 @@ extension Peer {
             perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &outputs)
             return
         }
-        let id = nextExchange
-        nextExchange += 1
-        exchanges[id] = .probe(node, address, sequence: sequence)
-        outputs.append(.sendRequest(ExchangeID(id), frame, to: address, timeout: timeout))
+        sendRequest(.probe(node, address, sequence: sequence), frame, to: address, timeout: timeout, into: &outputs)
         count("probes.stream sent")
     }
 

@@ -186,6 +186,17 @@ public struct Peer: PeerMachine {
 
     // MARK: Anti-entropy exchanges
 
+    /// Sends one request frame over a stream and remembers what its response is for.
+    @discardableResult
+    mutating func sendRequest(_ exchange: Exchange, _ frame: [UInt8], to address: PeerAddress, timeout: Duration,
+                              into outputs: inout [PeerOutput]) -> UInt64 {
+        let id = nextExchange
+        nextExchange += 1
+        exchanges[id] = exchange
+        outputs.append(.sendRequest(ExchangeID(id), frame, to: address, timeout: timeout))
+        return id
+    }
+
     private mutating func startSync(to address: PeerAddress, into outputs: inout [PeerOutput]) {
         let active = exchanges.count
         guard active < membership.settings.antiEntropyConcurrencyMax else {
@@ -196,10 +207,7 @@ public struct Peer: PeerMachine {
             count("sync.request too large")
             return
         }
-        let id = nextExchange
-        nextExchange += 1
-        exchanges[id] = .syncRequest(address)
-        outputs.append(.sendRequest(ExchangeID(id), frame, to: address, timeout: membership.settings.requestTimeout))
+        sendRequest(.syncRequest(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &outputs)
         count("sync.started")
     }
 
@@ -285,10 +293,7 @@ public struct Peer: PeerMachine {
             let (push, effects) = membership.handleSyncResponse(response, now: now)
             perform(effects, now: now, random: &random, into: &outputs)
             if let push, let frame = try? Envelope(tag: .syncPush, message: push).streamMessage() {
-                let pushID = nextExchange
-                nextExchange += 1
-                exchanges[pushID] = .syncPush(address)
-                outputs.append(.sendRequest(ExchangeID(pushID), frame, to: address, timeout: membership.settings.requestTimeout))
+                sendRequest(.syncPush(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &outputs)
             }
             persistIfChanged(into: &outputs)
         case .syncPush, .keyring, .probe, .taskPull, .taskReplicate:

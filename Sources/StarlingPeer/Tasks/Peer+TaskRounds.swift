@@ -206,11 +206,8 @@ extension Peer {
         if let frame = try? Envelope(tag: .taskReplicateRequest, message: push).streamMessage() {
             for node in successors {
                 guard let address = membership.members[node]?.address else { continue }
-                let exchange = nextExchange
-                nextExchange += 1
-                exchanges[exchange] = .taskReplicate(id)
-                outstanding.insert(exchange)
-                outputs.append(.sendRequest(ExchangeID(exchange), frame, to: address, timeout: taskSettings.replicateTimeout))
+                outstanding.insert(sendRequest(.taskReplicate(id), frame, to: address, timeout: taskSettings.replicateTimeout,
+                                               into: &outputs))
             }
         }
         taskBook.replicating[id] = TaskBook.PendingCommit(commit: entry, outstanding: outstanding,
@@ -226,15 +223,7 @@ extension Peer {
             return []
         }
         learnCertificates(push.certificates, now: now)
-        if taskBook.states[push.id] == nil {
-            guard let spec = push.spec, spec.id == push.id,
-                  let state = try? TaskState(verifying: spec, roles: roleLookup, verifier: signatureCache) else {
-                count("dropped.task replicate bad spec")
-                return []
-            }
-            taskBook.states[push.id] = state
-            taskChanged(push.id, outputs: &outputs)
-        }
+        guard adopt(push, outputs: &outputs) else { return [] }
         merge(push.entries, into: push.id, outputs: &outputs)
         guard taskBook.states[push.id]?.contains(push.entries.last!.hash) == true else { return [] }
         let ack = TaskEntry.sign(.replicated(commit.ref), task: push.id, with: membership.identity)

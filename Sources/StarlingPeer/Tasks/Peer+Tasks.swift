@@ -179,11 +179,8 @@ extension Peer {
             count("tasks.pull too large")
             return
         }
-        let exchange = nextExchange
-        nextExchange += 1
-        exchanges[exchange] = .taskPull(id)
         taskBook.pulling.insert(id)
-        outputs.append(.sendRequest(ExchangeID(exchange), frame, to: address, timeout: taskSettings.pullTimeout))
+        sendRequest(.taskPull(id), frame, to: address, timeout: taskSettings.pullTimeout, into: &outputs)
         count("tasks.pulls started")
     }
 
@@ -210,22 +207,29 @@ extension Peer {
             return
         }
         learnCertificates(answer.certificates, now: now)
-        if taskBook.states[id] == nil {
-            guard let spec = answer.spec, spec.id == id else {
-                count("dropped.task pull without spec")
-                return
-            }
-            do {
-                taskBook.states[id] = try TaskState(verifying: spec, roles: roleLookup, verifier: signatureCache)
-            } catch {
-                count("tasks.specs rejected \(error.counterName)")
-                return
-            }
-            count("tasks.learned")
-            outputs.append(.log(.info, "task \(spec.spec.name) (\(id.short)) learned"))
-            taskChanged(id, outputs: &outputs)
-        }
+        guard adopt(answer, outputs: &outputs) else { return }
         merge(answer.entries, into: id, outputs: &outputs)
+    }
+
+    /// Makes sure the task of a pull answer or a commit push is held: a task this peer does not
+    /// hold yet is taken from the message's spec, once that verifies. False when it is not held.
+    mutating func adopt(_ message: TaskEntries, outputs: inout [PeerOutput]) -> Bool {
+        let id = message.id
+        guard taskBook.states[id] == nil else { return true }
+        guard let spec = message.spec, spec.id == id else {
+            count("dropped.task message without spec")
+            return false
+        }
+        do {
+            taskBook.states[id] = try TaskState(verifying: spec, roles: roleLookup, verifier: signatureCache)
+        } catch {
+            count("tasks.specs rejected \(error.counterName)")
+            return false
+        }
+        count("tasks.learned")
+        outputs.append(.log(.info, "task \(spec.spec.name) (\(id.short)) learned"))
+        taskChanged(id, outputs: &outputs)
+        return true
     }
 }
 
