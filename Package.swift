@@ -30,6 +30,11 @@ let package = Package(
         .systemLibrary(
             name: "CLibUV", pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        // prctl for `starling exec-worker` (Swift cannot call C variadics).
+        .systemLibrary(name: "CProcess"),
 
         // Pure cores: no sockets, no clock, no global randomness, no SQLite, no Dispatch.
         .target(name: "StarlingWire"),
@@ -50,6 +55,14 @@ let package = Package(
                 "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
+        // Learning (docs/learning.md): tensors, safetensors, aggregation (Flower's strategies), the
+        // built-in trainers, data set files (CSV, npz) and the embedded digits data; zlib for gzip/deflate.
+        .target(
+            name: "StarlingLearning",
+            dependencies: [
+                "StarlingTasks", "StarlingCrypto", "CZlib",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]),
 
         // Drivers.
         .target(
@@ -62,9 +75,11 @@ let package = Package(
         .target(
             name: "StarlingRuntime",
             dependencies: [
-                "StarlingPeer", "StarlingStore", "StarlingTasks", "CLibUV",
+                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The Swift Lib for training workers (docs/workers.md) and the built-in workers.
+        .target(name: "StarlingWorker", dependencies: ["StarlingRuntime", "StarlingLearning", "StarlingTasks"]),
         .target(
             name: "StarlingSimulator",
             dependencies: [
@@ -82,6 +97,7 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator", "StarlingTaskYAML",
+                "StarlingWorker", "StarlingLearning", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

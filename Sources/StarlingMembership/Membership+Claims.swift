@@ -275,3 +275,26 @@ extension Membership {
         count("refutations")
     }
 }
+
+extension Membership {
+    /// Replaces this peer's tags and announces them with a new incarnation (a dataset registered
+    /// while running). Refuses more tags than `settings.tagsMax` or a key or value over the wire's
+    /// bound, naming which.
+    public mutating func updateTags(_ newTags: [String: String], now: Instant) throws(MembershipTagError) -> [MembershipEffect] {
+        guard newTags.count <= settings.tagsMax else {
+            throw MembershipTagError(description: "\(newTags.count) tags, over the limit of \(settings.tagsMax) (MembershipSettings.tagsMax)")
+        }
+        for (key, value) in newTags where key.utf8.count > ClaimLimits.tagBytesMax || value.utf8.count > ClaimLimits.tagBytesMax {
+            throw MembershipTagError(description: "tag \(key) is over \(ClaimLimits.tagBytesMax) bytes")
+        }
+        guard newTags != tags else { return [] }
+        tags = newTags
+        var effects: [MembershipEffect] = []
+        refute(above: incarnation, now: now, effects: &effects)
+        return effects.filter { if case .event = $0 { return false } else { return true } }
+    }
+}
+
+public struct MembershipTagError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}

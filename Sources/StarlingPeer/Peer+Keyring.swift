@@ -23,6 +23,15 @@ extension Peer {
             var outputs: [PeerOutput] = []
             let answer = cancelTask(reference, reason: reason, outputs: &outputs)
             return (answer, outputs)
+        case let .setTags(tags):
+            var outputs: [PeerOutput] = []
+            do {
+                let effects = try membership.updateTags(tags, now: now)
+                perform(effects, now: now, random: &random, into: &outputs)
+            } catch {
+                return (ControlAnswer(ok: false, message: "tags refused: \(error)"), [])
+            }
+            return (ControlAnswer(ok: true, message: "tags announced at incarnation \(membership.incarnation)"), outputs)
         case let .keyring(operation):
             return startKeyringOperation(operation, now: now, random: &random)
         case let .keyringStatus(id):

@@ -104,7 +104,10 @@ public struct Peer: PeerMachine {
             completeExchange(id, result, now: now, random: &random, into: &outputs)
         case .leave:
             perform(membership.leave(now: now, random: &random), now: now, random: &random, into: &outputs)
+        case let .workDone(result):
+            workDone(result, now: now, outputs: &outputs)
         }
+        if !taskBook.dirty.isEmpty { driveChangedTasks(now: now, outputs: &outputs) }
         return outputs
     }
 
@@ -269,7 +272,7 @@ public struct Peer: PeerMachine {
             completePull(task, result, now: now, outputs: &outputs)
             return
         case let .taskReplicate(task):
-            completeReplicate(task, exchange: id.rawValue, result, outputs: &outputs)
+            completeReplicate(task, exchange: id.rawValue, result, now: now, outputs: &outputs)
             return
         default:
             break

@@ -44,6 +44,8 @@ public enum PeerInput: Sendable {
     case responseReceived(ExchangeID, Result<[UInt8], ExchangeFailure>)
     /// The operator asked the peer to leave (SIGINT/SIGTERM): leave gracefully, then emit `left`.
     case leave
+    /// The driver finished (or failed) a `work` order.
+    case workDone(TaskWorkResult)
 }
 
 /// What a peer machine asks its driver to do. Drivers perform outputs in order.
@@ -64,6 +66,8 @@ public enum PeerOutput: Sendable, Equatable {
     /// A task's replicated state changed: keep it (the driver writes it to its store), so a
     /// restarted peer resumes with its tasks.
     case persistTask(TaskState)
+    /// Heavy work of a task round for the driver: move models, run workers, aggregate (`TaskWork`).
+    case work(TaskWork)
     /// Graceful leave is complete; the driver may stop.
     case left
 }
@@ -150,6 +154,8 @@ public enum ControlRequest: Sendable, Equatable {
     case submitTask(specBytes: [UInt8])
     /// Cancel a task named by id, id prefix (8+ characters) or name.
     case cancelTask(String, reason: String)
+    /// Replace this peer's tags and announce them (a dataset registered or removed while running).
+    case setTags([String: String])
 }
 
 public enum KeyringOperation: Sendable, Equatable {

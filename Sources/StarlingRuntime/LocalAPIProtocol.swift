@@ -89,6 +89,8 @@ public enum LocalAPIProtocol {
             public var coordinator: String
             public var modelHash: String
             public var participants: [String]
+            public var metrics: [String: Double]?
+            public var sampleCount: UInt64?
         }
 
         public var id: String
@@ -144,7 +146,7 @@ public enum LocalAPIProtocol {
             }
             committed = summary.committed.map {
                 Round(round: $0.round, epoch: $0.epoch, coordinator: $0.coordinator.text, modelHash: $0.modelHash.hex,
-                      participants: $0.participants)
+                      participants: $0.participants, metrics: $0.metrics, sampleCount: $0.sampleCount)
             }
             superseded = summary.superseded
             stale = summary.stale
@@ -239,7 +241,8 @@ public enum LocalAPIProtocol {
     /// The answer to one request line (newline included). Never fails: bad requests get an error.
     static func respond(to line: [UInt8], members: () -> [MemberView], counters: () -> [String: UInt64],
                         tasks: () -> [TaskSummary] = { [] },
-                        control: (ControlRequest) -> ControlAnswer = { _ in ControlAnswer(ok: false, message: "no control plane") }) -> [UInt8] {
+                        control: (ControlRequest) -> ControlAnswer = { _ in ControlAnswer(ok: false, message: "no control plane") },
+                        extensions: (String, [UInt8]) -> [UInt8]? = { _, _ in nil }) -> [UInt8] {
         guard let request = try? JSONDecoder().decode(Request.self, from: Data(line)) else {
             return encode(ErrorResponse(error: #"expected one JSON object with a "command" string, such as {"command":"members"}"#))
         }
@@ -260,8 +263,9 @@ public enum LocalAPIProtocol {
                 return encode(error)
             }
         default:
+            if let answer = extensions(request.command, line) { return answer }
             return encode(ErrorResponse(error: "unknown command '\(request.command)'; known commands: "
-                + commands.joined(separator: ", ")))
+                + (commands + TaskRunnerCommands.commands).joined(separator: ", ")))
         }
     }
 

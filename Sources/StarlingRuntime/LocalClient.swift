@@ -17,7 +17,15 @@ public enum LocalClient {
     /// The raw JSON response line to a prepared request line.
     public static func request(line requestLine: [UInt8], dataDirectory: String,
                                timeout: Duration = RuntimeLimits.localRequestTimeout) throws -> [UInt8] {
-        let path = LocalAPIProtocol.socketPath(dataDirectory: dataDirectory)
+        try request(line: requestLine, socketPath: LocalAPIProtocol.socketPath(dataDirectory: dataDirectory),
+                    dataDirectory: dataDirectory, timeout: timeout)
+    }
+
+    /// The raw JSON response line from the peer listening at `socketPath` (a worker knows the socket,
+    /// not the data directory).
+    public static func request(line requestLine: [UInt8], socketPath path: String, dataDirectory: String? = nil,
+                               timeout: Duration = RuntimeLimits.localRequestTimeout) throws -> [UInt8] {
+        let dataDirectory = dataDirectory ?? POSIXPath.parent(of: path)
         try UnixSocket.checkLength(path)
         let descriptor: Int32
         switch UnixSocket.connect(to: path) {
@@ -42,5 +50,12 @@ public enum LocalClient {
         } catch let error as UnixSocket.ConnectError {
             throw RuntimeError("\(path): \(error.code == ETIMEDOUT ? "the peer did not answer in time" : UnixSocket.errorText(error.code))")
         }
+    }
+}
+
+enum POSIXPath {
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }

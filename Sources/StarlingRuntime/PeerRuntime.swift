@@ -54,6 +54,10 @@ public final class PeerRuntime<Machine: PeerMachine> {
     private var localAPI: LocalAPIServer?
     private var signals: SignalWatcher?
     private var graceTimer: LoopTimer?
+    /// Workers, models and aggregation (`TaskWork`); present when the runtime has a data directory.
+    private var taskRunner: TaskRunner?
+    private var runnerCommands: TaskRunnerCommands?
+    private var blobs: BlobProvider? { nil } // MERGE-BLOBS: replaced by the BlobService
 
     private var pendingInputs: [PeerInput] = []
     private var isDelivering = false
@@ -93,10 +97,12 @@ public final class PeerRuntime<Machine: PeerMachine> {
                     loop: loop, dataDirectory: directory, counters: counters, writeBudget: writeBudget
                 ) { [unowned self] line in
                     LocalAPIProtocol.respond(to: line, members: { self.machine.members }, counters: { self.allCounters },
-                                             tasks: { self.machine.tasks }, control: { self.control($0) })
+                                             tasks: { self.machine.tasks }, control: { self.control($0) },
+                                             extensions: { self.runnerCommands?.respond($0, $1) })
                 }
             }
             try bindNetwork()
+            try startTaskRunner()
             let timers = try MachineTimers(loop: loop)
             timers.onFire = { [unowned self] id in
                 self.counters.increment("timers.fired")
@@ -145,6 +151,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
     public func stop(_ reason: StopReason = .stopped) {
         guard stopReason == nil else { return }
         stopReason = reason
+        taskRunner?.shutdown()
         localAPI?.close()
         streams?.close()
         udp?.close()
@@ -219,6 +226,12 @@ public final class PeerRuntime<Machine: PeerMachine> {
         case let .memberChanged(event):
             let line = event.logLine
             logger.log(level: line.level.loggerLevel, "\(line.message)")
+        case let .work(work):
+            guard let taskRunner else {
+                counters.increment("work.dropped without a data directory")
+                return
+            }
+            taskRunner.perform(work)
         case let .persistTask(task):
             do {
                 try store?.save(task)
@@ -248,6 +261,21 @@ public final class PeerRuntime<Machine: PeerMachine> {
             logger.notice("\(name): leaving the cluster (send it again to stop at once)")
             leave()
         }
+    }
+
+    // MARK: Tasks
+
+    private func startTaskRunner() throws {
+        guard let directory = configuration.localAPIDirectory, let blobs else { return }
+        let runner = TaskRunner(
+            loop: loop, blobs: blobs, store: store, dataDirectory: directory, launcher: configuration.workerLauncher,
+            socketPath: LocalAPIProtocol.socketPath(dataDirectory: directory), counters: counters,
+            deliver: { [unowned self] input in self.deliver(input) },
+            log: { [unowned self] level, message in self.logger.log(level: level.loggerLevel, "\(message)") })
+        taskRunner = runner
+        runnerCommands = TaskRunnerCommands(runner: runner, tasks: { [unowned self] in self.machine.tasks },
+                                            members: { [unowned self] in self.machine.members },
+                                            control: { [unowned self] in self.control($0) })
     }
 
     // MARK: Sockets

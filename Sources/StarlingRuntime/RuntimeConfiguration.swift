@@ -11,6 +11,10 @@ public struct RuntimeConfiguration: Sendable {
     public var handlesSignals: Bool
     /// How long `.leave` may take before the runtime stops anyway.
     public var leaveGracePeriod: Duration
+    /// The `starling` executable, which starts workers (`exec-worker`, `worker builtin`); nil when
+    /// the runtime runs inside another program: Python and executable workers then start directly,
+    /// built-in ones cannot.
+    public var workerLauncher: String?
 
     public init(listen: PeerAddress, localAPIDirectory: String? = nil, handlesSignals: Bool = false,
                 leaveGracePeriod: Duration = RuntimeLimits.leaveGracePeriod) {

@@ -9,12 +9,12 @@ import Darwin
 /// Written against the C library rather than Foundation because durability needs exact control:
 /// create with final permissions (no window where a secret is world-readable), fsync the file,
 /// rename over the target, fsync the directory.
-enum POSIXFile {
-    static func errorText() -> String { String(cString: strerror(errno)) }
+public enum POSIXFile {
+    public static func errorText() -> String { String(cString: strerror(errno)) }
 
     /// Writes `bytes` to `path` atomically: temp file in the same directory with `mode`, fsync,
     /// rename, fsync of the directory. Refuses to replace an existing file unless `replace`.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t, replace: Bool) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t, replace: Bool) throws {
         if !replace && exists(path) {
             throw StoreError(path, "already exists; refusing to overwrite it (move it away first)")
         }
@@ -49,7 +49,7 @@ enum POSIXFile {
     }
 
     /// Reads a whole file of at most `limit` bytes.
-    static func read(_ path: String, limit: Int) throws -> [UInt8] {
+    public static func read(_ path: String, limit: Int) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw StoreError(path, "no such file") }
@@ -80,7 +80,7 @@ enum POSIXFile {
     }
 
     /// Permission bits of a file (no symlink following), or nil when it does not exist.
-    static func mode(of path: String) throws -> mode_t? {
+    public static func mode(of path: String) throws -> mode_t? {
         var status = stat()
         guard lstat(path, &status) == 0 else {
             if errno == ENOENT { return nil }
@@ -89,15 +89,15 @@ enum POSIXFile {
         return status.st_mode & 0o7777
     }
 
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var status = stat()
         return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// `mkdir -p` with the given mode for directories it creates.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
         if isDirectory(path) { return }
         let parent = parentDirectory(of: path)
         if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
@@ -106,23 +106,23 @@ enum POSIXFile {
         }
     }
 
-    static func remove(_ path: String) throws {
+    public static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw StoreError(path, "cannot remove: \(errorText())") }
     }
 
-    static func syncDirectory(_ path: String) {
+    public static func syncDirectory(_ path: String) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         fsync(descriptor)
         close(descriptor)
     }
 
-    static func parentDirectory(of path: String) -> String {
+    public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    static func baseName(of path: String) -> String {
+    public static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
     }

@@ -32,6 +32,7 @@ enum StoreSchema {
         }
         migrator.registerMigration("v2-membership", migrate: createMembershipTables)
         migrator.registerMigration("v3-tasks", migrate: createTaskTables)
+        migrator.registerMigration("v4-learning", migrate: createLearningTables)
         return migrator
     }
 }

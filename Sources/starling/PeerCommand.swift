@@ -5,6 +5,7 @@ import StarlingCrypto
 import StarlingMembership
 import StarlingPeer
 import StarlingRuntime
+import StarlingTasks
 import StarlingStore
 import StarlingTrust
 
@@ -74,7 +75,7 @@ struct PeerCommand: ParsableCommand {
         var setup = PeerSetup(
             identity: files.identity, certificate: files.certificate, authority: files.authority,
             revocations: revocations, advertise: addresses.advertise, bootstrap: addresses.bootstrap,
-            tags: try Self.parseTags(tags, settings: settings),
+            tags: try Self.parseTags(tags, settings: settings).merging(try Self.datasetTags(store)) { given, _ in given },
             persisted: try userFacing { try store.persistedState() }, settings: settings,
             unixTimeAtStart: now, keyring: try Self.loadKeyring(dataDir))
         setup.tasks = tasks
@@ -83,12 +84,30 @@ struct PeerCommand: ParsableCommand {
         logger.logLevel = level
         if undecodable > 0 { logger.warning("\(undecodable) stored task(s) do not decode with this build; left in the store") }
         logger.info("node \(files.certificate.name) (\(files.node.short)) advertising \(addresses.advertise)")
-        let runtime = PeerRuntime(
-            machine: Peer(setup: setup), loop: loop,
-            configuration: RuntimeConfiguration(listen: addresses.listen, localAPIDirectory: dataDir, handlesSignals: true),
-            store: store, logger: logger)
+        var configuration = RuntimeConfiguration(listen: addresses.listen, localAPIDirectory: dataDir, handlesSignals: true)
+        configuration.workerLauncher = Self.executablePath()
+        let runtime = PeerRuntime(machine: Peer(setup: setup), loop: loop, configuration: configuration, store: store,
+                                  logger: logger)
         let reason = try userFacing { try runtime.run() }
         if reason == .forced { throw ExitCode(130) }
+    }
+
+    /// The datasets registered in the store, as the tags that declare them (DatasetTags).
+    static func datasetTags(_ store: Store) throws -> [String: String] {
+        var tags: [String: String] = [:]
+        for record in try userFacing({ try store.datasets() }) {
+            tags[DatasetTags.key(record.name)] = DatasetTags.value(DatasetTags.Declared(
+                name: record.name, format: record.format, bytes: record.bytes, samples: record.samples))
+        }
+        return tags
+    }
+
+    /// This executable's absolute path (workers are started through it).
+    static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return CommandLine.arguments.first }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private struct Addresses {

@@ -11,6 +11,7 @@ struct Starling: ParsableCommand {
             """,
         subcommands: [
             KeysCommand.self, AuthorityCommand.self, CertificateCommand.self, KeyringCommand.self,
-            PeerCommand.self, MembersCommand.self, TaskCommand.self, SimulateCommand.self,
+            PeerCommand.self, MembersCommand.self, TaskCommand.self, DatasetCommand.self, ModelCommand.self,
+            SimulateCommand.self, DemoCommand.self, WorkerCommand.self, ExecWorkerCommand.self,
         ])
 }

@@ -23,7 +23,9 @@ extension Peer {
         }
         let committed = view.committedRounds.map {
             TaskSummary.Round(round: $0.round, epoch: $0.epoch, coordinator: $0.coordinator, modelHash: $0.modelHash,
-                              participants: $0.commit.participants)
+                              participants: $0.commit.participants,
+                              metrics: Dictionary($0.commit.metrics.map { ($0.name, $0.value) }) { first, _ in first },
+                              sampleCount: $0.commit.sampleCount)
         }
         return TaskSummary(
             id: state.id, name: state.spec.name, kind: state.spec.kind.name, phase: "\(view.phase)",

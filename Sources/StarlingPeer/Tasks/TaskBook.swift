@@ -19,11 +19,54 @@ struct TaskBook {
     var certificates: [NodeID: Certificate] = [:]
     /// Rotates the trickle of adverts over the tasks.
     var trickleCursor = 0
+    /// Coordinator: the round being collected and aggregated, by task.
+    var rounds: [TaskID: RoundProgress] = [:]
+    /// Participant: the round each local worker was last ordered to train, by task and worker.
+    var training: [TaskID: [String: RoundKey]] = [:]
+    /// Tasks the driver was given work for (released once when they end).
+    var engaged: Set<TaskID> = []
+    /// Models the driver said it holds (`TaskWorkResult.modelHeld`), oldest first; a bounded cache:
+    /// a model evicted here is simply asked for again, and the driver answers at once.
+    var heldModels: [ContentHash] = []
+    /// Tasks whose state or work changed during the current input: driven again before the input
+    /// is done, so a round moves on as soon as a report, an update or a commit arrives rather than
+    /// at the next tick.
+    var dirty: Set<TaskID> = []
+    /// Coordinator: updates rejected in the latest rounds, by task and worker, with the reason.
+    var rejections: [TaskID: [String: String]] = [:]
 
     struct PendingCommit {
         let commit: TaskEntry
-        var outstanding: Set<UInt64>
+        /// Exchanges in flight, and the candidate each went to.
+        var outstanding: [UInt64: PeerAddress]
+        /// Candidates that answered "not yet" (still fetching the model): pushed again at `retryAt`.
+        var retry: [PeerAddress] = []
+        var retryAt: Instant
         let deadline: Instant
+    }
+
+    struct RoundKey: Hashable {
+        let epoch: UInt64
+        let round: UInt64
+    }
+
+    struct RoundProgress {
+        let key: RoundKey
+        let base: ContentHash
+        /// Workers whose update was asked for, folded in, or rejected (with why).
+        var requested: Set<String> = []
+        var folded: Set<String> = []
+        var rejected: [String: String] = [:]
+        /// The aggregation was ordered; the round waits for its answer.
+        var aggregating = false
+    }
+
+    func holdsModel(_ hash: ContentHash) -> Bool { heldModels.contains(hash) }
+
+    mutating func modelHeld(_ hash: ContentHash, max: Int) {
+        guard !heldModels.contains(hash) else { return }
+        heldModels.append(hash)
+        if heldModels.count > max { heldModels.removeFirst(heldModels.count - max) }
     }
 
     /// Tasks in id order (every loop over tasks goes in this order, so runs are reproducible).
@@ -45,6 +88,7 @@ struct TaskBook {
     /// Marks a task changed: advertise it afresh.
     mutating func changed(_ id: TaskID, sends: Int) {
         sendsLeft[id] = sends
+        dirty.insert(id)
     }
 
     /// Adverts to piggyback on one datagram: the ones with the most sends left first, then once per

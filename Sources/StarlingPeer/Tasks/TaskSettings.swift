@@ -27,7 +27,14 @@ public struct TaskSettings: Sendable, Equatable {
     /// Before a commit is announced, it is pushed to this many next candidates, each answering
     /// with a signed `replicated` entry; the commit waits at most `replicateTimeout` for them.
     public var replicateTo = 2
-    public var replicateTimeout: Duration = .seconds(3)
+    /// Long enough for a candidate to fetch the committed model (it answers "not yet" until it
+    /// holds it, and is asked again every `replicateRetry`).
+    public var replicateTimeout: Duration = .seconds(20)
+    public var replicateRetry: Duration = .milliseconds(300)
+    /// Passes over changed tasks after each input (`driveChangedTasks`).
+    public var drivePassesMax = 3
+    /// Model hashes the machine remembers the driver holding (a cache; see `TaskBook.heldModels`).
+    public var heldModelsMax = 256
     /// Tasks held; a submission or an advert beyond this is refused and counted.
     public var tasksMax = 1_000
     /// Certificates kept of task authors that are not members (see `TaskEntries`).

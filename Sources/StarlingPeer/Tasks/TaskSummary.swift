@@ -22,6 +22,9 @@ public struct TaskSummary: Sendable, Equatable {
         public var coordinator: NodeID
         public var modelHash: ContentHash
         public var participants: [String]
+        /// The commit's metrics (sample-weighted means of the workers' loss, accuracy...).
+        public var metrics: [String: Double] = [:]
+        public var sampleCount: UInt64 = 0
     }
 
     public var id: TaskID

@@ -53,6 +53,12 @@ extension EngineState {
             if deferIfSlow(event, node) { return }
             deliver(.leave, to: node, kind: 6)
 
+        case let .workDone(node32, epoch, result):
+            let node = Int(node32)
+            guard isCurrent(node, epoch) else { return stale() }
+            if deferIfSlow(event, node) { return }
+            deliver(.workDone(result), to: node, kind: 7)
+
         case .start, .script, .sample:
             preconditionFailure("handled by Simulation")
         }
@@ -143,6 +149,7 @@ extension EngineState {
             case let .failure(failure): return "response #\(id.rawValue) failed: \(failure)"
             }
         case .leave: return "leave"
+        case let .workDone(result): return "work done: \(result)"
         }
     }
 }

@@ -30,6 +30,8 @@ extension EngineState {
                 cold[node].persisted = state
             case let .persistTask(task):
                 cold[node].persistedTasks[task.id] = task
+            case let .work(work):
+                performWork(work, from: node)
             case .left:
                 stop(node, as: .left)
                 pendingLifecycle.append(.left(node: node))

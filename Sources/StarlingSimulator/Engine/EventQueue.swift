@@ -13,6 +13,8 @@ enum EventAction {
                            result: Result<[UInt8], ExchangeFailure>)
     case exchangeDeadline(node: Int32, epoch: UInt32, exchange: UInt64, generation: UInt64)
     case leave(node: Int32, epoch: UInt32)
+    /// The simulated driver finished a `TaskWork` order.
+    indirect case workDone(node: Int32, epoch: UInt32, result: TaskWorkResult)
     /// A scheduled call into the simulation (faults, scripted events, checks).
     case script(Int)
     case sample

@@ -104,6 +104,8 @@ struct NodeInfo {
     /// What the node's store holds (the last `persist`), nil when it holds nothing.
     var persisted: PersistedState?
     var persistedTasks: [TaskID: TaskState] = [:]
+    /// The simulated driver's aggregations: workers folded in, by task, epoch and round.
+    var foldedUpdates: [SimulatedRound: Set<String>] = [:]
     var starts = 0
     var firstStartedAt: Instant?
     var upSince: Instant?

@@ -138,7 +138,7 @@ public struct HeartbeatMachine: PeerMachine {
             }
         case let .requestReceived(reply, bytes, _):
             outputs.append(.sendReply(reply, bytes))
-        case .responseReceived:
+        case .responseReceived, .workDone:
             break
         case .leave:
             leaving = true

@@ -46,7 +46,7 @@ public struct PingMachine: PeerMachine {
             return []
         case let .requestReceived(reply, bytes, _):
             return [.sendReply(reply, bytes)]
-        case .responseReceived:
+        case .responseReceived, .workDone:
             return []
         case .leave:
             return [.cancelTimer(Self.tick), .left]

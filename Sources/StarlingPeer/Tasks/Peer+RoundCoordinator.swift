@@ -1,0 +1,126 @@
+import StarlingCrypto
+import StarlingMembership
+import StarlingTasks
+import StarlingTrust
+
+/// The coordinator's side of a federated round (docs/tasks.md, "Rounds"):
+///
+/// 1. announce round r: the base model (the last commit's), the participants, a deadline;
+/// 2. as each participant reports an update, order the driver to fetch it and fold it into the
+///    round's aggregation (`TaskWork.collect`): updates stream in, none waits for the others;
+/// 3. once `minNodeNumber` updates are folded in, order the aggregation (`TaskWork.aggregate`);
+///    at the deadline with fewer, announce the round again with a new deadline (updates already
+///    folded stay, so a slow participant only delays the round, never blocks it);
+/// 4. commit the aggregated model after the next candidates hold it (`Peer+CommitReplication`).
+extension Peer {
+    mutating func coordinate(_ id: TaskID, state: TaskState, view: TaskView, lease: Lease, unix: UInt64,
+                             now: Instant, outputs: inout [PeerOutput]) {
+        if lease.expiresAt <= unix + taskSettings.leaseSeconds - taskSettings.renewEverySeconds {
+            sign(.lease(lease.renewed(until: unix + taskSettings.leaseSeconds)), task: id, outputs: &outputs)
+        }
+        guard taskBook.replicating[id] == nil, let federated = state.spec.federatedTask else { return }
+        let settings = federated.rounds
+        let last = view.lastCommitted
+        let lastRound = last?.round ?? 0
+        if lastRound >= UInt64(settings.rounds) {
+            if view.completion == nil, let last {
+                sign(.complete(last.ref), task: id, outputs: &outputs)
+                outputs.append(.log(.notice, "task \(state.spec.name) (\(id.short)) completed after round \(lastRound)"))
+            }
+            return
+        }
+        let round = lastRound + 1
+        let base = last?.modelHash ?? ModelHash.none
+        guard let announced = view.announcement, announced.epoch == lease.epoch, announced.round == round else {
+            announce(id, federated: federated, round: round, base: base, epoch: lease.epoch, unix: unix, outputs: &outputs)
+            return
+        }
+        let key = TaskBook.RoundKey(epoch: lease.epoch, round: round)
+        var progress = taskBook.rounds[id].flatMap { $0.key == key ? $0 : nil }
+            ?? TaskBook.RoundProgress(key: key, base: announced.baseModel)
+        defer { taskBook.rounds[id] = progress }
+        guard !progress.aggregating else { return }
+        collectUpdates(id, spec: state.spec, view: view, announced: announced, progress: &progress, outputs: &outputs)
+        let needed = min(settings.minNodeNumber, max(1, announced.participants.count))
+        if progress.folded.count >= needed {
+            progress.aggregating = true
+            taskBook.engaged.insert(id)
+            outputs.append(.work(.aggregate(AggregateOrder(task: id, spec: state.spec, epoch: key.epoch, round: round,
+                                                           baseModel: progress.base))))
+            count("tasks.aggregations ordered")
+        } else if unix >= announced.deadline {
+            // Too few updates by the deadline: the round is announced again with a new deadline
+            // (and the participants live now), never committed short.
+            count("tasks.rounds retried")
+            outputs.append(.log(.info, "task \(state.spec.name) (\(id.short)): round \(round) has \(progress.folded.count) "
+                + "of \(needed) updates at its deadline; announcing it again"))
+            announce(id, federated: federated, round: round, base: announced.baseModel, epoch: lease.epoch, unix: unix,
+                     outputs: &outputs)
+        }
+    }
+
+    /// Orders the driver to fetch and fold each update reported for the round and not asked for yet.
+    private mutating func collectUpdates(_ id: TaskID, spec: TaskSpec, view: TaskView, announced: RoundAnnouncement,
+                                         progress: inout TaskBook.RoundProgress, outputs: inout [PeerOutput]) {
+        for participant in announced.participants where !progress.requested.contains(participant.worker) {
+            guard let report = view.latestReports[participant.worker], report.epoch == announced.epoch,
+                  report.round == announced.round, report.state == .submitted, let update = report.update,
+                  let source = blobSource(participant.node) else { continue }
+            progress.requested.insert(participant.worker)
+            taskBook.engaged.insert(id)
+            outputs.append(.work(.collect(CollectOrder(
+                task: id, spec: spec, epoch: announced.epoch, round: announced.round, baseModel: progress.base,
+                worker: participant.worker, update: update, source: source))))
+        }
+    }
+
+    /// Where a node's blobs can be fetched (this peer's own address for itself).
+    func blobSource(_ node: NodeID) -> BlobSource? {
+        if node == membership.me { return BlobSource(node: node, address: membership.address) }
+        return membership.members[node].map { BlobSource(node: node, address: $0.address) }
+    }
+
+    private mutating func announce(_ id: TaskID, federated: FederatedTaskSpec, round: UInt64, base: ContentHash,
+                                   epoch: UInt64, unix: UInt64, outputs: inout [PeerOutput]) {
+        let participants = placeWorkers(id, federated: federated)
+        guard !participants.isEmpty else {
+            count("tasks.rounds without participants")
+            return
+        }
+        let deadline = unix + UInt64(max(1, federated.rounds.roundTimeout.components.seconds))
+        let announcement = RoundAnnouncement(epoch: epoch, round: round, baseModel: base, participants: participants,
+                                             deadline: deadline)
+        if sign(.announce(announcement), task: id, outputs: &outputs) == .added { count("tasks.rounds announced") }
+    }
+
+    /// Where each training worker runs this round: its `nodeName` peer when that is live, else
+    /// (placement by dataset) the live placed peer holding the worker's dataset that rendezvous
+    /// hashing ranks first for the worker among those not given a worker yet (so workers spread
+    /// over peers while there are enough), else among all holders.
+    func placeWorkers(_ id: TaskID, federated: FederatedTaskSpec) -> [Participant] {
+        let spec = taskBook.states[id]!.spec
+        let placed = aliveNodes.filter { TaskPlacementMatcher.matches(spec, tags: tags(of: $0)).placed }
+        var byName: [String: NodeID] = [:]
+        for node in placed { if let name = name(of: node) { byName[name] = node } }
+        var used: Set<NodeID> = []
+        for worker in federated.trainingWorkers {
+            if let nodeName = worker.nodeName, let node = byName[nodeName] { used.insert(node) }
+        }
+        return federated.trainingWorkers.compactMap { worker -> Participant? in
+            if let nodeName = worker.nodeName {
+                return byName[nodeName].map { Participant(worker: worker.name, node: $0) }
+            }
+            func score(_ node: NodeID) -> ContentHash {
+                ContentHash.of(id.hash.bytes + Array(worker.name.utf8) + node.publicKey.bytes)
+            }
+            // A dataset no live peer declares sends the worker to any placed peer, whose driver
+            // then reports it missing: the failure shows in the task status instead of silence.
+            let declaring = placed.filter { DatasetTags.holds(worker.dataset.name, tags: tags(of: $0)) }
+            let holders = declaring.isEmpty ? placed : declaring
+            let free = holders.filter { !used.contains($0) }
+            guard let best = (free.isEmpty ? holders : free).max(by: { score($0) < score($1) }) else { return nil }
+            used.insert(best)
+            return Participant(worker: worker.name, node: best)
+        }.sorted()
+    }
+}

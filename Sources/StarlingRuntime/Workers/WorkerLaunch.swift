@@ -1,0 +1,103 @@
+import Foundation
+import StarlingPeer
+import StarlingStore
+import StarlingTasks
+
+/// How a training worker is started (docs/workers.md): the command from its boot file, and the
+/// environment the Lib reads.
+///
+/// - `builtin:logreg`, `builtin:mlp`: `starling worker builtin KIND` (the peer's own executable);
+/// - a path ending in `.py`: `$STARLING_PYTHON` (default `python3`) with the path;
+/// - any other path: run as it is.
+///
+/// With a launcher (the `starling` executable), every command goes through
+/// `starling exec-worker -- COMMAND...`, which asks the kernel to kill the worker when the peer
+/// dies (PR_SET_PDEATHSIG) before it executes the command: no orphan even after `kill -9`.
+struct WorkerLaunch {
+    struct Command: Equatable {
+        var arguments: [String]
+        var environment: [String]
+        var directory: String?
+    }
+
+    /// The `starling` executable, or nil when the runtime runs inside another program (tests).
+    let launcher: String?
+    let socketPath: String
+    let workDirectory: String
+
+    func command(for order: TrainingOrder, token: String, dataset: DatasetRecord?) throws -> Command {
+        guard let federated = order.spec.federatedTask,
+              let worker = federated.trainingWorkers.first(where: { $0.name == order.worker }) else {
+            throw RuntimeError("\(order.worker) is not a training worker of task \(order.spec.name)")
+        }
+        guard let dataset else {
+            throw RuntimeError("dataset \(worker.dataset.name) is not registered on this peer "
+                + "(starling dataset add \(worker.dataset.name) --path FILE)")
+        }
+        var program: [String]
+        var directory = worker.script.directory
+        switch worker.script.bootFile {
+        case let .builtin(kind):
+            guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
+            program = [launcher, "worker", "builtin", kind.rawValue]
+            directory = nil
+        case let .python(path):
+            let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
+            program = [python, path]
+        case let .executable(path):
+            program = [path]
+        }
+        if let directory, !FileManager.default.fileExists(atPath: directory) {
+            throw RuntimeError("trainScriptDir \(directory) does not exist on this peer")
+        }
+        if let launcher {
+            program = [launcher, "exec-worker", "--"] + program
+        }
+        let workDirectory = "\(self.workDirectory)/\(order.task.text.prefix(16))/\(order.worker)"
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        return Command(arguments: program, environment: environment(order, worker: worker, token: token, dataset: dataset,
+                                                                    workDirectory: workDirectory),
+                       directory: directory)
+    }
+
+    private func environment(_ order: TrainingOrder, worker: TrainingWorker, token: String, dataset: DatasetRecord,
+                             workDirectory: String) -> [String] {
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
+        variables["STARLING_SOCKET"] = socketPath
+        variables["STARLING_TASK"] = order.task.text
+        variables["STARLING_TASK_NAME"] = order.spec.name
+        variables["STARLING_WORKER"] = order.worker
+        variables["STARLING_WORKER_TOKEN"] = token
+        variables["STARLING_DATASET"] = dataset.name
+        variables["STARLING_DATASET_PATH"] = dataset.path
+        variables["STARLING_DATASET_FORMAT"] = dataset.format
+        variables["STARLING_WORK_DIR"] = workDirectory
+        variables["STARLING_MODEL_NAME"] = order.spec.federatedTask?.aggregationWorker.model?.name ?? ""
+        variables["STARLING_SEED"] = String(order.seed)
+        variables["STARLING_PARAMETERS"] = Self.parametersJSON(order.spec, worker: worker)
+        return variables.map { "\($0.key)=\($0.value)" }.sorted()
+    }
+
+    /// The worker's parameters as one JSON object: the ones Starling reads as numbers, the others
+    /// as written (strings; a key given without a value is null).
+    static func parametersJSON(_ spec: TaskSpec, worker: TrainingWorker) -> String {
+        var object: [String: Any] = [
+            "batch_size": worker.hyperparameters.batchSize,
+            "learning_rate": worker.hyperparameters.learningRate,
+            "epochs": worker.hyperparameters.epochs,
+        ]
+        if let federated = spec.federatedTask {
+            object["rounds"] = federated.rounds.rounds
+            object["aggregation"] = federated.aggregationWorker.algorithm.rawValue
+            for parameter in federated.aggregationWorker.extraParameters where parameter.key == "proximal_mu" {
+                object["proximal_mu"] = Double(parameter.value ?? "") ?? 0
+            }
+        }
+        if object["proximal_mu"] == nil { object["proximal_mu"] = 0.0 }
+        for parameter in worker.extraParameters where object[parameter.key] == nil {
+            object[parameter.key] = parameter.value ?? NSNull()
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

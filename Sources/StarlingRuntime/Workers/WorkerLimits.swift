@@ -1,0 +1,19 @@
+/// Every bound of training workers and the task runner, in one place (docs/workers.md).
+public enum WorkerLimits {
+    /// A worker that exits while owing an update is started again after these delays; one more
+    /// failure in a row and its participant is reported failed (and not restarted for the task).
+    public static let restartDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4)]
+    /// After SIGTERM (task ended), a worker has this long before SIGKILL.
+    public static let stopGrace: Duration = .seconds(2)
+    /// A worker's log file is rotated (to `<worker>.log.1`) past this size, so one worker keeps at
+    /// most twice this on disk.
+    public static let logBytesMax = 8 * 1024 * 1024
+    /// Workers running at once on this peer; an order beyond it fails the round with the reason.
+    public static let workersMax = 32
+    /// Rounds whose aggregation a coordinator keeps at once (older ones are dropped).
+    public static let aggregationsMax = 8
+    /// Committed models kept per task in the store (older blobs are deleted).
+    public static let modelsPerTaskMax = 20
+    /// `task logs` prints at most this much of the end of a log.
+    public static let logTailBytesMax = 256 * 1024
+}

@@ -1,0 +1,197 @@
+import StarlingCrypto
+import StarlingPeer
+import StarlingTasks
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One training worker of one task on this peer: its process, its log, its restart rule and the
+/// round it is asked to train (docs/workers.md).
+///
+/// The process lives across rounds and asks for work through the local API (`worker-poll`). It is
+/// started when the first round is ordered, restarted after `WorkerLimits.restartDelays` when it
+/// exits while owing an update, and given up after as many failures in a row: the round's order is
+/// then answered "failed" with the last line it printed, as is every later order of the task.
+final class WorkerSupervisor {
+    enum Poll: Equatable {
+        case wait
+        case train(TrainingOrder, modelPath: String?)
+        case done
+    }
+
+    let task: TaskID
+    let worker: String
+    let token: String
+    let log: WorkerLog
+    private let loop: EventLoop
+    private let launch: (TrainingOrder, String) throws -> WorkerLaunch.Command
+    private let answer: (TaskWorkResult) -> Void
+    private var process: ChildProcess?
+    private var restartTimer: LoopTimer?
+    private var stopTimer: LoopTimer?
+    /// The round owed, and the base model's local path once fetched (nil path: round 1, or fetching).
+    private(set) var order: TrainingOrder?
+    private var modelReady = false
+    private var modelPath: String?
+    private var failuresInARow = 0
+    private(set) var gaveUp: String?
+    private(set) var released = false
+    private var lastLine = ""
+
+    init(task: TaskID, worker: String, loop: EventLoop, log: WorkerLog,
+         launch: @escaping (TrainingOrder, String) throws -> WorkerLaunch.Command,
+         answer: @escaping (TaskWorkResult) -> Void) {
+        self.task = task
+        self.worker = worker
+        self.loop = loop
+        self.log = log
+        self.launch = launch
+        self.answer = answer
+        var random = SecureRandom()
+        token = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
+    }
+
+    var isRunning: Bool { process != nil }
+    var pid: Int32? { process?.pid }
+
+    /// A new round to train. The model path comes later (`modelFetched`) unless the round has none.
+    func assign(_ order: TrainingOrder) {
+        released = false
+        if let gaveUp {
+            answer(.trainingFailed(task: task, worker: worker, epoch: order.epoch, round: order.round, reason: gaveUp))
+            return
+        }
+        self.order = order
+        modelReady = order.baseModel == ModelHash.none
+        modelPath = nil
+        startIfNeeded()
+    }
+
+    func modelFetched(_ result: Result<String, RuntimeError>, for order: TrainingOrder) {
+        guard self.order == order else { return }
+        switch result {
+        case let .success(path):
+            modelPath = path
+            modelReady = true
+        case let .failure(error):
+            self.order = nil
+            answer(.trainingFailed(task: task, worker: worker, epoch: order.epoch, round: order.round,
+                                   reason: "cannot fetch the base model: \(error)"))
+        }
+    }
+
+    /// What the worker's `worker-poll` gets.
+    func poll() -> Poll {
+        if released { return .done }
+        guard let order, modelReady else { return .wait }
+        return .train(order, modelPath: modelPath)
+    }
+
+    /// The worker submitted (after the runner stored the update) or failed the round.
+    func roundFinished(_ result: TaskWorkResult) {
+        order = nil
+        if case .trained = result { failuresInARow = 0 }
+        answer(result)
+    }
+
+    /// The task ended or this peer left it: ask the process to stop, then kill it.
+    func release() {
+        released = true
+        order = nil
+        restartTimer?.close()
+        restartTimer = nil
+        guard let process else { return }
+        process.kill(SIGTERM)
+        if stopTimer == nil, let timer = try? LoopTimer(loop: loop) {
+            stopTimer = timer
+            timer.start(after: WorkerLimits.stopGrace) { [weak self] in
+                self?.process?.kill(SIGKILL)
+            }
+        }
+    }
+
+    /// Kills the process at once and closes every handle (peer shutdown).
+    func close() {
+        released = true
+        restartTimer?.close()
+        stopTimer?.close()
+        process?.close()
+        process = nil
+        log.close()
+    }
+
+    private func startIfNeeded() {
+        guard process == nil, restartTimer == nil, let order else { return }
+        let command: WorkerLaunch.Command
+        do {
+            command = try launch(order, token)
+        } catch {
+            giveUp("cannot start the worker: \(error)")
+            return
+        }
+        log.append("--- starting worker \(worker) for round \(order.round): \(command.arguments.joined(separator: " "))\n")
+        do {
+            process = try ChildProcess(
+                loop: loop, arguments: command.arguments, environment: command.environment, directory: command.directory,
+                onOutput: { [weak self] bytes in self?.output(bytes) },
+                onExit: { [weak self] status, signal in self?.exited(status: status, signal: signal) })
+        } catch {
+            giveUp("cannot start the worker: \(error)")
+        }
+    }
+
+    private func output(_ bytes: [UInt8]) {
+        log.append(bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
+        if let line = text.split(separator: "\n").last(where: { !$0.trimmingSpaces.isEmpty }) {
+            lastLine = String(line.prefix(200))
+        }
+    }
+
+    private func exited(status: Int64, signal: Int32) {
+        process?.close()
+        process = nil
+        stopTimer?.close()
+        stopTimer = nil
+        let how = signal != 0 ? "was killed by signal \(signal)" : "exited with status \(status)"
+        log.append("--- worker \(worker) \(how)\n")
+        guard !released else { return }
+        guard let order else { return }  // exited owing nothing: started again with the next round
+        failuresInARow += 1
+        let reason = "worker \(how)" + (lastLine.isEmpty ? "" : ": \(lastLine)")
+        if failuresInARow > WorkerLimits.restartDelays.count {
+            giveUp("\(reason) (\(failuresInARow) times in a row; not restarted)")
+            return
+        }
+        let delay = WorkerLimits.restartDelays[failuresInARow - 1]
+        log.append("--- restarting in \(delay)\n")
+        guard let timer = try? LoopTimer(loop: loop) else { return }
+        restartTimer = timer
+        timer.start(after: delay) { [weak self] in
+            guard let self else { return }
+            self.restartTimer?.close()
+            self.restartTimer = nil
+            if self.order == order { self.startIfNeeded() }
+        }
+    }
+
+    private func giveUp(_ reason: String) {
+        gaveUp = reason
+        log.append("--- \(reason)\n")
+        if let order {
+            self.order = nil
+            answer(.trainingFailed(task: task, worker: worker, epoch: order.epoch, round: order.round, reason: reason))
+        }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var text = self
+        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return text
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import StarlingLearning
+import StarlingTasks
+
+/// The built-in workers (`trainScriptBootFile: builtin:logreg` or `builtin:mlp`): multinomial
+/// logistic regression or a one-hidden-layer MLP trained with minibatch SGD on the worker's local
+/// dataset, through the Swift Lib like any other worker. The demo, the tests and anyone without
+/// Python use them.
+///
+/// Parameters: `epochs`, `batch_size`, `learning_rate`, `proximal_mu` (FedProx), and optionally
+/// `num_classes` (default: the local data's; set it when a peer may lack some labels) and
+/// `hidden_units` (MLP, default 32).
+public enum BuiltinWorkerProgram {
+    public static func run(kind: BuiltinWorker) throws {
+        let client = WorkerClient(context: try WorkerContext.fromEnvironment())
+        let context = client.context
+        guard let bytes = FileManager.default.contents(atPath: context.datasetPath) else {
+            throw WorkerError("cannot read dataset \(context.datasetName) at \(context.datasetPath)")
+        }
+        guard let format = DatasetFormat(rawValue: context.datasetFormat) else {
+            throw WorkerError("unknown dataset format \(context.datasetFormat)")
+        }
+        let data = try DatasetFile.decode([UInt8](bytes), format: format)
+        let classes = Int(context.number("num_classes", default: Double(data.classCount)))
+        let trainer = BuiltinTrainer(kind: kind, featureCount: data.featureCount, classCount: classes,
+                                     hiddenUnits: Int(context.number("hidden_units", default: 32)))
+        let epochs = Int(context.number("epochs", default: 1))
+        let batchSize = Int(context.number("batch_size", default: 32))
+        let learningRate = context.number("learning_rate", default: 0.1)
+        let proximalMu = context.number("proximal_mu", default: 0)
+        FileHandle.standardOutput.write(Data(("builtin:\(kind.rawValue) worker \(context.worker): \(data.count) samples, "
+            + "\(data.featureCount) features, \(classes) classes; \(epochs) epochs of batch \(batchSize) at lr \(learningRate) "
+            + "per round\n").utf8))
+        while let round = try client.nextRound() {
+            let global = try round.globalWeights() ?? trainer.initialWeights(seed: context.seed)
+            var metrics: [String: Double] = [:]
+            if round.validate {
+                let evaluation = try trainer.evaluate(global, on: data)
+                metrics["accuracy"] = evaluation.accuracy
+                metrics["val_loss"] = evaluation.loss
+            }
+            let trained = try trainer.train(global, on: data, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                            proximalMu: proximalMu, seed: context.seed &+ round.number)
+            metrics["loss"] = trained.loss
+            try round.submit(trained.weights, sampleCount: UInt64(data.count), metrics: metrics)
+            let accuracy = metrics["accuracy"].map { String(format: ", accuracy of the global model here %.4f", $0) } ?? ""
+            // One write per line: stdout is a pipe to the peer's log, so print's buffering would hold lines back.
+            FileHandle.standardOutput.write(Data((String(format: "round %llu: training loss %.4f", round.number, trained.loss)
+                + accuracy + "\n").utf8))
+        }
+        FileHandle.standardOutput.write(Data("task done\n".utf8))
+    }
+}
