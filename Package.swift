@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Starling: a peer-to-peer cluster for AI at the edge.
 // Dependency rule (docs/architecture.md): system-library shims at the bottom, pure cores
-// (Wire, Crypto, Trust, and later Membership/Tasks/Learning) above them, drivers (Store,
+// (Wire, Crypto, Trust, Membership, Tasks, Learning, Peer) above them, drivers (Store,
 // Runtime, Simulator) above the cores, and the `starling` executable on top.
 import PackageDescription
 
@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(
             name: "CLibUV", pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Pure cores: no sockets, no clock, no global randomness, no SQLite, no Dispatch.
         .target(name: "StarlingWire"),
@@ -48,6 +51,14 @@ let package = Package(
             name: "StarlingTasks",
             dependencies: [
                 "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]),
+        // Learning (docs/learning.md): tensors, safetensors, aggregation (Flower's strategies), the
+        // built-in trainers, data set files (CSV, npz) and the embedded digits data; zlib for gzip/deflate.
+        .target(
+            name: "StarlingLearning",
+            dependencies: [
+                "StarlingTasks", "StarlingCrypto", "CZlib",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
 
@@ -108,6 +119,7 @@ let package = Package(
         .testTarget(
             name: "StarlingTaskStateTests",
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks", "CZlib"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
