@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Starling: a peer-to-peer cluster for AI at the edge.
 // Dependency rule (docs/architecture.md): system-library shims at the bottom, pure cores
-// (Wire, Crypto, Trust, and later Membership/Tasks/Learning) above them, drivers (Store,
+// (Wire, Crypto, Trust, Membership, Tasks, Learning, Peer) above them, drivers (Store,
 // Runtime, Simulator) above the cores, and the `starling` executable on top.
 import PackageDescription
 
@@ -124,6 +124,7 @@ let package = Package(
         .testTarget(
             name: "StarlingTaskStateTests",
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks", "CZlib"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

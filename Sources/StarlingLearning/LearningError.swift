@@ -1,0 +1,49 @@
+/// What went wrong while reading, checking or computing a model or a data set. The description
+/// names the part that is wrong ("tensor fc.weight: data_offsets [0, 12] hold 12 bytes, shape [2, 2]
+/// of F32 needs 16").
+public struct LearningError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Every limit of this target, in one place. Inputs beyond a limit are refused with a
+/// `LearningError` naming the limit, never trapped on.
+public enum LearningLimits {
+    /// Largest safetensors file or model (all tensors as F32): 2 GiB.
+    public static let modelBytesMax = 1 << 31
+    /// Largest number of Float values in a model (`modelBytesMax / 4`).
+    public static let parametersMax = modelBytesMax / 4
+    /// Tensors in one model.
+    public static let tensorsMax = 65_536
+    /// Dimensions of one tensor.
+    public static let rankMax = 8
+    /// UTF-8 bytes of a tensor name.
+    public static let nameBytesMax = 1_024
+    /// Bytes of a safetensors JSON header (the format's own limit is 100 MB).
+    public static let headerBytesMax = 100_000_000
+    /// Entries in a safetensors `__metadata__` object.
+    public static let metadataEntriesMax = 1_024
+    /// UTF-8 bytes of one metadata key or value.
+    public static let metadataTextBytesMax = 65_536
+    /// Nesting depth of a JSON header.
+    public static let jsonDepthMax = 8
+    /// Updates a holding algorithm (FedMedian, TrimmedMean, Krum, MultiKrum) keeps in one round.
+    public static let heldUpdatesMax = 10_000
+    /// Metric names one update may report.
+    public static let metricsMax = 256
+    /// Bytes of a data set file, and of anything gunzipped or inflated.
+    public static let datasetBytesMax = 1 << 30
+    /// Rows (samples) of a data set.
+    public static let datasetRowsMax = 10_000_000
+    /// Features per sample.
+    public static let featuresMax = 1 << 20
+    /// Classes of a classification data set (labels are 0..<classesMax).
+    public static let classesMax = 10_000
+    /// Members of an npz archive.
+    public static let npzMembersMax = 1_024
+    /// Hidden units of the built-in MLP.
+    public static let hiddenUnitsMax = 4_096
+}
