@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "StarlingWire"),
         .target(name: "StarlingCrypto", dependencies: ["CSodium"]),
         .target(name: "StarlingTrust", dependencies: ["StarlingCrypto", "StarlingWire"]),
+        // Blobs (docs/runtime.md, "Blobs"): manifests, limits, sealed chunk messages, the fetch plan.
+        .target(name: "StarlingBlobs", dependencies: ["StarlingWire", "StarlingCrypto"]),
         .target(
             name: "StarlingMembership",
             dependencies: [
@@ -62,7 +64,7 @@ let package = Package(
         .target(
             name: "StarlingRuntime",
             dependencies: [
-                "StarlingPeer", "StarlingStore", "StarlingTasks", "CLibUV",
+                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingBlobs", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -93,6 +95,7 @@ let package = Package(
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
         .testTarget(name: "StarlingWireTests", dependencies: ["StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "StarlingCryptoTests", dependencies: ["StarlingCrypto"]),
+        .testTarget(name: "StarlingBlobsTests", dependencies: ["StarlingBlobs", "StarlingCrypto", "StarlingWire"]),
         .testTarget(name: "StarlingTrustTests", dependencies: ["StarlingTrust", "StarlingTestSupport"]),
         .testTarget(
             name: "StarlingStoreTests",
