@@ -1,3 +1,4 @@
+import StarlingCrypto
 import StarlingMembership
 
 /// Where and how a `PeerRuntime` runs.
@@ -11,12 +12,26 @@ public struct RuntimeConfiguration: Sendable {
     public var handlesSignals: Bool
     /// How long `.leave` may take before the runtime stops anyway.
     public var leaveGracePeriod: Duration
+    /// Serve and fetch blobs (`PeerRuntime.blobs`); nil for none.
+    public var blobs: BlobSettings?
 
     public init(listen: PeerAddress, localAPIDirectory: String? = nil, handlesSignals: Bool = false,
-                leaveGracePeriod: Duration = RuntimeLimits.leaveGracePeriod) {
+                leaveGracePeriod: Duration = RuntimeLimits.leaveGracePeriod, blobs: BlobSettings? = nil) {
         self.listen = listen
         self.localAPIDirectory = localAPIDirectory
         self.handlesSignals = handlesSignals
         self.leaveGracePeriod = leaveGracePeriod
+        self.blobs = blobs
+    }
+}
+
+/// Where a runtime keeps blobs (the data directory's `blobs/`) and the identity that seals them.
+public struct BlobSettings: Sendable {
+    public var directory: String
+    public var identity: SigningKey
+
+    public init(directory: String, identity: SigningKey) {
+        self.directory = directory
+        self.identity = identity
     }
 }
