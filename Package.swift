@@ -90,6 +90,11 @@ let package = Package(
 
         // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
         .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
+        // `swift run -c release starling-bench-blobs [MB]`: loopback blob import and fetch.
+        .executableTarget(
+            name: "starling-bench-blobs",
+            dependencies: ["StarlingRuntime", "StarlingPeer", "StarlingCrypto", "StarlingMembership", "StarlingTrust"],
+            path: "Benchmarks/BlobBench"),
 
         // Helpers shared by the test targets.
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),

@@ -43,7 +43,12 @@ final class FetchResult {
 @Suite(.serialized) struct BlobServiceTests {
     static func blob(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
         var random = DeterministicRandom(seed: seed)
-        return (0..<(count / 8 + 1)).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }.prefix(count).map { $0 }
+        var bytes = [UInt8](repeating: 0, count: count + 8)
+        bytes.withUnsafeMutableBytes { buffer in
+            for offset in stride(from: 0, to: count, by: 8) { buffer.storeBytes(of: random.next(), toByteOffset: offset, as: UInt64.self) }
+        }
+        bytes.removeLast(8)
+        return bytes
     }
 
     static let size = 5 * 1024 * 1024 + 12_345  // 6 chunks, the last one short
@@ -231,5 +236,58 @@ final class FetchResult {
         #expect(try b.blobs.read(id) == data)
         #expect(c.blobs.bytesServed == UInt64(data.count) - kept)
         #expect(b.counters["blobs.fetch.resumed"] == 1)
+    }
+
+    @Test func aPeerStillFetchingServesTheChunksItHasVerified() throws {
+        let loop = try EventLoop()
+        defer { loop.close() }
+        let a = try BlobPeer.start(on: loop, seed: 1)
+        let b = try BlobPeer.start(on: loop, seed: 2)
+        let c = try BlobPeer.start(on: loop, seed: 3)
+        let data = Self.blob(16 * 1024 * 1024, seed: 6)
+        let id = try a.blobs.importBytes(data)
+        let result = FetchResult()
+        b.blobs.fetch(id, sources: [a.source]) { result.result = $0 }
+        #expect(loop.run(until: { b.blobs.bytesFetched > 0 }, timeout: patience))
+        let partial = try #require(b.blobs.fetches[id]?.partial, "B's fetch is still running")
+        let index = try #require(partial.held.firstIndex(of: true))
+        let missing = try #require(partial.held.firstIndex(of: false))
+
+        var random = SecureRandom()
+        let keys = try PairwiseKeys(local: c.identity, remote: b.identity.publicKey)
+        func ask(_ request: BlobRequest) throws -> BlobResponse {
+            let sealed = BlobSealing.sealRequest(request, requester: c.identity.publicKey, keys: keys, using: &random)
+            var answer: [UInt8] = []
+            b.blobs.answer(sealed.bytes) { answer = $0 }
+            return try BlobSealing.openResponse(answer, to: request, requestNonce: sealed.nonce, keys: keys)
+        }
+        let manifest = try BlobManifest(of: data)
+        #expect(try ask(.manifest(id)) == .manifest(manifest.wireBytes))
+        let range = manifest.range(ofChunk: index)
+        #expect(try ask(.chunk(id, index: UInt32(index))) == .chunk(Array(data[Int(range.offset)..<(Int(range.offset) + range.count)])))
+        #expect(try ask(.chunk(id, index: UInt32(missing))) == .notHeld)
+        #expect(try ask(.chunk(ContentHash.of([1]), index: 0)) == .notHeld)
+        #expect(loop.run(until: { result.isDone }, timeout: patience))
+        #expect(result.path != nil)
+    }
+
+    @Test func participantsFetchingTogetherGetIdenticalCopies() throws {
+        let loop = try EventLoop()
+        defer { loop.close() }
+        let a = try BlobPeer.start(on: loop, seed: 1)
+        let b = try BlobPeer.start(on: loop, seed: 2)
+        let c = try BlobPeer.start(on: loop, seed: 3)
+        let data = Self.blob(Self.size, seed: 7)
+        let id = try a.blobs.importBytes(data)
+        let results = [FetchResult(), FetchResult()]
+        b.blobs.fetch(id, sources: [a.source, c.source]) { results[0].result = $0 }
+        c.blobs.fetch(id, sources: [a.source, b.source]) { results[1].result = $0 }
+        #expect(loop.run(until: { results.allSatisfy(\.isDone) }, timeout: patience))
+        #expect(results.allSatisfy { $0.path != nil }, "\(results.map { String(describing: $0.result) })")
+        #expect(try b.blobs.read(id) == data)
+        #expect(try c.blobs.read(id) == data)
+        #expect(b.blobs.bytesFetched == UInt64(data.count) && c.blobs.bytesFetched == UInt64(data.count))
+        // Whatever B and C served each other, A did not have to send everything twice.
+        #expect(a.blobs.bytesServed + b.blobs.bytesServed + c.blobs.bytesServed == UInt64(2 * data.count))
     }
 }
