@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "StarlingWire"),
         .target(name: "StarlingCrypto", dependencies: ["CSodium"]),
         .target(name: "StarlingTrust", dependencies: ["StarlingCrypto", "StarlingWire"]),
+        // Blobs (docs/runtime.md, "Blobs"): manifests, limits, sealed chunk messages, the fetch plan.
+        .target(name: "StarlingBlobs", dependencies: ["StarlingWire", "StarlingCrypto"]),
         .target(
             name: "StarlingMembership",
             dependencies: [
@@ -75,7 +77,7 @@ let package = Package(
         .target(
             name: "StarlingRuntime",
             dependencies: [
-                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "CLibUV",
+                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The Swift Lib for training workers (docs/workers.md) and the built-in workers.
@@ -104,11 +106,17 @@ let package = Package(
 
         // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
         .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
+        // `swift run -c release starling-bench-blobs [MB]`: loopback blob import and fetch.
+        .executableTarget(
+            name: "starling-bench-blobs",
+            dependencies: ["StarlingRuntime", "StarlingPeer", "StarlingCrypto", "StarlingMembership", "StarlingTrust"],
+            path: "Benchmarks/BlobBench"),
 
         // Helpers shared by the test targets.
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
         .testTarget(name: "StarlingWireTests", dependencies: ["StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "StarlingCryptoTests", dependencies: ["StarlingCrypto"]),
+        .testTarget(name: "StarlingBlobsTests", dependencies: ["StarlingBlobs", "StarlingCrypto", "StarlingWire"]),
         .testTarget(name: "StarlingTrustTests", dependencies: ["StarlingTrust", "StarlingTestSupport"]),
         .testTarget(
             name: "StarlingStoreTests",

@@ -3,6 +3,7 @@ import StarlingCrypto
 import StarlingMembership
 import StarlingPeer
 import StarlingStore
+import StarlingTrust
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,10 +55,14 @@ public final class PeerRuntime<Machine: PeerMachine> {
     private var localAPI: LocalAPIServer?
     private var signals: SignalWatcher?
     private var graceTimer: LoopTimer?
-    /// Workers, models and aggregation (`TaskWork`); present when the runtime has a data directory.
+    /// Workers, models and aggregation (`TaskWork`); present when the runtime has a data directory
+    /// and blobs.
     private var taskRunner: TaskRunner?
     private var runnerCommands: TaskRunnerCommands?
-    private var blobs: BlobProvider? { nil } // MERGE-BLOBS: replaced by the BlobService
+    /// Blobs (docs/runtime.md, "Blobs"), when the configuration has `blobs` settings.
+    public private(set) var blobs: BlobService?
+    /// Who may fetch blobs from this peer (wired to membership); nobody until set.
+    public var isAuthorizedForBlobs: (NodeID) -> Bool = { _ in false }
 
     private var pendingInputs: [PeerInput] = []
     private var isDelivering = false
@@ -102,6 +107,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
                 }
             }
             try bindNetwork()
+            try startBlobs()
             try startTaskRunner()
             let timers = try MachineTimers(loop: loop)
             timers.onFire = { [unowned self] id in
@@ -153,6 +159,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
         stopReason = reason
         taskRunner?.shutdown()
         localAPI?.close()
+        blobs?.close()
         streams?.close()
         udp?.close()
         timers?.close()
@@ -308,5 +315,18 @@ public final class PeerRuntime<Machine: PeerMachine> {
                 if attempt == attempts { throw error }
             }
         }
+    }
+
+    // MARK: Blobs
+
+    private func startBlobs() throws {
+        guard let settings = configuration.blobs, let streams else { return }
+        let service = try BlobService(
+            loop: loop, directory: settings.directory, identity: settings.identity, counters: counters,
+            isAuthorized: { [unowned self] in self.isAuthorizedForBlobs($0) },
+            log: { [unowned self] level, message in self.logger.log(level: level.loggerLevel, "\(message)") },
+            streams: streams)
+        streams.blobRequestHandler = { [unowned service] request, reply in service.answer(request, reply: reply) }
+        blobs = service
     }
 }

@@ -1,3 +1,4 @@
+import StarlingCrypto
 import StarlingMembership
 
 /// Where and how a `PeerRuntime` runs.
@@ -15,12 +16,26 @@ public struct RuntimeConfiguration: Sendable {
     /// the runtime runs inside another program: Python and executable workers then start directly,
     /// built-in ones cannot.
     public var workerLauncher: String?
+    /// Serve and fetch blobs (`PeerRuntime.blobs`); nil for none.
+    public var blobs: BlobSettings?
 
     public init(listen: PeerAddress, localAPIDirectory: String? = nil, handlesSignals: Bool = false,
-                leaveGracePeriod: Duration = RuntimeLimits.leaveGracePeriod) {
+                leaveGracePeriod: Duration = RuntimeLimits.leaveGracePeriod, blobs: BlobSettings? = nil) {
         self.listen = listen
         self.localAPIDirectory = localAPIDirectory
         self.handlesSignals = handlesSignals
         self.leaveGracePeriod = leaveGracePeriod
+        self.blobs = blobs
+    }
+}
+
+/// Where a runtime keeps blobs (the data directory's `blobs/`) and the identity that seals them.
+public struct BlobSettings: Sendable {
+    public var directory: String
+    public var identity: SigningKey
+
+    public init(directory: String, identity: SigningKey) {
+        self.directory = directory
+        self.identity = identity
     }
 }

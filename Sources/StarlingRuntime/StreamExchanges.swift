@@ -1,3 +1,4 @@
+import StarlingBlobs
 import StarlingMembership
 import StarlingPeer
 
@@ -20,8 +21,16 @@ final class StreamExchanges {
     /// Hands an input to the machine (the runtime queues it; never re-entrant).
     private let deliver: (PeerInput) -> Void
 
+    /// Outbound exchanges are the machine's (by its `ExchangeID`) or a callback's (blobs).
+    private enum OutboundKey: Hashable {
+        case machine(ExchangeID)
+        case callback(UInt64)
+    }
+
     private struct Outbound {
         let connection: StreamConnection
+        /// Where the one result goes.
+        let report: (Result<[UInt8], ExchangeFailure>) -> Void
         var decoder = FrameDecoder()
         /// Bytes of `readBudget` this exchange holds.
         var reservedBytes = 0
@@ -38,7 +47,10 @@ final class StreamExchanges {
         var phase = InboundPhase.reading
     }
 
-    private var outbound: [ExchangeID: Outbound] = [:]
+    private var outbound: [OutboundKey: Outbound] = [:]
+    private var nextCallbackID: UInt64 = 1
+    /// Blob requests (`BlobSealing.isBlobRequest`) go here instead of to the machine, when set.
+    var blobRequestHandler: ((_ request: [UInt8], _ reply: @escaping ([UInt8]) -> Void) -> Void)?
     private var inbound: [ReplyID: Inbound] = [:]
     private var nextReplyID: UInt64 = 1
     private(set) var isClosed = false
@@ -79,9 +91,26 @@ final class StreamExchanges {
 
     func request(_ id: ExchangeID, _ body: [UInt8], to destination: PeerAddress, timeout: Duration) {
         guard !isClosed else { return }
+        start(.machine(id), body, to: destination, timeout: timeout) { [unowned self] in
+            self.deliver(.responseReceived(id, $0))
+        }
+    }
+
+    /// The same exchange for the runtime's own users (blobs): `completion` runs exactly once, on the
+    /// loop, at once when the request is refused (or this is closed).
+    func request(_ body: [UInt8], to destination: PeerAddress, timeout: Duration,
+                 completion: @escaping (Result<[UInt8], ExchangeFailure>) -> Void) {
+        guard !isClosed else { return completion(.failure(.closed("the runtime is stopping"))) }
+        let key = OutboundKey.callback(nextCallbackID)
+        nextCallbackID += 1
+        start(key, body, to: destination, timeout: timeout, report: completion)
+    }
+
+    private func start(_ id: OutboundKey, _ body: [UInt8], to destination: PeerAddress, timeout: Duration,
+                       report: @escaping (Result<[UInt8], ExchangeFailure>) -> Void) {
         func refuse(_ counter: String, _ failure: ExchangeFailure) {
             counters.increment("tcp.outbound.refused.\(counter)")
-            deliver(.responseReceived(id, .failure(failure)))
+            report(.failure(failure))
         }
         guard outbound[id] == nil else {
             return refuse("duplicate_id", .closed("a request with this exchange id is already in flight"))
@@ -100,7 +129,7 @@ final class StreamExchanges {
         } catch {
             return refuse("error", .unreachable("\(error)"))
         }
-        outbound[id] = Outbound(connection: connection, destination: destination)
+        outbound[id] = Outbound(connection: connection, report: report, destination: destination)
         counters.increment("tcp.outbound.started")
         connection.onEvent = { [unowned self] event in self.outboundEvent(id, event) }
         connection.setDeadline(after: timeout)
@@ -118,7 +147,7 @@ final class StreamExchanges {
         }
     }
 
-    private func outboundEvent(_ id: ExchangeID, _ event: StreamConnection.Event) {
+    private func outboundEvent(_ id: OutboundKey, _ event: StreamConnection.Event) {
         guard var exchange = outbound[id] else { return }
         switch event {
         case .connected:
@@ -151,12 +180,12 @@ final class StreamExchanges {
         }
     }
 
-    private func finish(_ id: ExchangeID, _ result: Result<[UInt8], ExchangeFailure>, counter: String?) {
+    private func finish(_ id: OutboundKey, _ result: Result<[UInt8], ExchangeFailure>, counter: String?) {
         guard let exchange = outbound.removeValue(forKey: id) else { return }
         readBudget.release(exchange.reservedBytes)
         exchange.connection.close()
         counters.increment(counter.map { "tcp.outbound.failed.\($0)" } ?? "tcp.outbound.completed")
-        deliver(.responseReceived(id, result))
+        exchange.report(result)
     }
 
     // MARK: Inbound
@@ -209,6 +238,9 @@ final class StreamExchanges {
             exchange.connection.stopReading()
             exchange.connection.setDeadline(after: RuntimeLimits.inboundReplyTimeout)
             counters.increment("tcp.inbound.requests")
+            if let blobRequestHandler, BlobSealing.isBlobRequest(frame) {
+                return blobRequestHandler(frame) { [weak self] body in self?.reply(id, body) }
+            }
             deliver(.requestReceived(id, frame, from: exchange.peer))
         case .received:
             break  // bytes after the request frame: ignored (one frame per connection).
@@ -265,4 +297,13 @@ final class StreamExchanges {
         exchange.connection.close()
         if let counter { counters.increment("tcp.inbound.closed.\(counter)") }
     }
+}
+
+extension StreamExchanges: BlobTransport {
+    func sendBlobRequest(_ body: [UInt8], to destination: PeerAddress, timeout: Duration,
+                         completion: @escaping (Result<[UInt8], ExchangeFailure>) -> Void) {
+        request(body, to: destination, timeout: timeout, completion: completion)
+    }
+
+    var queuedWriteBytes: Int { writeBudget.used }
 }

@@ -29,4 +29,10 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     case taskPullResponse = 14
     case taskReplicateRequest = 15
     case taskReplicateResponse = 16
+    /// Blobs over streams (docs/runtime.md, "Blobs"): a blob's manifest and one chunk, asked and
+    /// answered, sealed with the pairwise keys of the two peers.
+    case blobManifestRequest = 17
+    case blobManifestResponse = 18
+    case blobChunkRequest = 19
+    case blobChunkResponse = 20
 }

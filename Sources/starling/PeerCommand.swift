@@ -86,8 +86,17 @@ struct PeerCommand: ParsableCommand {
         logger.info("node \(files.certificate.name) (\(files.node.short)) advertising \(addresses.advertise)")
         var configuration = RuntimeConfiguration(listen: addresses.listen, localAPIDirectory: dataDir, handlesSignals: true)
         configuration.workerLauncher = Self.executablePath()
+        configuration.blobs = BlobSettings(directory: "\(dataDir)/blobs", identity: files.identity)
         let runtime = PeerRuntime(machine: Peer(setup: setup), loop: loop, configuration: configuration, store: store,
                                   logger: logger)
+        // Blobs go to live members only (a revoked or departed node is refused).
+        runtime.isAuthorizedForBlobs = { [unowned runtime] node in
+            var alive = false
+            runtime.machine.forEachMemberState { member, state in
+                if member == node && (state == .alive || state == .suspect) { alive = true }
+            }
+            return alive
+        }
         let reason = try userFacing { try runtime.run() }
         if reason == .forced { throw ExitCode(130) }
     }

@@ -22,6 +22,10 @@ struct MessageTagTests {
         (.taskPullResponse, 14),
         (.taskReplicateRequest, 15),
         (.taskReplicateResponse, 16),
+        (.blobManifestRequest, 17),
+        (.blobManifestResponse, 18),
+        (.blobChunkRequest, 19),
+        (.blobChunkResponse, 20),
     ]
 
     @Test("every tag's number is pinned")

@@ -1,0 +1,44 @@
+/// Every bound of blob transfer, in one place (docs/runtime.md, "Blobs").
+///
+/// A blob moves as chunks of `chunkBytes`, one chunk per TCP exchange, so a chunk answer always
+/// fits a frame and neither side ever holds more than a chunk per exchange in memory.
+public enum BlobLimits {
+    /// Size of every chunk but the last, for blobs made here.
+    public static let chunkBytes = 1024 * 1024
+    /// Largest chunk size a manifest may declare: a sealed chunk answer must fit one 4 MiB frame.
+    public static let chunkBytesMax = 2 * 1024 * 1024
+    /// Largest blob (a model or an update).
+    public static let blobBytesMax: UInt64 = 2 * 1024 * 1024 * 1024
+    /// Most chunks a manifest may list: 2 GiB at 1 MiB is 2,048; the rest is room for smaller
+    /// chunk sizes. A manifest is then at most ~512 KiB, one frame.
+    public static let chunksMax = 16_384
+    /// Chunk requests one fetch keeps in flight (its share of connections and read buffers).
+    public static let chunksInFlightPerFetch = 4
+    /// Fetches (distinct blobs) transferring at once; more wait in line.
+    public static let fetchesMax = 8
+    /// Fetches waiting for a slot; beyond it a fetch fails at once.
+    public static let fetchesQueuedMax = 256
+    /// Callers waiting on one shared transfer.
+    public static let waitersPerFetchMax = 64
+    /// Chunk answers queued for writing at once, in chunks: a chunk is answered "busy" (as not held,
+    /// so the asker goes elsewhere) when the runtime's queued write bytes would pass
+    /// `servesMax * chunkBytes`.
+    public static let servesMax = 16
+    /// Failures a chunk may see (corrupt data, failed requests, a whole round of sources without
+    /// it) before its fetch gives up.
+    public static let retriesPerChunk = 6
+    /// The same for the manifest.
+    public static let retriesPerManifest = 6
+    /// Consecutive failed requests after which a source is skipped for the rest of the fetch.
+    public static let sourceFailuresMax = 3
+    /// Sources one fetch may use.
+    public static let sourcesMax = 64
+    /// One chunk or manifest exchange, connect to last byte.
+    public static let requestTimeout: Duration = .seconds(30)
+    /// Requesters whose pairwise keys are kept (X25519 costs ~100 µs; a chunk answer far less).
+    public static let pairwiseKeysCached = 256
+    /// Manifests of complete blobs kept in memory for serving.
+    public static let manifestsCached = 64
+    /// Largest blob `read(_:)` returns in memory; bigger ones are read through `filePath(of:)`.
+    public static let readBytesMax = 256 * 1024 * 1024
+}

@@ -1,0 +1,10 @@
+import StarlingCrypto
+import StarlingPeer
+
+extension BlobService: BlobProvider {
+    func fetchBlob(_ id: ContentHash, from sources: [BlobSource], completion: @escaping (Result<String, RuntimeError>) -> Void) {
+        fetch(id, sources: sources.map { Source(node: $0.node, address: $0.address) }) { result in
+            completion(result.mapError { RuntimeError("\($0)") })
+        }
+    }
+}
