@@ -60,6 +60,12 @@ struct DemoCommand: ParsableCommand {
             print("\(holders[index]) holds digits-\(index): \(part.count) samples, per label \(counts)")
         }
         print("held out for the final test: \(test.count) samples")
+        // Placement reads the datasets the peers declare: wait until the cloud sees all five.
+        for _ in 0..<100 {
+            let declared = (try? cluster.request("cloud", ["command": "dataset-list"]))?["declared"] as? [[String: Any]] ?? []
+            if declared.count >= parts.count { break }
+            usleep(100_000)
+        }
 
         let spec = Self.spec(model: model, rounds: rounds)
         let specPath = "\(cluster.work)/demo-task.yaml"
@@ -78,8 +84,8 @@ struct DemoCommand: ParsableCommand {
         let weights = try SafeTensors.decode(bytes)
         let trainer = BuiltinTrainer(kind: model == "mlp" ? .mlp : .logreg, featureCount: 64, classCount: 10)
         let evaluation = try trainer.evaluate(weights, on: test)
-        print(String(format: "\nfinal model (round %d, from %@): test accuracy %.4f on %d held-out samples, test loss %.4f",
-                     rounds, exporter, evaluation.accuracy, test.count, evaluation.loss))
+        print("\nfinal model (round \(rounds), from \(exporter)): test accuracy \(DemoWatch.fixed(evaluation.accuracy)) "
+            + "on \(test.count) held-out samples, test loss \(DemoWatch.fixed(evaluation.loss))")
         print("model exported to \(exportPath) (\(bytes.count) bytes, safetensors)")
         cluster.stopAll()
         print("demo: done; every process it started has stopped")
@@ -104,7 +110,7 @@ struct DemoCommand: ParsableCommand {
                 - key: min_node_number
                   value: 5
                 - key: round_timeout
-                  value: 60s
+                  value: 30s
                 - key: rounds_between_validations
                   value: 1
           trainingWorkers:

@@ -15,6 +15,15 @@ struct DemoWatch {
     /// Generous: each round has a 60 s deadline, and a failover adds about 20 s.
     var patience: TimeInterval { Double(rounds) * 60 + 120 }
 
+    static func fixed(_ value: Double, digits: Int = 4) -> String {
+        let scale = (0..<digits).reduce(1.0) { value, _ in value * 10 }
+        let rounded = (value * scale).rounded() / scale
+        var text = "\(rounded)"
+        let decimals = text.split(separator: ".").last.map(\.count) ?? 0
+        if !text.contains(".") { text += "." }
+        return text + String(repeating: "0", count: max(0, digits - decimals))
+    }
+
     /// The final model's hash.
     func run() throws -> String {
         let start = Date()
@@ -33,12 +42,12 @@ struct DemoWatch {
             }
             for round in task.committed where round.round > UInt64(shown) {
                 let metrics = round.metrics ?? [:]
-                let loss = metrics["loss"].map { String(format: "loss %.4f", $0) } ?? "loss ?"
-                let accuracy = metrics["accuracy"].map { String(format: ", accuracy %.4f", $0) } ?? ""
+                let loss = metrics["loss"].map { "loss \(Self.fixed($0))" } ?? "loss ?"
+                let accuracy = metrics["accuracy"].map { ", accuracy \(Self.fixed($0))" } ?? ""
                 let coordinator = task.coordinatorName ?? String(round.coordinator.prefix(8))
-                print(String(format: "%6.1f s  round %2d committed: %d updates, %d samples, %@%@ (coordinator %@, epoch %d)",
-                             Date().timeIntervalSince(start), round.round, round.participants.count, round.sampleCount ?? 0,
-                             loss, accuracy, coordinator, round.epoch))
+                let elapsed = Self.fixed(Date().timeIntervalSince(start), digits: 1)
+                print("\(elapsed) s  round \(round.round) committed: \(round.participants.count) updates, "
+                    + "\(round.sampleCount ?? 0) samples, \(loss)\(accuracy) (coordinator \(coordinator), epoch \(round.epoch))")
                 shown = Int(round.round)
             }
             if let chaosAfter, killed == nil, shown >= chaosAfter, let victim = task.coordinatorName,
@@ -48,7 +57,7 @@ struct DemoWatch {
                 killed = victim
             }
             if task.phase == "completed", let last = task.committed.last {
-                print(String(format: "task completed in %.1f s: %d rounds", Date().timeIntervalSince(start), task.committed.count)
+                print("task completed in \(Self.fixed(Date().timeIntervalSince(start), digits: 1)) s: \(task.committed.count) rounds"
                     + (killed.map { " (\($0) was killed midway)" } ?? ""))
                 return last.modelHash
             }

@@ -126,6 +126,14 @@ extension LoopbackClusterTests {
             }
         }
         try #require(joined, "five peers joined within 10 s")
+        // Every node holds a small `digits` dataset (the spec places workers by it).
+        let rows = (0..<40).map { row in ((0..<64).map { String(($0 * 7 + row * 3) % 17) } + [String(row % 10)]).joined(separator: ",") }
+        let csv = cli.path("digits.csv")
+        try (rows.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        for node in nodes {
+            let added = try cli.run("dataset", "add", "digits", "--path", csv, "--peer", node.directory)
+            try #require(added.status == 0, "dataset add on \(node.name): \(added.stderr)")
+        }
 
         // 1. Three rounds: the same coordinator and epoch everywhere, then completed, rounds 1, 2, 3.
         let threeRounds = try Self.spec(cli, name: "three-rounds", rounds: 3)

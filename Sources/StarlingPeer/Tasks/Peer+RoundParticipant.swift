@@ -11,8 +11,9 @@ extension Peer {
         guard let announced = view.announcement, let federated = state.spec.federatedTask else { return }
         let key = TaskBook.RoundKey(epoch: announced.epoch, round: announced.round)
         for participant in announced.participants where participant.node == membership.me {
+            // A failure elsewhere does not stop this peer: the worker may have been placed here since.
             if let report = view.latestReports[participant.worker], report.epoch == key.epoch, report.round == key.round,
-               report.state == .submitted || report.state == .failed { continue }
+               report.state == .submitted { continue }
             if taskBook.training[id]?[participant.worker] == key { continue }
             taskBook.training[id, default: [:]][participant.worker] = key
             taskBook.engaged.insert(id)

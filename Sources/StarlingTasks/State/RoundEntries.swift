@@ -134,6 +134,8 @@ public struct WorkerReport: Hashable, Sendable {
         self.update = update
     }
 
-    /// The order of "later": a report of a later epoch, then round, then a further state wins.
-    var progress: (UInt64, UInt64, UInt8) { (epoch, round, state.rawValue) }
+    /// The order of "later": a report of a later epoch, then round, then a further state wins;
+    /// in one round an update wins over everything (a worker that failed on one peer and was
+    /// placed on another, which then trained, has its update counted).
+    var progress: (UInt64, UInt64, UInt8) { (epoch, round, state == .submitted ? UInt8.max : state.rawValue) }
 }
