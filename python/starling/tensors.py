@@ -64,7 +64,11 @@ def read(path: str) -> Dict[str, np.ndarray]:
         raise StarlingError(f"the global model {path} does not exist") from None
     except Exception as error:
         raise StarlingError(f"cannot read the global model {path}: {error}") from None
-    return {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+    arrays = {}
+    for name, value in tensors.items():
+        array = np.asarray(value, dtype=np.float32)
+        arrays[name] = array if array.flags.writeable else array.copy()  # safe to update in place
+    return arrays
 
 
 def metric_values(metrics: Mapping[str, Any]) -> Dict[str, float]:
