@@ -64,5 +64,15 @@ class CompileTests(unittest.TestCase):
                 compile(file.read(), name, "exec")
 
 
+class DocumentationTests(unittest.TestCase):
+    def test_docs_show_the_examples_as_they_are(self):
+        with open(os.path.join(REPO_DIR, "docs", "workers.md")) as file:
+            docs = file.read()
+        for name in ("numpy_logreg.py", "torch_mlp.py"):
+            with open(os.path.join(EXAMPLES, name)) as file:
+                block = "```python\n" + file.read() + "```\n"
+            self.assertTrue(block in docs, f"docs/workers.md does not show examples/workers/{name} as it is")
+
+
 if __name__ == "__main__":
     unittest.main()
