@@ -1,0 +1,25 @@
+"""Every timing and limit of the Lib, in one place."""
+
+#: Seconds between two polls while the peer answers {"state": "wait"}.
+POLL_INTERVAL = 0.2
+
+#: Seconds the peer may stay unreachable (socket gone, connection refused) before the worker exits.
+UNREACHABLE_TIMEOUT = 10.0
+
+#: Seconds between two connection attempts while the peer is unreachable.
+RETRY_INTERVAL = 0.2
+
+#: Seconds between two checks of the parent process (the peer) by the watchdog thread.
+PARENT_CHECK_INTERVAL = 0.5
+
+#: Exit status of a worker whose peer is gone (unreachable, or its parent process changed).
+ORPHAN_EXIT_STATUS = 3
+
+#: Seconds a connected request may take (send and answer) before it fails.
+REQUEST_TIMEOUT = 30.0
+
+#: Largest answer line read from the peer, in bytes.
+MAX_ANSWER_BYTES = 1 << 20
+
+#: Longest failure reason sent with worker-fail, in characters (longer ones are cut).
+MAX_REASON_LENGTH = 1000

@@ -1,0 +1,88 @@
+"""The environment a peer sets for its worker, read once and checked."""
+
+import dataclasses
+import json
+import os
+import re
+from typing import Any, Dict, Mapping, Optional
+
+from .errors import StarlingError
+
+_TASK_ID = re.compile(r"[0-9a-f]{64}")
+_FORMATS = ("csv", "npz")
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Everything the peer told the worker through its environment."""
+
+    socket: str  # STARLING_SOCKET
+    task: str  # STARLING_TASK: 64 lowercase hex
+    task_name: str  # STARLING_TASK_NAME
+    worker: str  # STARLING_WORKER
+    token: str = dataclasses.field(repr=False)  # STARLING_WORKER_TOKEN: never printed
+    dataset: str = ""  # STARLING_DATASET
+    dataset_path: str = ""  # STARLING_DATASET_PATH
+    dataset_format: str = "csv"  # STARLING_DATASET_FORMAT: csv or npz
+    work_dir: str = ""  # STARLING_WORK_DIR
+    parameters: Dict[str, Any] = dataclasses.field(default_factory=dict)  # STARLING_PARAMETERS
+    model_name: str = ""  # STARLING_MODEL_NAME (may be empty)
+    seed: int = 0  # STARLING_SEED
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name)
+    if value is None or value == "":
+        raise StarlingError(f"{name} is not set: this script must be started by a Starling peer")
+    return value
+
+
+def context(environ: Optional[Mapping[str, str]] = None) -> Context:
+    """Reads and checks the worker's environment (``os.environ`` unless another mapping is given).
+    Raises StarlingError naming the first variable that is missing or malformed."""
+    env = os.environ if environ is None else environ
+    socket = _required(env, "STARLING_SOCKET")
+    task = _required(env, "STARLING_TASK")
+    if not _TASK_ID.fullmatch(task):
+        raise StarlingError(f"STARLING_TASK is not a task id (64 lowercase hex characters): {task[:80]!r}")
+    task_name = _required(env, "STARLING_TASK_NAME")
+    worker = _required(env, "STARLING_WORKER")
+    token = _required(env, "STARLING_WORKER_TOKEN")
+    dataset = _required(env, "STARLING_DATASET")
+    dataset_path = _required(env, "STARLING_DATASET_PATH")
+    dataset_format = _required(env, "STARLING_DATASET_FORMAT")
+    if dataset_format not in _FORMATS:
+        raise StarlingError(f"STARLING_DATASET_FORMAT must be csv or npz, not {dataset_format[:80]!r}")
+    work_dir = _required(env, "STARLING_WORK_DIR")
+    raw_parameters = _required(env, "STARLING_PARAMETERS")
+    try:
+        parameters = json.loads(raw_parameters)
+    except ValueError as error:
+        raise StarlingError(f"STARLING_PARAMETERS is not JSON: {error}") from None
+    if not isinstance(parameters, dict):
+        raise StarlingError("STARLING_PARAMETERS is not a JSON object")
+    raw_seed = _required(env, "STARLING_SEED")
+    try:
+        seed = int(raw_seed)
+    except ValueError:
+        raise StarlingError(f"STARLING_SEED is not an integer: {raw_seed[:80]!r}") from None
+    return Context(
+        socket=socket,
+        task=task,
+        task_name=task_name,
+        worker=worker,
+        token=token,
+        dataset=dataset,
+        dataset_path=dataset_path,
+        dataset_format=dataset_format,
+        work_dir=work_dir,
+        parameters=parameters,
+        model_name=env.get("STARLING_MODEL_NAME", ""),
+        seed=seed,
+    )
+
+
+def parameters() -> Dict[str, Any]:
+    """The task's worker parameters (STARLING_PARAMETERS): batch_size, learning_rate, epochs, rounds,
+    proximal_mu as numbers, and the spec's other parameters as strings. A fresh dict every call."""
+    return dict(context().parameters)

@@ -1,0 +1,78 @@
+"""The example workers: numpy_logreg.py trained for 3 rounds against the fake peer; both compile."""
+
+import os
+import subprocess
+import sys
+import unittest
+
+import numpy as np
+from safetensors.numpy import load_file
+
+from fakepeer import REPO_DIR, FakePeer, RoundPeer, worker_environment  # first: puts python/ on sys.path
+
+EXAMPLES = os.path.join(REPO_DIR, "examples", "workers")
+
+
+def digits_like_csv(path, samples=300, seed=1):
+    """A small stand-in for the digits data: 64 features in [0, 1] around one prototype per class."""
+    rng = np.random.default_rng(seed)
+    prototypes = rng.random((10, 64))
+    labels = np.arange(samples) % 10
+    features = np.clip(prototypes[labels] + rng.normal(0, 0.25, (samples, 64)), 0, 1)
+    with open(path, "w") as file:
+        file.write(",".join([f"pixel{i}" for i in range(64)] + ["label"]) + "\n")
+        for row, label in zip(features, labels):
+            file.write(",".join(f"{value:.4f}" for value in row) + f",{label}\n")
+
+
+class NumpyLogregTests(unittest.TestCase):
+    def test_three_rounds(self):
+        def next_model(number, request):  # one worker's FedAvg: its update is the next global model
+            return request["update"]
+
+        peer = FakePeer(RoundPeer(count=3, waits=1, validate=lambda r: r != 2, next_model=next_model))
+        self.addCleanup(peer.close)
+        data = os.path.join(peer.directory, "digits-0.csv")
+        digits_like_csv(data)
+        env = worker_environment(peer, dataset_path=data, dataset_format="csv",
+                                 parameters={"batch_size": 32, "learning_rate": 0.5, "epochs": 5, "rounds": 3,
+                                             "proximal_mu": 0.0})
+        result = subprocess.run([sys.executable, "numpy_logreg.py"], cwd=EXAMPLES, env=env,
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("round 3: loss", result.stdout)
+        submits = peer.commands("worker-submit")
+        self.assertEqual([s["round"] for s in submits], [1, 2, 3])
+        self.assertEqual(peer.commands("worker-fail"), [])
+        for request in submits:
+            self.assertEqual(request["num_samples"], 300)
+            update = load_file(request["update"])
+            self.assertEqual(sorted(update), ["dense0.bias", "dense0.weight"])
+            self.assertEqual(update["dense0.weight"].shape, (10, 64))
+            self.assertEqual(update["dense0.bias"].shape, (10,))
+            self.assertEqual(update["dense0.weight"].dtype, np.float32)
+        metrics = [s["metrics"] for s in submits]
+        self.assertEqual([sorted(m) for m in metrics], [["accuracy", "loss"], ["loss"], ["accuracy", "loss"]])
+        self.assertLess(metrics[2]["loss"], metrics[0]["loss"])
+        self.assertGreater(metrics[2]["accuracy"], 0.9)
+
+
+class CompileTests(unittest.TestCase):
+    def test_examples_compile(self):  # torch_mlp.py needs torch to run; here it is only compiled
+        for name in ("numpy_logreg.py", "torch_mlp.py"):
+            with open(os.path.join(EXAMPLES, name)) as file:
+                compile(file.read(), name, "exec")
+
+
+class DocumentationTests(unittest.TestCase):
+    def test_docs_show_the_examples_as_they_are(self):
+        with open(os.path.join(REPO_DIR, "docs", "workers.md")) as file:
+            docs = file.read()
+        for name in ("numpy_logreg.py", "torch_mlp.py"):
+            with open(os.path.join(EXAMPLES, name)) as file:
+                block = "```python\n" + file.read() + "```\n"
+            self.assertTrue(block in docs, f"docs/workers.md does not show examples/workers/{name} as it is")
+
+
+if __name__ == "__main__":
+    unittest.main()
