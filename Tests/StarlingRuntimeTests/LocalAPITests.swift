@@ -52,7 +52,9 @@ import Glibc
         #expect(counters["runtime.local_api.requests"] == 2)
 
         let error = try JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(lines[2].utf8)).error
-        #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, task-cancel")
+        #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
+            + "task-cancel, worker-poll, worker-submit, worker-fail, dataset-add, dataset-list, dataset-remove, model-list, "
+            + "model-export, task-logs")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
 
