@@ -162,6 +162,31 @@ struct AggregationTests {
         }
     }
 
+    @Test("the fold window changes nothing but speed: windows 1, 3 and 8 agree, with rejections in between")
+    func foldWindows() throws {
+        var results: [ModelWeights] = []
+        for window in [1, 3, 8] {
+            var random = SeededRandom(seed: 11)
+            var aggregator = RoundAggregator(settings: AggregationSettings(algorithm: .fedAvg), base: nil, state: nil)
+            aggregator.foldWindow = window
+            for index in 0..<10 {
+                var values = (0..<37).map { _ in Float(random.unit()) }
+                if index % 4 == 3 { values[5] = .infinity }
+                let update = try vector(values)
+                do {
+                    try aggregator.add(update, sampleCount: UInt64(index + 1), metrics: [:])
+                } catch {
+                    #expect(error.reason == "tensor w holds +Inf at index 5")
+                }
+            }
+            #expect(aggregator.acceptedCount == 8)
+            results.append(try aggregator.finish().model)
+        }
+        for result in results.dropFirst() {
+            #expect(close(result["w"]!.values, results[0]["w"]!.values.map(Double.init), tolerance: 1e-6))
+        }
+    }
+
     @Test("settings: Flower names and aliases, defaults, unknown keys ignored, bad numbers refused")
     func settings() throws {
         let parsed = try AggregationSettings.parse(algorithm: .fedAdam, parameters: [("eta", "0.5"), ("beta_1", " 0.8 "), ("epochs", "x"), ("other", nil)])

@@ -57,8 +57,9 @@ public struct AggregationResult: Sendable {
 /// Folds the updates of one round into a model.
 ///
 /// Memory: FedAvg, FedAvgM, FedProx, FedAdam, FedYogi and FedAdagrad stream: one running
-/// sample-weighted sum the size of the model, each update is folded in by `add` and can be dropped
-/// by the caller. FedMedian, TrimmedMean, Krum and Multi-Krum need every update at once: they keep
+/// sample-weighted sum the size of the model. Accepted updates are folded into it in batches of
+/// `foldWindow` (8; at most `LearningLimits.foldWindowBytesMax` bytes), so at most that many are
+/// referenced at a time, never all of them. FedMedian, TrimmedMean, Krum and Multi-Krum need every update at once: they keep
 /// a reference to each accepted update's values (no copy, but the memory stays in use) until `finish`,
 /// at most `LearningLimits.heldUpdatesMax` of them.
 public struct RoundAggregator: Sendable {
@@ -67,13 +68,21 @@ public struct RoundAggregator: Sendable {
     let state: ServerOptimizerState?
     var layout: [TensorLayout]?
     var metadata: [String: String]
-    /// Streaming: Σ samples × values, flat in layout order.
-    var sum: [Float] = []
+    /// Streaming: Σ samples × values per tensor (empty until the first fold).
+    var sums: [[Float]] = []
+    /// Streaming: accepted updates not folded yet (references to their values, no copies).
+    var pending: [(values: [[Float]], weight: Float)] = []
+    var pendingBytes = 0
     /// Holding: each accepted update's tensor values, and its samples.
     var held: [(values: [[Float]], samples: UInt64)] = []
     var totalSamples: UInt64 = 0
     var accepted = 0
     var metricSums: [String: (weighted: Double, weight: Double)] = [:]
+
+    /// Streaming algorithms fold accepted updates in batches of up to this many (and at most
+    /// `LearningLimits.foldWindowBytesMax` bytes of them): each batch costs one pass over the running
+    /// sum instead of one per update. 1 folds every update at once in `add`.
+    public var foldWindow = 8
 
     public init(settings: AggregationSettings, base: ModelWeights?, state: ServerOptimizerState?) {
         self.settings = settings
@@ -133,17 +142,38 @@ public struct RoundAggregator: Sendable {
             metricSums[name] = (entry.weighted + weight * value, entry.weight + weight)
         }
         if settings.streams {
-            if sum.isEmpty {
-                sum = [Float]()
-                sum.reserveCapacity(expected.last.map { $0.offset + $0.count } ?? 0)
-                for tensor in update.tensors { sum.append(contentsOf: VectorMath.scaled(tensor.values[...], by: Float(weight))) }
-            } else {
-                for (tensor, slot) in zip(update.tensors, expected) {
-                    VectorMath.addScaled(tensor.values, weight: Float(weight), into: &sum, at: slot.offset)
-                }
-            }
+            pending.append((update.tensors.map(\.values), Float(weight)))
+            pendingBytes += (expected.last.map { $0.offset + $0.count } ?? 0) * 4
+            if pending.count >= max(1, foldWindow) || pendingBytes >= LearningLimits.foldWindowBytesMax { fold() }
         } else {
             held.append((update.tensors.map(\.values), sampleCount))
+        }
+    }
+
+    /// Folds the pending updates into the running sums in one pass per tensor.
+    private mutating func fold() {
+        guard !pending.isEmpty, let layout else { return }
+        let weights = pending.map(\.weight)
+        if sums.isEmpty {
+            sums = layout.indices.map { t in
+                VectorMath.combined(base: nil, sources: pending.map { $0.values[t] }, weights: weights, scale: 1, count: layout[t].count)
+            }
+        } else {
+            for t in layout.indices {
+                VectorMath.accumulate(pending.map { $0.values[t] }, weights: weights, into: &sums[t])
+            }
+        }
+        pending.removeAll()
+        pendingBytes = 0
+    }
+
+    /// The weighted mean per tensor: (sums + pending) / total samples, in one pass per tensor.
+    private func streamedMean(_ layout: [TensorLayout]) -> [[Float]] {
+        let weights = pending.map(\.weight)
+        let scale = Float(1.0 / Double(totalSamples))
+        return layout.indices.map { t in
+            VectorMath.combined(base: sums.isEmpty ? nil : sums[t], sources: pending.map { $0.values[t] }, weights: weights,
+                                scale: scale, count: layout[t].count)
         }
     }
 
@@ -154,8 +184,12 @@ public struct RoundAggregator: Sendable {
         for (name, entry) in metricSums { metrics[name] = entry.weighted / entry.weight }
         switch settings.algorithm {
         case .fedAvg, .fedProx, .fedAvgM, .fedAdam, .fedYogi, .fedAdagrad:
-            let mean = VectorMath.scaled(sum[...], by: Float(1.0 / Double(totalSamples)))
-            let (values, nextState) = applyServerOptimizer(mean: mean, layout: layout)
+            let means = streamedMean(layout)
+            if settings.algorithm == .fedAvg || settings.algorithm == .fedProx {
+                return AggregationResult(model: try model(tensors: means, layout), metrics: metrics, sampleCount: totalSamples,
+                                         state: nil, updatesUsed: accepted)
+            }
+            let (values, nextState) = applyServerOptimizer(mean: means.flatMap { $0 }, layout: layout)
             return AggregationResult(model: try model(values, layout), metrics: metrics, sampleCount: totalSamples,
                                      state: nextState, updatesUsed: accepted)
         case .fedMedian:
@@ -192,6 +226,13 @@ public struct RoundAggregator: Sendable {
             let mean = VectorMath.scaled(acc[...], by: Float(1.0 / Double(total)))
             return AggregationResult(model: try model(mean, layout), metrics: metrics, sampleCount: total, state: nil, updatesUsed: chosen.count)
         }
+    }
+
+    private func model(tensors values: [[Float]], _ layout: [TensorLayout]) throws(LearningError) -> ModelWeights {
+        var tensors: [Tensor] = []
+        tensors.reserveCapacity(layout.count)
+        for (slot, values) in zip(layout, values) { tensors.append(try Tensor(name: slot.name, shape: slot.shape, values: values)) }
+        return try ModelWeights(tensors: tensors, metadata: metadata)
     }
 
     private func model(_ flat: [Float], _ layout: [TensorLayout]) throws(LearningError) -> ModelWeights {

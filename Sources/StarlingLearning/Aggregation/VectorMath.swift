@@ -34,6 +34,81 @@ enum VectorMath {
         }
     }
 
+    /// `out[i] = (base[i] + Σ_j weights[j] · sources[j][i]) · scale` over `count` values (`base` nil
+    /// reads as zeros; `out` may be `base`). One pass: each source, the base and the output are
+    /// touched once, 16 lanes at a time.
+    static func combine(base: UnsafePointer<Float>?, sources: [UnsafePointer<Float>], weights: [Float], scale: Float,
+                        count: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(sources.count == weights.count)
+        let output = UnsafeMutableRawPointer(out)
+        let scaleVector = SIMD16<Float>(repeating: scale)
+        sources.withUnsafeBufferPointer { sourceList in
+            weights.withUnsafeBufferPointer { weightList in
+                let k = sourceList.count
+                var index = 0
+                while index + 16 <= count {
+                    let byteOffset = index &* 4
+                    var total = base.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: byteOffset, as: SIMD16<Float>.self) }
+                        ?? SIMD16<Float>(repeating: 0)
+                    var j = 0
+                    while j < k {
+                        let x = UnsafeRawPointer(sourceList[j]).loadUnaligned(fromByteOffset: byteOffset, as: SIMD16<Float>.self)
+                        total += x * SIMD16<Float>(repeating: weightList[j])
+                        j &+= 1
+                    }
+                    output.storeBytes(of: scale == 1 ? total : total * scaleVector, toByteOffset: byteOffset, as: SIMD16<Float>.self)
+                    index &+= 16
+                }
+                while index < count {
+                    var total = base?[index] ?? 0
+                    for j in 0..<k { total += weightList[j] * sourceList[j][index] }
+                    out[index] = scale == 1 ? total : total * scale
+                    index &+= 1
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with base pointers of all `arrays` (each non-empty), valid during the call.
+    static func withPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+        func descend(_ index: Int, _ collected: inout [UnsafePointer<Float>]) -> R {
+            if index == arrays.count { return body(collected) }
+            return arrays[index].withUnsafeBufferPointer { buffer in
+                collected.append(buffer.baseAddress!)
+                return descend(index + 1, &collected)
+            }
+        }
+        var collected: [UnsafePointer<Float>] = []
+        collected.reserveCapacity(arrays.count)
+        return descend(0, &collected)
+    }
+
+    /// `(base + Σ weights[j] · sources[j]) · scale` as a new array (base nil: zeros).
+    static func combined(base: [Float]?, sources: [[Float]], weights: [Float], scale: Float, count: Int) -> [Float] {
+        guard count > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            withPointers(sources) { pointers in
+                if let base {
+                    base.withUnsafeBufferPointer { combine(base: $0.baseAddress!, sources: pointers, weights: weights, scale: scale, count: count, into: out.baseAddress!) }
+                } else {
+                    combine(base: nil, sources: pointers, weights: weights, scale: scale, count: count, into: out.baseAddress!)
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// `accumulator += Σ weights[j] · sources[j]`, in place, one pass.
+    static func accumulate(_ sources: [[Float]], weights: [Float], into accumulator: inout [Float]) {
+        let count = accumulator.count
+        guard count > 0 else { return }
+        accumulator.withUnsafeMutableBufferPointer { acc in
+            withPointers(sources) { pointers in
+                combine(base: UnsafePointer(acc.baseAddress!), sources: pointers, weights: weights, scale: 1, count: count, into: acc.baseAddress!)
+            }
+        }
+    }
+
     /// `values * factor`, a new array.
     static func scaled(_ values: ArraySlice<Float>, by factor: Float) -> [Float] {
         [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
