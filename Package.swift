@@ -98,6 +98,8 @@ let package = Package(
             ]),
 
         // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
+        // `starling-bench aggregate|digits`: aggregation throughput and digits accuracy (Benchmarks/learning/run).
+        .executableTarget(name: "starling-bench", dependencies: ["StarlingLearning"], path: "Sources/StarlingBench"),
         .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
 
         // Helpers shared by the test targets.
