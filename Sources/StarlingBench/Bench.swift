@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import StarlingLearning
 import StarlingTasks
 
@@ -18,7 +23,8 @@ enum Bench {
                 guard let updates = options["updates"], let parameters = options["parameters"] else { usage() }
                 try aggregate(updates: updates, parameters: parameters, repeats: options["repeat"] ?? 3, window: options["window"])
             case "digits":
-                try digits(rounds: options["rounds"] ?? 10, localEpochs: options["local-epochs"] ?? 5, epochs: options["epochs"] ?? 50)
+                try digits(rounds: options["rounds"] ?? 10, localEpochs: options["local-epochs"] ?? 5, epochs: options["epochs"] ?? 50,
+                           mlpRate: Double(options["mlp-rate-milli"] ?? 300) / 1000, hidden: options["hidden"] ?? 32)
             default: usage()
             }
         } catch {
@@ -28,12 +34,12 @@ enum Bench {
     }
 
     static func usage() -> Never {
-        print("usage: starling-bench aggregate --updates N --parameters P [--repeat R]\n       starling-bench digits [--rounds R] [--local-epochs E] [--epochs E]")
+        print("usage: starling-bench aggregate --updates N --parameters P [--repeat R] [--window W]\n       starling-bench digits [--rounds R] [--local-epochs E] [--epochs E] [--hidden H] [--mlp-rate-milli M]")
         exitFailure()
     }
 
     static func exitFailure() -> Never {
-        fatalError("starling-bench failed")
+        exit(1)
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -87,26 +93,25 @@ enum Bench {
     }
 
     /// Digits accuracy of the built-in models, central and federated (FedAvg, Dirichlet 0.5, 5 peers).
-    static func digits(rounds: Int, localEpochs: Int, epochs: Int) throws {
+    static func digits(rounds: Int, localEpochs: Int, epochs: Int, mlpRate: Double, hidden: Int) throws {
         let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: 0)
         let clock = ContinuousClock()
         for kind in BuiltinWorker.allCases {
-            let rate = kind == .logreg ? 0.5 : 0.1
-            let trainer = BuiltinTrainer(kind: kind, featureCount: 64, classCount: 10)
+            let rate = kind == .logreg ? 0.5 : mlpRate
+            let trainer = BuiltinTrainer(kind: kind, featureCount: 64, classCount: 10, hiddenUnits: hidden)
             var start = clock.now
             let (weights, _) = try trainer.train(trainer.initialWeights(seed: 0), on: train, epochs: epochs, batchSize: 32,
                                                  learningRate: rate, proximalMu: 0, seed: 0)
             let central = try trainer.evaluate(weights, on: test).accuracy
-            line([("benchmark", "\"digits\""), ("model", "\"\(kind.rawValue)\""), ("setting", "\"central\""), ("epochs", "\(epochs)"),
+            line([("benchmark", "\"digits\""), ("model", "\"\(kind.rawValue)\""), ("setting", "\"central\""), ("hidden", "\(kind == .mlp ? hidden : 0)"), ("epochs", "\(epochs)"),
                   ("learning_rate", "\(rate)"), ("accuracy", "\(central)"), ("seconds", "\(seconds(clock.now - start))")])
             for algorithm in [AggregationAlgorithm.fedAvg, .fedProx, .fedAdam] {
                 start = clock.now
                 let mu = algorithm == .fedProx ? 0.01 : 0
-                let parameters: [String: Double] = algorithm == .fedAdam ? ["server_learning_rate": 0.01] : [:]
-                let accuracy = try Federated.run(kind: kind, algorithm: algorithm, parameters: parameters, rounds: rounds,
+                let accuracy = try Federated.run(kind: kind, algorithm: algorithm, hiddenUnits: hidden, rounds: rounds,
                                                  localEpochs: localEpochs, learningRate: rate, proximalMu: mu)
                 line([("benchmark", "\"digits\""), ("model", "\"\(kind.rawValue)\""), ("setting", "\"federated\""),
-                      ("algorithm", "\"\(algorithm.rawValue)\""), ("rounds", "\(rounds)"), ("local_epochs", "\(localEpochs)"),
+                      ("algorithm", "\"\(algorithm.rawValue)\""), ("learning_rate", "\(rate)"), ("rounds", "\(rounds)"), ("local_epochs", "\(localEpochs)"),
                       ("peers", "5"), ("alpha", "0.5"), ("accuracy", "\(accuracy)"), ("seconds", "\(seconds(clock.now - start))")])
             }
         }
