@@ -57,7 +57,7 @@ public struct AggregationResult: Sendable {
 /// Folds the updates of one round into a model.
 ///
 /// Memory: FedAvg, FedAvgM, FedProx, FedAdam, FedYogi and FedAdagrad stream: one running
-/// sample-weighted sum the size of the model. Accepted updates are folded into it in batches of
+/// sample-weighted mean the size of the model. Accepted updates are folded into it in batches of
 /// `foldWindow` (8; at most `LearningLimits.foldWindowBytesMax` bytes), so at most that many are
 /// referenced at a time, never all of them. FedMedian, TrimmedMean, Krum and Multi-Krum need every update at once: they keep
 /// a reference to each accepted update's values (no copy, but the memory stays in use) until `finish`,
@@ -68,20 +68,25 @@ public struct RoundAggregator: Sendable {
     let state: ServerOptimizerState?
     var layout: [TensorLayout]?
     var metadata: [String: String]
-    /// Streaming: Σ samples × values per tensor (empty until the first fold).
-    var sums: [[Float]] = []
+    /// Streaming: the sample-weighted mean of the folded updates per tensor (empty until the first
+    /// fold). Kept as a mean, not a sum, so that `finish` hands it out without a pass or a copy when
+    /// nothing is pending.
+    var means: [[Float]] = []
+    /// Samples of the folded updates.
+    var foldedSamples = 0.0
     /// Streaming: accepted updates not folded yet (references to their values, no copies).
     var pending: [(values: [[Float]], weight: Float)] = []
-    var pendingBytes = 0
     /// Holding: each accepted update's tensor values, and its samples.
     var held: [(values: [[Float]], samples: UInt64)] = []
     var totalSamples: UInt64 = 0
     var accepted = 0
     var metricSums: [String: (weighted: Double, weight: Double)] = [:]
 
-    /// Streaming algorithms fold accepted updates in batches of up to this many (and at most
-    /// `LearningLimits.foldWindowBytesMax` bytes of them): each batch costs one pass over the running
-    /// sum instead of one per update. 1 folds every update at once in `add`.
+    /// Streaming algorithms fold accepted updates in batches of this many, fewer when they would
+    /// exceed `LearningLimits.foldWindowBytesMax` (256 MiB: 2 updates of a 25M-parameter model): each
+    /// batch costs one pass over the running mean instead of one per update. 1 folds every update
+    /// in its own `add`. When updates are still pending, `finish` combines them in one more pass into
+    /// a new buffer; otherwise it hands out the running mean without a copy.
     public var foldWindow = 8
 
     public init(settings: AggregationSettings, base: ModelWeights?, state: ServerOptimizerState?) {
@@ -143,37 +148,43 @@ public struct RoundAggregator: Sendable {
         }
         if settings.streams {
             pending.append((update.tensors.map(\.values), Float(weight)))
-            pendingBytes += (expected.last.map { $0.offset + $0.count } ?? 0) * 4
-            if pending.count >= max(1, foldWindow) || pendingBytes >= LearningLimits.foldWindowBytesMax { fold() }
+            let modelBytes = max(4, (expected.last.map { $0.offset + $0.count } ?? 0) * 4)
+            if pending.count >= max(1, min(foldWindow, LearningLimits.foldWindowBytesMax / modelBytes)) { fold() }
         } else {
             held.append((update.tensors.map(\.values), sampleCount))
         }
     }
 
-    /// Folds the pending updates into the running sums in one pass per tensor.
+    /// Folds the pending updates into the running means in one pass per tensor:
+    /// mean' = mean · (W / W') + Σ (w_j / W') · u_j.
     private mutating func fold() {
         guard !pending.isEmpty, let layout else { return }
-        let weights = pending.map(\.weight)
-        if sums.isEmpty {
-            sums = layout.indices.map { t in
-                VectorMath.combined(base: nil, sources: pending.map { $0.values[t] }, weights: weights, scale: 1, count: layout[t].count)
+        let total = foldedSamples + pending.reduce(0) { $0 + Double($1.weight) }
+        let weights = pending.map { Float(Double($0.weight) / total) }
+        let baseScale = Float(foldedSamples / total)
+        if means.isEmpty {
+            means = layout.indices.map { t in
+                VectorMath.combined(base: nil, sources: pending.map { $0.values[t] }, weights: weights, count: layout[t].count)
             }
         } else {
             for t in layout.indices {
-                VectorMath.accumulate(pending.map { $0.values[t] }, weights: weights, into: &sums[t])
+                VectorMath.accumulate(pending.map { $0.values[t] }, weights: weights, baseScale: baseScale, into: &means[t])
             }
         }
+        foldedSamples = total
         pending.removeAll()
-        pendingBytes = 0
     }
 
-    /// The weighted mean per tensor: (sums + pending) / total samples, in one pass per tensor.
+    /// The weighted mean per tensor: the running means as they are when nothing is pending (no copy),
+    /// else combined with the pending updates in one pass per tensor.
     private func streamedMean(_ layout: [TensorLayout]) -> [[Float]] {
-        let weights = pending.map(\.weight)
-        let scale = Float(1.0 / Double(totalSamples))
+        if pending.isEmpty { return means }
+        let total = Double(totalSamples)
+        let weights = pending.map { Float(Double($0.weight) / total) }
+        let baseScale = Float(foldedSamples / total)
         return layout.indices.map { t in
-            VectorMath.combined(base: sums.isEmpty ? nil : sums[t], sources: pending.map { $0.values[t] }, weights: weights,
-                                scale: scale, count: layout[t].count)
+            VectorMath.combined(base: means.isEmpty ? nil : means[t], baseScale: baseScale, sources: pending.map { $0.values[t] },
+                                weights: weights, count: layout[t].count)
         }
     }
 

@@ -34,14 +34,14 @@ enum VectorMath {
         }
     }
 
-    /// `out[i] = (base[i] + Σ_j weights[j] · sources[j][i]) · scale` over `count` values (`base` nil
-    /// reads as zeros; `out` may be `base`). One pass: each source, the base and the output are
+    /// `out[i] = baseScale · base[i] + Σ_j weights[j] · sources[j][i]` over `count` values (`base`
+    /// nil reads as zeros; `out` may be `base`). One pass: each source, the base and the output are
     /// touched once, 16 lanes at a time.
-    static func combine(base: UnsafePointer<Float>?, sources: [UnsafePointer<Float>], weights: [Float], scale: Float,
+    static func combine(base: UnsafePointer<Float>?, baseScale: Float, sources: [UnsafePointer<Float>], weights: [Float],
                         count: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(sources.count == weights.count)
         let output = UnsafeMutableRawPointer(out)
-        let scaleVector = SIMD16<Float>(repeating: scale)
+        let scaleVector = SIMD16<Float>(repeating: baseScale)
         sources.withUnsafeBufferPointer { sourceList in
             weights.withUnsafeBufferPointer { weightList in
                 let k = sourceList.count
@@ -50,19 +50,20 @@ enum VectorMath {
                     let byteOffset = index &* 4
                     var total = base.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: byteOffset, as: SIMD16<Float>.self) }
                         ?? SIMD16<Float>(repeating: 0)
+                    if baseScale != 1 { total *= scaleVector }
                     var j = 0
                     while j < k {
                         let x = UnsafeRawPointer(sourceList[j]).loadUnaligned(fromByteOffset: byteOffset, as: SIMD16<Float>.self)
                         total += x * SIMD16<Float>(repeating: weightList[j])
                         j &+= 1
                     }
-                    output.storeBytes(of: scale == 1 ? total : total * scaleVector, toByteOffset: byteOffset, as: SIMD16<Float>.self)
+                    output.storeBytes(of: total, toByteOffset: byteOffset, as: SIMD16<Float>.self)
                     index &+= 16
                 }
                 while index < count {
-                    var total = base?[index] ?? 0
+                    var total = (base?[index] ?? 0) * baseScale
                     for j in 0..<k { total += weightList[j] * sourceList[j][index] }
-                    out[index] = scale == 1 ? total : total * scale
+                    out[index] = total
                     index &+= 1
                 }
             }
@@ -83,28 +84,28 @@ enum VectorMath {
         return descend(0, &collected)
     }
 
-    /// `(base + Σ weights[j] · sources[j]) · scale` as a new array (base nil: zeros).
-    static func combined(base: [Float]?, sources: [[Float]], weights: [Float], scale: Float, count: Int) -> [Float] {
+    /// `baseScale · base + Σ weights[j] · sources[j]` as a new array (base nil: zeros).
+    static func combined(base: [Float]?, baseScale: Float = 1, sources: [[Float]], weights: [Float], count: Int) -> [Float] {
         guard count > 0 else { return [] }
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             withPointers(sources) { pointers in
                 if let base {
-                    base.withUnsafeBufferPointer { combine(base: $0.baseAddress!, sources: pointers, weights: weights, scale: scale, count: count, into: out.baseAddress!) }
+                    base.withUnsafeBufferPointer { combine(base: $0.baseAddress!, baseScale: baseScale, sources: pointers, weights: weights, count: count, into: out.baseAddress!) }
                 } else {
-                    combine(base: nil, sources: pointers, weights: weights, scale: scale, count: count, into: out.baseAddress!)
+                    combine(base: nil, baseScale: 1, sources: pointers, weights: weights, count: count, into: out.baseAddress!)
                 }
             }
             initialized = count
         }
     }
 
-    /// `accumulator += Σ weights[j] · sources[j]`, in place, one pass.
-    static func accumulate(_ sources: [[Float]], weights: [Float], into accumulator: inout [Float]) {
+    /// `accumulator = baseScale · accumulator + Σ weights[j] · sources[j]`, in place, one pass.
+    static func accumulate(_ sources: [[Float]], weights: [Float], baseScale: Float, into accumulator: inout [Float]) {
         let count = accumulator.count
         guard count > 0 else { return }
         accumulator.withUnsafeMutableBufferPointer { acc in
             withPointers(sources) { pointers in
-                combine(base: UnsafePointer(acc.baseAddress!), sources: pointers, weights: weights, scale: 1, count: count, into: acc.baseAddress!)
+                combine(base: UnsafePointer(acc.baseAddress!), baseScale: baseScale, sources: pointers, weights: weights, count: count, into: acc.baseAddress!)
             }
         }
     }
