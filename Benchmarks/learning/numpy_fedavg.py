@@ -23,14 +23,18 @@ for k in range(n):
 samples = np.array([100 + 7 * k for k in range(n)], dtype=np.float64)
 weights = (samples / samples.sum()).astype(np.float32)
 
-best = float("inf")
+# CPU time of the process (all BLAS threads), as starling-bench reports its thread's CPU time: on a
+# shared machine other processes' time slices do not count. Wall time is reported too.
+best, best_wall = float("inf"), 0.0
 for _ in range(args.repeat):
-    start = time.perf_counter()
+    wall, start = time.perf_counter(), time.process_time()
     result = np.tensordot(weights, stacked, axes=1)
-    best = min(best, time.perf_counter() - start)
+    cpu = time.process_time() - start
+    if cpu < best:
+        best, best_wall = cpu, time.perf_counter() - wall
 assert result.shape == (p,)
 print(json.dumps({
     "benchmark": "aggregate", "impl": "numpy-tensordot", "updates": n, "parameters": p,
-    "seconds": best, "gbps": n * p * 4 / best / 1e9,
+    "seconds": best, "gbps": n * p * 4 / best / 1e9, "wall_seconds": best_wall,
     "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"), "numpy": np.__version__,
 }, separators=(",", ":")))
