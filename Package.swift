@@ -99,7 +99,7 @@ let package = Package(
 
         // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
         // `starling-bench aggregate|digits`: aggregation throughput and digits accuracy (Benchmarks/learning/run).
-        .executableTarget(name: "starling-bench", dependencies: ["StarlingLearning"], path: "Sources/StarlingBench"),
+        .executableTarget(name: "starling-bench", dependencies: ["StarlingLearning", "StarlingTasks"], path: "Sources/StarlingBench"),
         .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
 
         // Helpers shared by the test targets.
@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "StarlingTaskStateTests",
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
-        .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks", "CZlib"]),
+        .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
