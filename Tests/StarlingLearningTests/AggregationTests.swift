@@ -99,6 +99,27 @@ struct AggregationTests {
         #expect(try aggregate(.fedAvgM, base: base, [([0.5], 1), ([0.25], 3)]).model["w"]?.values == [0.3125])
     }
 
+    @Test("optimiser state round-trips through safetensors and carries on the same")
+    func stateFile() throws {
+        let base = try model([("a", [2, 2], [1, 2, 3, 4]), ("b", [], [5])])
+        let update = try model([("a", [2, 2], [0, 2, 4, 4]), ("b", [], [4])])
+        for (algorithm, parameters) in [(AggregationAlgorithm.fedAdam, [String: Double]()), (.fedYogi, [:]), (.fedAdagrad, [:]),
+                                        (.fedAvgM, ["server_momentum": 0.5]), (.fedAvgM, [:])] {
+            let settings = AggregationSettings(algorithm: algorithm, parameters: parameters)
+            var first = RoundAggregator(settings: settings, base: base, state: nil)
+            try first.add(update, sampleCount: 3, metrics: [:])
+            let state = try #require(try first.finish().state)
+            let restored = try ServerOptimizerState(safetensors: try state.safetensors())
+            #expect(restored == state)
+            var direct = RoundAggregator(settings: settings, base: base, state: state)
+            var viaFile = RoundAggregator(settings: settings, base: base, state: restored)
+            try direct.add(update, sampleCount: 1, metrics: [:])
+            try viaFile.add(update, sampleCount: 1, metrics: [:])
+            #expect(try direct.finish().model == viaFile.finish().model)
+        }
+        #expect(throws: LearningError.self) { try ServerOptimizerState(safetensors: SafeTensors.encode(base)) }
+    }
+
     @Test("without a base model the server optimisers return the weighted mean and a fresh state")
     func noBase() throws {
         for algorithm in [AggregationAlgorithm.fedAdam, .fedYogi, .fedAdagrad, .fedAvgM] {
