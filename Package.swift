@@ -105,6 +105,8 @@ let package = Package(
             ]),
 
         // Benchmarks: `swift run -c release starling-bench-crypto` (docs/benchmarks.md).
+        // `starling-bench aggregate|digits`: aggregation throughput and digits accuracy (Benchmarks/learning/run).
+        .executableTarget(name: "starling-bench", dependencies: ["StarlingLearning", "StarlingTasks"], path: "Sources/StarlingBench"),
         .executableTarget(name: "starling-bench-crypto", dependencies: ["StarlingCrypto", "CSodium"], path: "Benchmarks/CryptoBench"),
         // `swift run -c release starling-bench-blobs [MB]`: loopback blob import and fetch.
         .executableTarget(
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "StarlingTaskStateTests",
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
-        .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks", "CZlib"]),
+        .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

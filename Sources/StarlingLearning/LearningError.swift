@@ -32,6 +32,8 @@ public enum LearningLimits {
     public static let jsonDepthMax = 8
     /// Updates a holding algorithm (FedMedian, TrimmedMean, Krum, MultiKrum) keeps in one round.
     public static let heldUpdatesMax = 10_000
+    /// Bytes of accepted updates a streaming `RoundAggregator` references before folding them (256 MiB).
+    public static let foldWindowBytesMax = 1 << 28
     /// Metric names one update may report.
     public static let metricsMax = 256
     /// Bytes of a data set file, and of anything gunzipped or inflated.

@@ -99,6 +99,27 @@ struct AggregationTests {
         #expect(try aggregate(.fedAvgM, base: base, [([0.5], 1), ([0.25], 3)]).model["w"]?.values == [0.3125])
     }
 
+    @Test("optimiser state round-trips through safetensors and carries on the same")
+    func stateFile() throws {
+        let base = try model([("a", [2, 2], [1, 2, 3, 4]), ("b", [], [5])])
+        let update = try model([("a", [2, 2], [0, 2, 4, 4]), ("b", [], [4])])
+        for (algorithm, parameters) in [(AggregationAlgorithm.fedAdam, [String: Double]()), (.fedYogi, [:]), (.fedAdagrad, [:]),
+                                        (.fedAvgM, ["server_momentum": 0.5]), (.fedAvgM, [:])] {
+            let settings = AggregationSettings(algorithm: algorithm, parameters: parameters)
+            var first = RoundAggregator(settings: settings, base: base, state: nil)
+            try first.add(update, sampleCount: 3, metrics: [:])
+            let state = try #require(try first.finish().state)
+            let restored = try ServerOptimizerState(safetensors: try state.safetensors())
+            #expect(restored == state)
+            var direct = RoundAggregator(settings: settings, base: base, state: state)
+            var viaFile = RoundAggregator(settings: settings, base: base, state: restored)
+            try direct.add(update, sampleCount: 1, metrics: [:])
+            try viaFile.add(update, sampleCount: 1, metrics: [:])
+            #expect(try direct.finish().model == viaFile.finish().model)
+        }
+        #expect(throws: LearningError.self) { try ServerOptimizerState(safetensors: SafeTensors.encode(base)) }
+    }
+
     @Test("without a base model the server optimisers return the weighted mean and a fresh state")
     func noBase() throws {
         for algorithm in [AggregationAlgorithm.fedAdam, .fedYogi, .fedAdagrad, .fedAvgM] {
@@ -159,6 +180,31 @@ struct AggregationTests {
         for (index, _) in sizes.enumerated() {
             let got = result.model["t\(index)"]!.values
             for i in got.indices { #expect(abs(Double(got[i]) - sums[index][i] / total) <= 1e-5) }
+        }
+    }
+
+    @Test("the fold window changes nothing but speed: windows 1, 3 and 8 agree, with rejections in between")
+    func foldWindows() throws {
+        var results: [ModelWeights] = []
+        for window in [1, 3, 8] {
+            var random = SeededRandom(seed: 11)
+            var aggregator = RoundAggregator(settings: AggregationSettings(algorithm: .fedAvg), base: nil, state: nil)
+            aggregator.foldWindow = window
+            for index in 0..<10 {
+                var values = (0..<37).map { _ in Float(random.unit()) }
+                if index % 4 == 3 { values[5] = .infinity }
+                let update = try vector(values)
+                do {
+                    try aggregator.add(update, sampleCount: UInt64(index + 1), metrics: [:])
+                } catch {
+                    #expect(error.reason == "tensor w holds +Inf at index 5")
+                }
+            }
+            #expect(aggregator.acceptedCount == 8)
+            results.append(try aggregator.finish().model)
+        }
+        for result in results.dropFirst() {
+            #expect(close(result["w"]!.values, results[0]["w"]!.values.map(Double.init), tolerance: 1e-6))
         }
     }
 

@@ -45,6 +45,37 @@ struct SafeTensorsTests {
         #expect(decoded == (try model([("a", [1, 3], [3, 4, 5]), ("b", [2], [1, 2])], metadata: ["format": "np"])))
     }
 
+    /// `safetensors.numpy.save` (safetensors 0.8.0, numpy 2.4.6) of {"fc.weight": float32 [[1.5, -2, 0.25], [3, 4, -0.5]],
+    /// "fc.bias": float16 [0.5, -1], "emb": float64 [1, 2], "steps": int64 [7, -3]}, metadata {"format": "np", "round": "3"}.
+    static let pythonFile = "20010000000000007b225f5f6d657461646174615f5f223a7b22726f756e64223a2233222c22666f726d6174223a226e70227d2c227374657073223a7b226474797065223a22493634222c227368617065223a5b325d2c22646174615f6f666673657473223a5b302c31365d7d2c22656d62223a7b226474797065223a22463634222c227368617065223a5b325d2c22646174615f6f666673657473223a5b31362c33325d7d2c2266632e776569676874223a7b226474797065223a22463332222c227368617065223a5b322c335d2c22646174615f6f666673657473223a5b33322c35365d7d2c2266632e62696173223a7b226474797065223a22463136222c227368617065223a5b325d2c22646174615f6f666673657473223a5b35362c36305d7d7d2020200700000000000000fdffffffffffffff000000000000f03f00000000000000400000c03f000000c00000803e0000404000008040000000bf003800bc"
+
+    @Test("a file written by python's safetensors decodes")
+    func pythonFile() throws {
+        var bytes: [UInt8] = []
+        var text = Substring(Self.pythonFile)
+        while !text.isEmpty { bytes.append(UInt8(text.prefix(2), radix: 16)!); text = text.dropFirst(2) }
+        let decoded = try SafeTensors.decode(bytes)
+        #expect(decoded == (try model([("fc.weight", [2, 3], [1.5, -2, 0.25, 3, 4, -0.5]), ("fc.bias", [2], [0.5, -1]), ("emb", [2], [1, 2]),
+                                       ("steps", [2], [7, -3])], metadata: ["format": "np", "round": "3"])))
+        // Re-encoded as F32, it decodes to the same model.
+        #expect(try SafeTensors.decode(SafeTensors.encode(decoded)) == decoded)
+    }
+
+    @Test("damaged files are refused, never trapped on")
+    func damaged() throws {
+        let good = SafeTensors.encode(try model([("a", [2, 2], [1, 2, 3, 4]), ("b", [3], [5, 6, 7])], metadata: ["k": "v"]))
+        var random = SeededRandom(seed: 9)
+        for _ in 0..<2_000 {
+            var bad = good
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let index = Int(random.next() % UInt64(bad.count))
+                bad[index] = UInt8(truncatingIfNeeded: random.next())
+            }
+            _ = try? SafeTensors.decode(bad)
+            _ = try? SafeTensors.decode(Array(bad.prefix(Int(random.next() % UInt64(bad.count)))))
+        }
+    }
+
     @Test("F64, F16, BF16 and integer dtypes convert to Float")
     func otherDTypes() throws {
         var data: [UInt8] = []
@@ -97,6 +128,10 @@ struct SafeTensorsTests {
         #expect(throws: LearningError.self) { try SafeTensors.decode([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF] + Array("{}      ".utf8)) }
         // An empty model is valid.
         #expect(try SafeTensors.decode(SafeTensors.encode(try ModelWeights(tensors: []))).tensors.isEmpty)
+        // The bytes a known model encodes to; safetensors 0.8.0 (python, numpy.load and safe_open) reads them back: w = [1, -2], metadata kept.
+        let known = SafeTensors.encode(try model([("w", [2], [1, -2])], metadata: ["format": "np"]))
+        #expect(String(decoding: known[8..<(known.count - 8)], as: UTF8.self)
+            == #"{"__metadata__":{"format":"np"},"w":{"data_offsets":[0,8],"dtype":"F32","shape":[2]}}"# + String(repeating: " ", count: 3))
     }
 
     @Test("tensors and models check their invariants")

@@ -63,6 +63,17 @@ struct TrainingTests {
         #expect(loss < testLoss + 0.5)
     }
 
+    @Test("MLP 64-32-10 on digits, central (80/20, seed 0, 15 epochs, lr 0.3): ≥ 0.93 (release, 50 epochs: starling-bench digits)")
+    func centralMLP() throws {
+        let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: 0)
+        let trainer = BuiltinTrainer(kind: .mlp, featureCount: 64, classCount: 10)
+        let (weights, _) = try trainer.train(trainer.initialWeights(seed: 0), on: train, epochs: 15, batchSize: 32,
+                                             learningRate: 0.3, proximalMu: 0, seed: 0)
+        let accuracy = try trainer.evaluate(weights, on: test).accuracy
+        print("digits mlp central (15 epochs): test accuracy \(accuracy)")
+        #expect(accuracy >= 0.93)
+    }
+
     @Test("federated logreg on digits: Dirichlet(0.5) over 5 peers, 10 rounds × 5 local epochs, FedAvg")
     func federatedLogreg() throws {
         let accuracy = try Federated.run(kind: .logreg, algorithm: .fedAvg, rounds: 10, localEpochs: 5, proximalMu: 0)

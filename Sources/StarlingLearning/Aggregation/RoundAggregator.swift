@@ -57,8 +57,9 @@ public struct AggregationResult: Sendable {
 /// Folds the updates of one round into a model.
 ///
 /// Memory: FedAvg, FedAvgM, FedProx, FedAdam, FedYogi and FedAdagrad stream: one running
-/// sample-weighted sum the size of the model, each update is folded in by `add` and can be dropped
-/// by the caller. FedMedian, TrimmedMean, Krum and Multi-Krum need every update at once: they keep
+/// sample-weighted mean the size of the model. Accepted updates are folded into it in batches of
+/// `foldWindow` (8; at most `LearningLimits.foldWindowBytesMax` bytes), so at most that many are
+/// referenced at a time, never all of them. FedMedian, TrimmedMean, Krum and Multi-Krum need every update at once: they keep
 /// a reference to each accepted update's values (no copy, but the memory stays in use) until `finish`,
 /// at most `LearningLimits.heldUpdatesMax` of them.
 public struct RoundAggregator: Sendable {
@@ -67,13 +68,26 @@ public struct RoundAggregator: Sendable {
     let state: ServerOptimizerState?
     var layout: [TensorLayout]?
     var metadata: [String: String]
-    /// Streaming: Σ samples × values, flat in layout order.
-    var sum: [Float] = []
+    /// Streaming: the sample-weighted mean of the folded updates per tensor (empty until the first
+    /// fold). Kept as a mean, not a sum, so that `finish` hands it out without a pass or a copy when
+    /// nothing is pending.
+    var means: [[Float]] = []
+    /// Samples of the folded updates.
+    var foldedSamples = 0.0
+    /// Streaming: accepted updates not folded yet (references to their values, no copies).
+    var pending: [(values: [[Float]], weight: Float)] = []
     /// Holding: each accepted update's tensor values, and its samples.
     var held: [(values: [[Float]], samples: UInt64)] = []
     var totalSamples: UInt64 = 0
     var accepted = 0
     var metricSums: [String: (weighted: Double, weight: Double)] = [:]
+
+    /// Streaming algorithms fold accepted updates in batches of this many, fewer when they would
+    /// exceed `LearningLimits.foldWindowBytesMax` (256 MiB: 2 updates of a 25M-parameter model): each
+    /// batch costs one pass over the running mean instead of one per update. 1 folds every update
+    /// in its own `add`. When updates are still pending, `finish` combines them in one more pass into
+    /// a new buffer; otherwise it hands out the running mean without a copy.
+    public var foldWindow = 8
 
     public init(settings: AggregationSettings, base: ModelWeights?, state: ServerOptimizerState?) {
         self.settings = settings
@@ -133,17 +147,44 @@ public struct RoundAggregator: Sendable {
             metricSums[name] = (entry.weighted + weight * value, entry.weight + weight)
         }
         if settings.streams {
-            if sum.isEmpty {
-                sum = [Float]()
-                sum.reserveCapacity(expected.last.map { $0.offset + $0.count } ?? 0)
-                for tensor in update.tensors { sum.append(contentsOf: VectorMath.scaled(tensor.values[...], by: Float(weight))) }
-            } else {
-                for (tensor, slot) in zip(update.tensors, expected) {
-                    VectorMath.addScaled(tensor.values, weight: Float(weight), into: &sum, at: slot.offset)
-                }
-            }
+            pending.append((update.tensors.map(\.values), Float(weight)))
+            let modelBytes = max(4, (expected.last.map { $0.offset + $0.count } ?? 0) * 4)
+            if pending.count >= max(1, min(foldWindow, LearningLimits.foldWindowBytesMax / modelBytes)) { fold() }
         } else {
             held.append((update.tensors.map(\.values), sampleCount))
+        }
+    }
+
+    /// Folds the pending updates into the running means in one pass per tensor:
+    /// mean' = mean · (W / W') + Σ (w_j / W') · u_j.
+    private mutating func fold() {
+        guard !pending.isEmpty, let layout else { return }
+        let total = foldedSamples + pending.reduce(0) { $0 + Double($1.weight) }
+        let weights = pending.map { Float(Double($0.weight) / total) }
+        let baseScale = Float(foldedSamples / total)
+        if means.isEmpty {
+            means = layout.indices.map { t in
+                VectorMath.combined(base: nil, sources: pending.map { $0.values[t] }, weights: weights, count: layout[t].count)
+            }
+        } else {
+            for t in layout.indices {
+                VectorMath.accumulate(pending.map { $0.values[t] }, weights: weights, baseScale: baseScale, into: &means[t])
+            }
+        }
+        foldedSamples = total
+        pending.removeAll()
+    }
+
+    /// The weighted mean per tensor: the running means as they are when nothing is pending (no copy),
+    /// else combined with the pending updates in one pass per tensor.
+    private func streamedMean(_ layout: [TensorLayout]) -> [[Float]] {
+        if pending.isEmpty { return means }
+        let total = Double(totalSamples)
+        let weights = pending.map { Float(Double($0.weight) / total) }
+        let baseScale = Float(foldedSamples / total)
+        return layout.indices.map { t in
+            VectorMath.combined(base: means.isEmpty ? nil : means[t], baseScale: baseScale, sources: pending.map { $0.values[t] },
+                                weights: weights, count: layout[t].count)
         }
     }
 
@@ -154,8 +195,12 @@ public struct RoundAggregator: Sendable {
         for (name, entry) in metricSums { metrics[name] = entry.weighted / entry.weight }
         switch settings.algorithm {
         case .fedAvg, .fedProx, .fedAvgM, .fedAdam, .fedYogi, .fedAdagrad:
-            let mean = VectorMath.scaled(sum[...], by: Float(1.0 / Double(totalSamples)))
-            let (values, nextState) = applyServerOptimizer(mean: mean, layout: layout)
+            let means = streamedMean(layout)
+            if settings.algorithm == .fedAvg || settings.algorithm == .fedProx {
+                return AggregationResult(model: try model(tensors: means, layout), metrics: metrics, sampleCount: totalSamples,
+                                         state: nil, updatesUsed: accepted)
+            }
+            let (values, nextState) = applyServerOptimizer(mean: means.flatMap { $0 }, layout: layout)
             return AggregationResult(model: try model(values, layout), metrics: metrics, sampleCount: totalSamples,
                                      state: nextState, updatesUsed: accepted)
         case .fedMedian:
@@ -192,6 +237,13 @@ public struct RoundAggregator: Sendable {
             let mean = VectorMath.scaled(acc[...], by: Float(1.0 / Double(total)))
             return AggregationResult(model: try model(mean, layout), metrics: metrics, sampleCount: total, state: nil, updatesUsed: chosen.count)
         }
+    }
+
+    private func model(tensors values: [[Float]], _ layout: [TensorLayout]) throws(LearningError) -> ModelWeights {
+        var tensors: [Tensor] = []
+        tensors.reserveCapacity(layout.count)
+        for (slot, values) in zip(layout, values) { tensors.append(try Tensor(name: slot.name, shape: slot.shape, values: values)) }
+        return try ModelWeights(tensors: tensors, metadata: metadata)
     }
 
     private func model(_ flat: [Float], _ layout: [TensorLayout]) throws(LearningError) -> ModelWeights {

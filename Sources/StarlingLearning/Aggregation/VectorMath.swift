@@ -34,6 +34,82 @@ enum VectorMath {
         }
     }
 
+    /// `out[i] = baseScale · base[i] + Σ_j weights[j] · sources[j][i]` over `count` values (`base`
+    /// nil reads as zeros; `out` may be `base`). One pass: each source, the base and the output are
+    /// touched once, 16 lanes at a time.
+    static func combine(base: UnsafePointer<Float>?, baseScale: Float, sources: [UnsafePointer<Float>], weights: [Float],
+                        count: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(sources.count == weights.count)
+        let output = UnsafeMutableRawPointer(out)
+        let scaleVector = SIMD16<Float>(repeating: baseScale)
+        sources.withUnsafeBufferPointer { sourceList in
+            weights.withUnsafeBufferPointer { weightList in
+                let k = sourceList.count
+                var index = 0
+                while index + 16 <= count {
+                    let byteOffset = index &* 4
+                    var total = base.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: byteOffset, as: SIMD16<Float>.self) }
+                        ?? SIMD16<Float>(repeating: 0)
+                    if baseScale != 1 { total *= scaleVector }
+                    var j = 0
+                    while j < k {
+                        let x = UnsafeRawPointer(sourceList[j]).loadUnaligned(fromByteOffset: byteOffset, as: SIMD16<Float>.self)
+                        total += x * SIMD16<Float>(repeating: weightList[j])
+                        j &+= 1
+                    }
+                    output.storeBytes(of: total, toByteOffset: byteOffset, as: SIMD16<Float>.self)
+                    index &+= 16
+                }
+                while index < count {
+                    var total = (base?[index] ?? 0) * baseScale
+                    for j in 0..<k { total += weightList[j] * sourceList[j][index] }
+                    out[index] = total
+                    index &+= 1
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with base pointers of all `arrays` (each non-empty), valid during the call.
+    static func withPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+        func descend(_ index: Int, _ collected: inout [UnsafePointer<Float>]) -> R {
+            if index == arrays.count { return body(collected) }
+            return arrays[index].withUnsafeBufferPointer { buffer in
+                collected.append(buffer.baseAddress!)
+                return descend(index + 1, &collected)
+            }
+        }
+        var collected: [UnsafePointer<Float>] = []
+        collected.reserveCapacity(arrays.count)
+        return descend(0, &collected)
+    }
+
+    /// `baseScale · base + Σ weights[j] · sources[j]` as a new array (base nil: zeros).
+    static func combined(base: [Float]?, baseScale: Float = 1, sources: [[Float]], weights: [Float], count: Int) -> [Float] {
+        guard count > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            withPointers(sources) { pointers in
+                if let base {
+                    base.withUnsafeBufferPointer { combine(base: $0.baseAddress!, baseScale: baseScale, sources: pointers, weights: weights, count: count, into: out.baseAddress!) }
+                } else {
+                    combine(base: nil, baseScale: 1, sources: pointers, weights: weights, count: count, into: out.baseAddress!)
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// `accumulator = baseScale · accumulator + Σ weights[j] · sources[j]`, in place, one pass.
+    static func accumulate(_ sources: [[Float]], weights: [Float], baseScale: Float, into accumulator: inout [Float]) {
+        let count = accumulator.count
+        guard count > 0 else { return }
+        accumulator.withUnsafeMutableBufferPointer { acc in
+            withPointers(sources) { pointers in
+                combine(base: UnsafePointer(acc.baseAddress!), baseScale: baseScale, sources: pointers, weights: weights, count: count, into: acc.baseAddress!)
+            }
+        }
+    }
+
     /// `values * factor`, a new array.
     static func scaled(_ values: ArraySlice<Float>, by factor: Float) -> [Float] {
         [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
@@ -61,38 +137,42 @@ enum VectorMath {
     static func firstNonFinite(_ values: [Float]) -> Int? {
         let clean: Bool = values.withUnsafeBufferPointer { src in
             guard let source = src.baseAddress else { return true }
-            let input = UnsafeRawPointer(source)
-            let count = src.count
             var probe = SIMD16<Float>(repeating: 0)
-            var index = 0
-            while index + 16 <= count {
-                probe += input.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self) * 0
-                index &+= 16
-            }
-            var tail: Float = 0
-            while index < count { tail += source[index] * 0; index &+= 1 }
-            return tail == 0 && probe == SIMD16<Float>(repeating: 0)
+            let tail = quarters(source, count: src.count) { x in probe += x * 0 }
+            var rest: Float = 0
+            for index in tail..<src.count { rest += source[index] * 0 }
+            return rest == 0 && probe == SIMD16<Float>(repeating: 0)
         }
         if clean { return nil }
         return values.firstIndex { !$0.isFinite }
     }
 
-    /// Sum of all values (the read-bandwidth reference of the benchmark).
+    /// Calls `body` with every 16-float block of the first `tail` values (returned), reading four
+    /// quarters of the buffer side by side: four streams keep more memory reads in flight than one.
+    @inline(__always)
+    static func quarters(_ source: UnsafePointer<Float>, count: Int, _ body: (SIMD16<Float>) -> Void) -> Int {
+        let input = UnsafeRawPointer(source)
+        let quarter = count / 64 * 16
+        let q = quarter &* 4
+        var offset = 0
+        while offset < q {
+            body(input.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self))
+            body(input.loadUnaligned(fromByteOffset: offset &+ q, as: SIMD16<Float>.self))
+            body(input.loadUnaligned(fromByteOffset: offset &+ 2 &* q, as: SIMD16<Float>.self))
+            body(input.loadUnaligned(fromByteOffset: offset &+ 3 &* q, as: SIMD16<Float>.self))
+            offset &+= 64
+        }
+        return quarter &* 4
+    }
+
+    /// Sum of all values (the read-bandwidth reference of the benchmark), four quarters side by side.
     static func sum(_ values: [Float]) -> Float {
         values.withUnsafeBufferPointer { src in
             guard let source = src.baseAddress else { return 0 }
-            let input = UnsafeRawPointer(source)
-            let count = src.count
             var a = SIMD16<Float>(repeating: 0)
-            var b = SIMD16<Float>(repeating: 0)
-            var index = 0
-            while index + 32 <= count {
-                a += input.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self)
-                b += input.loadUnaligned(fromByteOffset: (index &+ 16) &* 4, as: SIMD16<Float>.self)
-                index &+= 32
-            }
-            var total = (a + b).sum()
-            while index < count { total += source[index]; index &+= 1 }
+            let tail = quarters(source, count: src.count) { x in a += x }
+            var total = a.sum()
+            for index in tail..<src.count { total += source[index] }
             return total
         }
     }

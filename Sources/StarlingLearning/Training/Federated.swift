@@ -6,13 +6,13 @@ import StarlingTasks
 /// `RoundAggregator` with their sample counts.
 public enum Federated {
     /// Test accuracy of the final global model.
-    public static func run(kind: BuiltinWorker, algorithm: AggregationAlgorithm, parameters: [String: Double] = [:],
+    public static func run(kind: BuiltinWorker, algorithm: AggregationAlgorithm, parameters: [String: Double] = [:], hiddenUnits: Int = 32,
                            peers: Int = 5, alpha: Double = 0.5, rounds: Int, localEpochs: Int, batchSize: Int = 32,
                            learningRate: Double? = nil, proximalMu: Double, seed: UInt64 = 0) throws(LearningError) -> Double {
         let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: seed)
         let parts = Digits.dirichletPartition(train, parts: peers, alpha: alpha, seed: seed &+ 1)
-        let trainer = BuiltinTrainer(kind: kind, featureCount: train.featureCount, classCount: train.classCount)
-        let rate = learningRate ?? (kind == .logreg ? 0.5 : 0.1)
+        let trainer = BuiltinTrainer(kind: kind, featureCount: train.featureCount, classCount: train.classCount, hiddenUnits: hiddenUnits)
+        let rate = learningRate ?? (kind == .logreg ? 0.5 : 0.3)
         var global = trainer.initialWeights(seed: seed)
         var state: ServerOptimizerState?
         let settings = AggregationSettings(algorithm: algorithm, parameters: parameters)
