@@ -145,7 +145,7 @@ extension BlobService {
             counters.increment("blobs.fetch.busy")
             // Ask again after a pause; the slot stays taken meanwhile (backpressure).
             let timer = try? LoopTimer(loop: loop)
-            timer?.start(after: .milliseconds(100)) { [weak self, weak fetch] in
+            timer?.start(after: BlobLimits.busyBackoff) { [weak self, weak fetch] in
                 timer?.close()
                 guard let self, let fetch, !self.isClosed, self.fetches[fetch.id] === fetch else { return }
                 self.missed(request, .busy, fetch)
