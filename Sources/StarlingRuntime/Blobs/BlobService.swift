@@ -213,8 +213,11 @@ public final class BlobService {
         counters.increment("blobs.serve.requests")
         guard !isClosed else { return reply([]) }
         func refuse(_ reason: String, _ text: String) {
-            counters.increment("blobs.serve.refused.\(reason)")
-            log(.warning, "refused a blob request: \(text)")
+            let counter = "blobs.serve.refused.\(reason)"
+            counters.increment(counter)
+            // Logged at the 1st, 2nd, 4th, 8th… refusal of each kind: a flood cannot flood the log.
+            let count = counters[counter]
+            if count & (count - 1) == 0 { log(.warning, "refused a blob request (\(count) so far of this kind): \(text)") }
             reply([])
         }
         guard let received = try? BlobSealing.receive(request) else { return refuse("malformed", "malformed request") }
