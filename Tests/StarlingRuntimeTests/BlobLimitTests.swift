@@ -57,6 +57,21 @@ final class DirectTransport: BlobTransport {
         #expect(a.bytesServed == UInt64(data.count))
     }
 
+    @Test func emptyAndTinyBlobsTravelToo() throws {
+        let loop = try EventLoop()
+        defer { loop.close() }
+        let transport = DirectTransport()
+        let (a, sourceA) = try Self.service(1, on: loop, transport: transport)
+        let (b, _) = try Self.service(2, on: loop, transport: transport)
+        for data in [[], [42], BlobServiceTests.blob(BlobLimits.chunkBytes)] as [[UInt8]] {
+            let id = try a.importBytes(data)
+            var result: Result<String, BlobFetchError>?
+            b.fetch(id, sources: [sourceA]) { result = $0 }
+            #expect(loop.run(until: { result != nil }, timeout: patience))
+            #expect(try b.read(id) == data)
+        }
+    }
+
     @Test func fetchesBeyondFetchesMaxWaitTheirTurn() throws {
         let loop = try EventLoop()
         defer { loop.close() }
