@@ -119,5 +119,8 @@ final class DirectTransport: BlobTransport {
         #expect(!pending.isDone)
         a.runtime.stop()
         #expect(pending.result == .failure(.stopped))
+        let late = FetchResult()
+        a.blobs.fetch(id, sources: [BlobService.Source(node: node, address: silent.boundAddress!)]) { late.result = $0 }
+        #expect(late.result == .failure(.stopped))
     }
 }

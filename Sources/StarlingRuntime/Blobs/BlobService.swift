@@ -69,7 +69,7 @@ public final class BlobService {
 
     public var node: NodeID { NodeID(identity.publicKey) }
 
-    /// Fails every fetch with `.stopped` (on the next turn, if the loop still runs) and refuses
+    /// Fails every fetch with `.stopped` (inside this call: the loop may not turn again) and refuses
     /// further work. The runtime calls it when it stops.
     public func close() {
         guard !isClosed else { return }
