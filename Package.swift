@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "StarlingTrust", targets: ["StarlingTrust"]),
         .library(name: "StarlingPeer", targets: ["StarlingPeer"]),
         .library(name: "StarlingTasks", targets: ["StarlingTasks"]),
+        .library(name: "StarlingBlobs", targets: ["StarlingBlobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -26,7 +26,7 @@ public struct BlobFetchPlan: Sendable {
         public var busyRetriesMax: Int
 
         public init(inFlightMax: Int = BlobLimits.chunksInFlightPerFetch, retriesPerItem: Int = BlobLimits.retriesPerChunk,
-                    sourceFailuresMax: Int = BlobLimits.sourceFailuresMax, busyRetriesMax: Int = 100) {
+                    sourceFailuresMax: Int = BlobLimits.sourceFailuresMax, busyRetriesMax: Int = BlobLimits.busyRetriesPerChunk) {
             precondition(inFlightMax >= 1 && retriesPerItem >= 1 && sourceFailuresMax >= 1 && busyRetriesMax >= 0)
             self.inFlightMax = inFlightMax
             self.retriesPerItem = retriesPerItem

@@ -24,11 +24,13 @@ public enum BlobLimits {
     /// so the asker goes elsewhere) when the runtime's queued write bytes would pass
     /// `servesMax * chunkBytes`.
     public static let servesMax = 16
-    /// Failures a chunk may see (corrupt data, failed requests, a whole round of sources without
-    /// it) before its fetch gives up.
+    /// Failures a chunk (or the manifest) may see (corrupt data, failed requests, a whole round of
+    /// sources without it) before its fetch gives up.
     public static let retriesPerChunk = 6
-    /// The same for the manifest.
-    public static let retriesPerManifest = 6
+    /// "Busy" answers one chunk may get (each asked again after `busyBackoff`) before its fetch
+    /// gives up: a source that stays saturated for ~10 s.
+    public static let busyRetriesPerChunk = 100
+    public static let busyBackoff: Duration = .milliseconds(100)
     /// Consecutive failed requests after which a source is skipped for the rest of the fetch.
     public static let sourceFailuresMax = 3
     /// Sources one fetch may use.

@@ -16,6 +16,7 @@ let package = Package(
                 .product(name: "StarlingTrust", package: "Starling"),
                 .product(name: "StarlingPeer", package: "Starling"),
                 .product(name: "StarlingTasks", package: "Starling"),
+                .product(name: "StarlingBlobs", package: "Starling"),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],

@@ -28,10 +28,11 @@ extension BlobService {
     /// Fetches a blob from peers that hold it or some of its chunks. `sources[0]` should be a peer
     /// that certainly holds it (it is asked last for each chunk, as the fallback). Concurrent
     /// fetches of one id share one transfer (later callers' new sources are added). The completion
-    /// runs on the loop, never inside this call, with the complete file's path or why it failed.
+    /// runs on the loop, never inside this call (except `.stopped` once the service is closed), with
+    /// the complete file's path or why it failed.
     /// A fetch that fails leaves its verified chunks on disk; the next fetch resumes from them.
     public func fetch(_ id: ContentHash, sources: [Source], completion: @escaping (Result<String, BlobFetchError>) -> Void) {
-        guard !isClosed else { return }
+        guard !isClosed else { return completion(.failure(.stopped)) }  // no loop turn to wait for
         if holds(id) {
             let path = directory.completePath(id)
             return later { completion(.success(path)) }
@@ -145,7 +146,7 @@ extension BlobService {
             counters.increment("blobs.fetch.busy")
             // Ask again after a pause; the slot stays taken meanwhile (backpressure).
             let timer = try? LoopTimer(loop: loop)
-            timer?.start(after: .milliseconds(100)) { [weak self, weak fetch] in
+            timer?.start(after: BlobLimits.busyBackoff) { [weak self, weak fetch] in
                 timer?.close()
                 guard let self, let fetch, !self.isClosed, self.fetches[fetch.id] === fetch else { return }
                 self.missed(request, .busy, fetch)

@@ -69,7 +69,7 @@ public final class BlobService {
 
     public var node: NodeID { NodeID(identity.publicKey) }
 
-    /// Fails every fetch with `.stopped` (on the next turn, if the loop still runs) and refuses
+    /// Fails every fetch with `.stopped` (inside this call: the loop may not turn again) and refuses
     /// further work. The runtime calls it when it stops.
     public func close() {
         guard !isClosed else { return }
@@ -213,8 +213,11 @@ public final class BlobService {
         counters.increment("blobs.serve.requests")
         guard !isClosed else { return reply([]) }
         func refuse(_ reason: String, _ text: String) {
-            counters.increment("blobs.serve.refused.\(reason)")
-            log(.warning, "refused a blob request: \(text)")
+            let counter = "blobs.serve.refused.\(reason)"
+            counters.increment(counter)
+            // Logged at the 1st, 2nd, 4th, 8th… refusal of each kind: a flood cannot flood the log.
+            let count = counters[counter]
+            if count & (count - 1) == 0 { log(.warning, "refused a blob request (\(count) so far of this kind): \(text)") }
             reply([])
         }
         guard let received = try? BlobSealing.receive(request) else { return refuse("malformed", "malformed request") }

@@ -1,3 +1,4 @@
+import StarlingBlobs
 import StarlingCrypto
 import StarlingMembership
 import StarlingPeer
@@ -21,6 +22,7 @@ public func starlingFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     FuzzChecks.text(bytes)
     FuzzChecks.membership(bytes)
     FuzzChecks.tasks(bytes)
+    FuzzChecks.blobs(bytes)
     return 0
 }
 
@@ -87,6 +89,24 @@ enum FuzzChecks {
     }
 
     /// Task specs, signed specs, entries, whole task states and the task gossip messages.
+    /// Blob manifests (canonical or refused) and sealed blob messages (refused without trapping;
+    /// a random input opening under real keys would be a forgery).
+    static func blobs(_ bytes: [UInt8]) {
+        if let manifest = try? BlobManifest(wireBytes: bytes) {
+            require(manifest.wireBytes == bytes, "non-canonical blob manifest")
+            _ = manifest.id
+        }
+        _ = BlobSealing.isBlobRequest(bytes)
+        if let received = try? BlobSealing.receive(bytes) {
+            require((try? BlobSealing.open(received, keys: BlobFuzzKeys.server)) == nil || bytes == BlobFuzzKeys.sealedRequest,
+                    "a blob request opened that was not sealed by the client")
+        }
+        if let response = try? BlobSealing.openResponse(bytes, to: BlobFuzzKeys.request, requestNonce: BlobFuzzKeys.nonce,
+                                                        keys: BlobFuzzKeys.client) {
+            require(bytes == BlobFuzzKeys.sealedResponse, "a blob response opened that the server did not seal: \(response)")
+        }
+    }
+
     static func tasks(_ bytes: [UInt8]) {
         func canonical<T: WireCodable>(_: T.Type, _ what: String) {
             if let value = try? T(wireBytes: bytes) { require(value.wireBytes == bytes, "non-canonical \(what)") }
@@ -168,4 +188,23 @@ enum FuzzChecks {
             require(seconds > 0 && seconds <= TrustLimits.validityMax, "duration \(seconds) out of range")
         }
     }
+}
+
+/// Fixed keys and one genuine request and response, so the fuzzer can start from sealed messages.
+enum BlobFuzzKeys {
+    static let clientKey = try! SigningKey(seed: [UInt8](repeating: 0xB1, count: 32))
+    static let serverKey = try! SigningKey(seed: [UInt8](repeating: 0xB2, count: 32))
+    static let client = try! PairwiseKeys(local: clientKey, remote: serverKey.publicKey)
+    static let server = try! PairwiseKeys(local: serverKey, remote: clientKey.publicKey)
+    static let request = BlobRequest.chunk(ContentHash.of([1, 2, 3]), index: 2)
+    static let sealed: BlobSealing.SealedRequest = {
+        var random = DeterministicRandom(seed: 0xB10B)
+        return BlobSealing.sealRequest(request, requester: clientKey.publicKey, keys: client, using: &random)
+    }()
+    static var sealedRequest: [UInt8] { sealed.bytes }
+    static var nonce: [UInt8] { sealed.nonce }
+    static let sealedResponse: [UInt8] = {
+        var random = DeterministicRandom(seed: 0xB10C)
+        return BlobSealing.sealResponse(.chunk([9, 8, 7]), to: request, requestNonce: sealed.nonce, keys: server, using: &random)
+    }()
 }

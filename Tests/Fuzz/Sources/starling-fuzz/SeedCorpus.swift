@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import StarlingBlobs
 import StarlingCrypto
 import StarlingTrust
 import StarlingWire
@@ -42,6 +43,9 @@ enum SeedCorpus {
         seeds.append(("seed-text-node", Array(node.text.utf8)))
         seeds.append(("seed-text-base64", Array(Base64.encode([1, 2, 3, 4]).utf8)))
         seeds.append(("seed-text-duration", Array("365d".utf8)))
+        seeds.append(("seed-blob-manifest", try! BlobManifest(of: [UInt8](repeating: 7, count: 2_500), chunkBytes: 1_000).wireBytes))
+        seeds.append(("seed-blob-request", BlobFuzzKeys.sealedRequest))
+        seeds.append(("seed-blob-response", BlobFuzzKeys.sealedResponse))
         return seeds
     }
 
