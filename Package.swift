@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning"]),
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingTestSupport"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),

@@ -24,6 +24,13 @@ final class ChildProcess: UVHandleOwner {
     init(loop: EventLoop, arguments: [String], environment: [String], directory: String?,
          onOutput: @escaping ([UInt8]) -> Void, onExit: @escaping (_ status: Int64, _ signal: Int32) -> Void) throws {
         precondition(!arguments.isEmpty, "a process needs a program")
+        // libuv learns of exits through SIGCHLD. A peer started by a program that blocks it (Foundation's
+        // Process passes its thread's mask on; test runners block most signals) would never hear of
+        // a worker's exit: unblock it on the loop's thread.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGCHLD)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let process = UVHandle.allocate(uv_process_t.self)
         self.process = process
         self.onOutput = onOutput

@@ -158,7 +158,7 @@ final class WorkerSupervisor {
         let how = signal != 0 ? "was killed by signal \(signal)" : "exited with status \(status)"
         log.append("--- worker \(worker) \(how)\n")
         guard !released else { return }
-        guard let order else { return }  // exited owing nothing: started again with the next round
+        guard order != nil else { return }  // exited owing nothing: started again with the next round
         failuresInARow += 1
         let reason = "worker \(how)" + (lastLine.isEmpty ? "" : ": \(lastLine)")
         if failuresInARow > WorkerLimits.restartDelays.count {
@@ -173,7 +173,8 @@ final class WorkerSupervisor {
             guard let self else { return }
             self.restartTimer?.close()
             self.restartTimer = nil
-            if self.order == order { self.startIfNeeded() }
+            // The round owed may have changed while waiting (the rounds go on without this worker).
+            if self.order != nil { self.startIfNeeded() }
         }
     }
 
