@@ -177,6 +177,7 @@ extension BlobService {
                     return finish(fetch, .failed("storage: \(error)"))
                 }
                 bytesFetched += UInt64(chunk.count)
+                counters.increment("blobs.bytes.fetched", by: UInt64(chunk.count))
                 counters.increment("blobs.fetch.chunks")
             } else {
                 counters.increment("blobs.fetch.corrupt")

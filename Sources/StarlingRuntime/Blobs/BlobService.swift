@@ -266,6 +266,7 @@ public final class BlobService {
             servingFault?(index, &chunk)
             counters.increment("blobs.serve.chunks")
             bytesServed += UInt64(chunk.count)
+            counters.increment("blobs.bytes.served", by: UInt64(chunk.count))
             return .chunk(chunk)
         }
     }
