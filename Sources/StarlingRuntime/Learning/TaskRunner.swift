@@ -163,8 +163,11 @@ final class TaskRunner {
             algorithm: federated.aggregationWorker.algorithm,
             parameters: federated.aggregationWorker.extraParameters.map { (key: $0.key, value: $0.value) })
         opened += 1
-        aggregations[key] = PendingAggregation(
-            aggregator: RoundAggregator(settings: settings, base: base, state: serverStates[key.task]), opened: opened)
+        var aggregator = RoundAggregator(settings: settings, base: base, state: serverStates[key.task])
+        // Fold each update as it arrives: the coordinator then holds the running mean and one
+        // update, never a window of them (docs/benchmarks.md, "A round on loopback").
+        aggregator.foldWindow = 1
+        aggregations[key] = PendingAggregation(aggregator: aggregator, opened: opened)
         // Older rounds of the task (a re-announcement at a new epoch) and the oldest beyond the limit go.
         for other in aggregations.keys where other.task == key.task && other != key { aggregations[other] = nil }
         while aggregations.count > WorkerLimits.aggregationsMax,
