@@ -86,6 +86,11 @@ extension Peer {
                 progress.rejected[worker] = rejection
                 taskBook.rejections[task, default: [:]][worker] = "round \(round): \(rejection)"
                 count("tasks.updates rejected")
+                // Signed, so every peer's status shows why (as the task's last error); the worker's own
+                // `submitted` report still stands for its round.
+                let message = Self.clip("update rejected by the coordinator: \(rejection)", to: TaskStateLimits.messageBytesMax)
+                sign(.report(WorkerReport(worker: worker, epoch: epoch, round: round, state: .failed, message: message)),
+                     task: task, outputs: &outputs)
                 let name = taskBook.states[task]?.spec.name ?? task.short
                 outputs.append(.log(.warning, "task \(name) (\(task.short)): update of \(worker) for round \(round) rejected: \(rejection)"))
             } else {
