@@ -88,6 +88,9 @@ public struct RoundAggregator: Sendable {
     /// in its own `add`. When updates are still pending, `finish` combines them in one more pass into
     /// a new buffer; otherwise it hands out the running mean without a copy.
     public var foldWindow = 8
+    /// The most bytes of updates held pending a fold (default `LearningLimits.foldWindowBytesMax`).
+    /// A caller whose updates are all in memory anyway (a batch) may raise it to fold them in one pass.
+    public var foldWindowBytes = LearningLimits.foldWindowBytesMax
 
     public init(settings: AggregationSettings, base: ModelWeights?, state: ServerOptimizerState?) {
         self.settings = settings
@@ -103,7 +106,12 @@ public struct RoundAggregator: Sendable {
     /// Validates the update (layout equal to the base model's, or to the first accepted update's when
     /// there is no base; every value finite; sampleCount > 0; metrics finite) and folds it in. A rejected
     /// update changes nothing.
-    public mutating func add(_ update: ModelWeights, sampleCount: UInt64, metrics: [String: Double]) throws(UpdateRejection) {
+    ///
+    /// `valuesChecked`: the caller already knows every value is finite (`SafeTensors.decode(_:requireFinite:)`
+    /// checks while it copies), so the scan is skipped. Passing true for an unchecked update lets a
+    /// NaN into the model.
+    public mutating func add(_ update: ModelWeights, sampleCount: UInt64, metrics: [String: Double],
+                             valuesChecked: Bool = false) throws(UpdateRejection) {
         guard sampleCount > 0 else { throw UpdateRejection("update reports 0 samples") }
         let (total, overflow) = totalSamples.addingReportingOverflow(sampleCount)
         guard !overflow, total <= 1 << 53 else { throw UpdateRejection("the round's sample count would exceed 2^53") }
@@ -128,7 +136,7 @@ public struct RoundAggregator: Sendable {
                 throw UpdateRejection("tensor \(tensor.name) has shape \(tensor.shape), the model has \(slot.shape)")
             }
         }
-        for tensor in update.tensors {
+        for tensor in update.tensors where !valuesChecked {
             if let index = VectorMath.firstNonFinite(tensor.values) {
                 let value = tensor.values[index]
                 throw UpdateRejection("tensor \(tensor.name) holds \(value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf")) at index \(index)")
@@ -149,7 +157,7 @@ public struct RoundAggregator: Sendable {
         if settings.streams {
             pending.append((update.tensors.map(\.values), Float(weight)))
             let modelBytes = max(4, (expected.last.map { $0.offset + $0.count } ?? 0) * 4)
-            if pending.count >= max(1, min(foldWindow, LearningLimits.foldWindowBytesMax / modelBytes)) { fold() }
+            if pending.count >= max(1, min(foldWindow, foldWindowBytes / modelBytes)) { fold() }
         } else {
             held.append((update.tensors.map(\.values), sampleCount))
         }

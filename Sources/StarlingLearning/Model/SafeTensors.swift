@@ -176,6 +176,20 @@ public enum SafeTensors {
         return try ModelWeights(tensors: tensors, metadata: metadata)
     }
 
+    /// Decodes, and refuses a file holding a NaN or an infinity, naming the tensor and index. An
+    /// aggregator given the result may skip its own scan (`RoundAggregator.add(..., valuesChecked:
+    /// true)`): the values are checked once, where they arrive.
+    public static func decode(_ bytes: [UInt8], requireFinite: Bool) throws(LearningError) -> ModelWeights {
+        let model = try decode(bytes)
+        guard requireFinite else { return model }
+        for tensor in model.tensors {
+            if let index = VectorMath.firstNonFinite(tensor.values) {
+                throw LearningError("tensor \(tensor.name) holds \(tensor.values[index]) at index \(index)")
+            }
+        }
+        return model
+    }
+
     static func convert(_ bytes: [UInt8], from start: Int, count: Int, dtype: String) -> [Float] {
         bytes.withUnsafeBytes { raw in
             let base = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count * byteWidth(dtype)!)])

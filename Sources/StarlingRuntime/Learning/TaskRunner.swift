@@ -130,17 +130,17 @@ final class TaskRunner {
         let key = RoundKey(task: order.task, epoch: order.epoch, round: order.round)
         let update: ModelWeights
         do {
-            update = try SafeTensors.decode(blobs.read(order.update.hash))
+            update = try SafeTensors.decode(blobs.read(order.update.hash), requireFinite: true)
         } catch {
             counters.increment("aggregation.updates unreadable")
-            return "the update is not a readable safetensors file: \(error)"
+            return "the update is not a readable safetensors file of finite values: \(error)"
         }
         if aggregations[key] == nil {
             do { try openAggregation(key, order: order) } catch { return "\(error)" }
         }
         do {
             try aggregations[key]!.aggregator.add(update, sampleCount: order.update.sampleCount,
-                                                  metrics: ModelMetadata.metrics(in: update.metadata))
+                                                  metrics: ModelMetadata.metrics(in: update.metadata), valuesChecked: true)
         } catch {
             counters.increment("aggregation.updates rejected")
             return error.reason
