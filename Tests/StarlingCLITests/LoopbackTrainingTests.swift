@@ -47,11 +47,13 @@ extension LoopbackClusterTests {
         return list.tasks.first { $0.name == name }
     }
 
-    /// Starts admitted peers named `names` (the first is the cloud: capacity 10, submit role).
-    static func trainingCluster(_ cli: CLIRunner, names: [String]) throws -> [Node] {
+    /// Starts admitted peers named `names` (the first is the cloud: capacity 10, submit role); all
+    /// may coordinate unless `coordinators` names those that may.
+    static func trainingCluster(_ cli: CLIRunner, names: [String], coordinators: Set<String>? = nil) throws -> [Node] {
         var nodes = try names.enumerated().map { index, name in
+            let coordinates = coordinators?.contains(name) ?? true
             let (directory, _) = try PeerCommandTests.admittedNode(
-                cli, name: name, roles: index == 0 ? "peer,coordinator,submit" : "peer,coordinator")
+                cli, name: name, roles: (coordinates ? "peer,coordinator" : "peer") + (index == 0 ? ",submit" : ""))
             return Node(name: name, directory: directory, port: PeerCommandTests.freePort())
         }
         for index in nodes.indices {
@@ -102,9 +104,11 @@ extension LoopbackClusterTests {
     @Test func theSeedExampleTrainsToTheEndThroughTheKillOfItsCoordinatorInRoundThree() throws {
         let cli = CLIRunner()
         defer { cli.remove() }
-        let nodes = try Self.trainingCluster(cli, names: ["cloud", "edge0", "edge1", "edge2"])
+        // Two peers may coordinate (the edges may not), so the coordinator killed is never a worker's peer.
+        let nodes = try Self.trainingCluster(cli, names: ["cloud", "standby", "edge0", "edge1", "edge2"],
+                                             coordinators: ["cloud", "standby"])
         defer { Self.stopAll(nodes) }
-        try Self.registerDigits(cli, on: Array(nodes[1...]), dataset: { _ in "digits" }, seeing: nodes[0])
+        try Self.registerDigits(cli, on: Array(nodes[2...]), dataset: { _ in "digits" }, seeing: nodes[0])
 
         // The seed's example, adapted only in its dataset name and boot file.
         var text = try String(contentsOfFile: TaskCommandTests.example("federatedtask-seed.yaml"), encoding: .utf8)
@@ -155,8 +159,54 @@ extension LoopbackClusterTests {
             #expect(weights.metadata["starling.round"] == "10")
         }
         // Workers write logs, and the edge peers' workers stopped with the task.
-        let logs = try cli.run("task", "logs", name, "--peer", nodes[1].directory)
+        let logs = try cli.run("task", "logs", name, "--peer", nodes[2].directory)
         #expect(logs.status == 0 && logs.stdout.contains("round 10: training loss"), "\(logs.stdout.suffix(400))")
+        #expect(PeerCommandTests.wait(seconds: 10) { Self.workerProcesses(of: cli).isEmpty }, "workers stop with their task")
+    }
+
+    /// Processes started as workers by this test's peers (their environment names a socket under the
+    /// test's directory).
+    static func workerProcesses(of cli: CLIRunner) -> [Int32] {
+        let needle = Array("STARLING_SOCKET=\(cli.directory)".utf8)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let pid = Int32(entry), let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { return nil }
+            let bytes = [UInt8](environment)
+            guard bytes.count >= needle.count else { return nil }
+            for start in 0...(bytes.count - needle.count) where bytes[start] == needle[0] {
+                if Array(bytes[start..<(start + needle.count)]) == needle { return pid }
+            }
+            return nil
+        }
+    }
+
+    @Test func workersDieWithTheirPeerEvenAfterKillNine() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        let nodes = try Self.trainingCluster(cli, names: ["cloud", "edge-a"])
+        defer { Self.stopAll(nodes) }
+        try Self.registerDigits(cli, on: [nodes[1]], dataset: { _ in "digits" }, seeing: nodes[0])
+        let spec = cli.path("long.yaml")
+        try """
+            apiVersion: edgeai.io/v1alpha1
+            kind: FederatedTask
+            metadata: {name: long}
+            spec:
+              rounds: 1000
+              trainingWorkers:
+                - name: only
+                  workerSpec:
+                    dataset: {name: digits}
+                    trainScriptBootFile: builtin:logreg
+                    parameters: [{key: num_classes, value: 10}]
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        #expect(try cli.run("task", "submit", spec, "--peer", nodes[0].directory).status == 0)
+        let running = PeerCommandTests.wait(seconds: 30) { !Self.workerProcesses(of: cli).isEmpty }
+        try #require(running, "the worker started")
+        kill(nodes[1].process!.processIdentifier, SIGKILL)
+        nodes[1].process!.waitUntilExit()
+        #expect(PeerCommandTests.wait(seconds: 10) { Self.workerProcesses(of: cli).isEmpty },
+                "the worker of a peer killed with -9 is gone: \(Self.workerProcesses(of: cli))")
     }
 
     @Test func aWorkerThatAlwaysCrashesIsReportedFailedWhileTheTaskGoesOn() throws {

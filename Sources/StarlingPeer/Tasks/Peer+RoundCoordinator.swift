@@ -83,6 +83,8 @@ extension Peer {
     private mutating func announce(_ id: TaskID, federated: FederatedTaskSpec, round: UInt64, base: ContentHash,
                                    epoch: UInt64, unix: UInt64, outputs: inout [PeerOutput]) {
         let participants = placeWorkers(id, federated: federated)
+        let missing = federated.trainingWorkers.count - participants.count
+        if missing > 0 { peerCounters["tasks.workers not placed", default: 0] += UInt64(missing) }
         guard !participants.isEmpty else {
             count("tasks.rounds without participants")
             return
@@ -96,7 +98,8 @@ extension Peer {
     /// Where each training worker runs this round: its `nodeName` peer when that is live, else
     /// (placement by dataset) the live placed peer holding the worker's dataset that rendezvous
     /// hashing ranks first for the worker among those not given a worker yet (so workers spread
-    /// over peers while there are enough), else among all holders.
+    /// over peers while there are enough), else among all holders. A worker that cannot be placed
+    /// (its node or every holder of its dataset gone) is left out of the round and counted.
     func placeWorkers(_ id: TaskID, federated: FederatedTaskSpec) -> [Participant] {
         let spec = taskBook.states[id]!.spec
         let placed = aliveNodes.filter { TaskPlacementMatcher.matches(spec, tags: tags(of: $0)).placed }
@@ -106,6 +109,7 @@ extension Peer {
         for worker in federated.trainingWorkers {
             if let nodeName = worker.nodeName, let node = byName[nodeName] { used.insert(node) }
         }
+        let anyDeclared = placed.contains { !DatasetTags.declared(in: tags(of: $0)).isEmpty }
         return federated.trainingWorkers.compactMap { worker -> Participant? in
             if let nodeName = worker.nodeName {
                 return byName[nodeName].map { Participant(worker: worker.name, node: $0) }
@@ -113,10 +117,11 @@ extension Peer {
             func score(_ node: NodeID) -> ContentHash {
                 ContentHash.of(id.hash.bytes + Array(worker.name.utf8) + node.publicKey.bytes)
             }
-            // A dataset no live peer declares sends the worker to any placed peer, whose driver
-            // then reports it missing: the failure shows in the task status instead of silence.
+            // A worker whose dataset no live peer declares is left out of the round (its data left
+            // with its peer: the round goes on with the others). In a cluster where no peer declares
+            // any dataset (the simulator), placement ignores datasets.
             let declaring = placed.filter { DatasetTags.holds(worker.dataset.name, tags: tags(of: $0)) }
-            let holders = declaring.isEmpty ? placed : declaring
+            let holders = anyDeclared ? declaring : placed
             let free = holders.filter { !used.contains($0) }
             guard let best = (free.isEmpty ? holders : free).max(by: { score($0) < score($1) }) else { return nil }
             used.insert(best)
