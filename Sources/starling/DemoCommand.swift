@@ -35,9 +35,22 @@ struct DemoCommand: ParsableCommand {
     var out = "starling-demo-model.safetensors"
     @Flag(help: "Keep the workspace (data directories, logs) instead of removing it.")
     var keep = false
+    @Option(help: "Only write the split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data).")
+    var writeData: String?
 
     func run() throws {
         guard ["logreg", "mlp"].contains(model) else { throw CLIError("--model is logreg or mlp") }
+        if let writeData {
+            let digits = try Digits.load()
+            let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)
+            try FileManager.default.createDirectory(atPath: writeData, withIntermediateDirectories: true)
+            for (index, part) in Digits.dirichletPartition(train, parts: 5, alpha: alpha, seed: seed).enumerated() {
+                FileManager.default.createFile(atPath: "\(writeData)/digits-\(index).csv", contents: Data(DatasetFile.encodeCSV(part)))
+            }
+            FileManager.default.createFile(atPath: "\(writeData)/test.csv", contents: Data(DatasetFile.encodeCSV(test)))
+            print("wrote digits-0.csv … digits-4.csv (Dirichlet \(alpha), seed \(seed)) and test.csv (\(test.count) samples) to \(writeData)")
+            return
+        }
         let cluster = try DemoCluster(keep: keep)
         defer { cluster.stopAll() }
         let signals = DemoSignals.install { cluster.stopAll() }
