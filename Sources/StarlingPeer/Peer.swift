@@ -29,6 +29,7 @@ public struct Peer: PeerMachine {
         case probe(NodeID, PeerAddress, sequence: UInt32)
         case taskPull(TaskID)
         case taskReplicate(TaskID)
+        case taskPush(TaskID)
     }
     /// Cluster keyring operations started here, by id (bounded: the oldest are forgotten).
     var keyringOperations: [UInt64: KeyringProgress] = [:]
@@ -241,6 +242,8 @@ public struct Peer: PeerMachine {
             outputs.append(.sendReply(reply, answerPull(envelope.body)))
         case .taskReplicateRequest:
             outputs.append(.sendReply(reply, answerReplicate(envelope.body, now: now, outputs: &outputs)))
+        case .taskPushRequest:
+            outputs.append(.sendReply(reply, answerPush(envelope.body, now: now, outputs: &outputs)))
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
@@ -274,6 +277,9 @@ public struct Peer: PeerMachine {
         case let .taskReplicate(task):
             completeReplicate(task, exchange: id.rawValue, result, now: now, outputs: &outputs)
             return
+        case .taskPush:
+            if case .failure = result { count("tasks.pushes failed") }
+            return
         default:
             break
         }
@@ -299,7 +305,7 @@ public struct Peer: PeerMachine {
                 sendRequest(.syncPush(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &outputs)
             }
             persistIfChanged(into: &outputs)
-        case .syncPush, .keyring, .probe, .taskPull, .taskReplicate:
+        case .syncPush, .keyring, .probe, .taskPull, .taskReplicate, .taskPush:
             break
         }
     }

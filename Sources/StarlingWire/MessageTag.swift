@@ -35,4 +35,8 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     case blobManifestResponse = 18
     case blobChunkRequest = 19
     case blobChunkResponse = 20
+    /// Task entries pushed straight to the peer that needs them (a report to the coordinator, an
+    /// announcement to the participants), ahead of gossip (docs/tasks.md).
+    case taskPushRequest = 21
+    case taskPushResponse = 22
 }

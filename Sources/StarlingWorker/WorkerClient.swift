@@ -21,7 +21,7 @@ import Darwin
 /// the parent process changes, `nextRound` exits the process with status 3.
 public final class WorkerClient {
     /// Between polls while the peer has nothing to do.
-    public static let pollInterval: Duration = .milliseconds(200)
+    public static let pollInterval: Duration = .milliseconds(50)
     public static let unreachableLimit: Duration = .seconds(10)
 
     public let context: WorkerContext

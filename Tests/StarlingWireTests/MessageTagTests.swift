@@ -26,6 +26,8 @@ struct MessageTagTests {
         (.blobManifestResponse, 18),
         (.blobChunkRequest, 19),
         (.blobChunkResponse, 20),
+        (.taskPushRequest, 21),
+        (.taskPushResponse, 22),
     ]
 
     @Test("every tag's number is pinned")

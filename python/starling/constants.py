@@ -1,7 +1,7 @@
 """Every timing and limit of the Lib, in one place."""
 
 #: Seconds between two polls while the peer answers {"state": "wait"}.
-POLL_INTERVAL = 0.2
+POLL_INTERVAL = 0.05
 
 #: Seconds the peer may stay unreachable (socket gone, connection refused) before the worker exits.
 UNREACHABLE_TIMEOUT = 10.0

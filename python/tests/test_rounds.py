@@ -215,7 +215,7 @@ class ErrorTests(PeerTestCase):
                          ["round 1 ended without submit() or fail()", "round 2 ended without submit() or fail()"])
 
     def test_constants(self):
-        self.assertEqual(starling.constants.POLL_INTERVAL, 0.2)
+        self.assertEqual(starling.constants.POLL_INTERVAL, 0.05)
         self.assertEqual(starling.constants.UNREACHABLE_TIMEOUT, 10.0)
         self.assertEqual(starling.constants.ORPHAN_EXIT_STATUS, 3)
 

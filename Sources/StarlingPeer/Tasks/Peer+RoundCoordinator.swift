@@ -92,7 +92,11 @@ extension Peer {
         let deadline = unix + UInt64(max(1, federated.rounds.roundTimeout.components.seconds))
         let announcement = RoundAnnouncement(epoch: epoch, round: round, baseModel: base, participants: participants,
                                              deadline: deadline)
-        if sign(.announce(announcement), task: id, outputs: &outputs) == .added { count("tasks.rounds announced") }
+        // The participants get it (and the commit it follows) at once; the others by gossip.
+        if signAndPush(.announce(announcement), task: id, along: lastCommitEntry(of: id).map { [$0] } ?? [],
+                       to: participants.map(\.node), outputs: &outputs) == .added {
+            count("tasks.rounds announced")
+        }
     }
 
     /// Where each training worker runs this round: its `nodeName` peer when that is live, else

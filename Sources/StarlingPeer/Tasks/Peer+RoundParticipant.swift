@@ -69,12 +69,16 @@ extension Peer {
                 return
             }
             let report = WorkerReport(worker: worker, epoch: epoch, round: round, state: .submitted, update: update)
-            if sign(.report(report), task: task, outputs: &outputs) == .added { count("tasks.reports sent") }
+            if signAndPush(.report(report), task: task, to: coordinatorOf(task), outputs: &outputs) == .added {
+                count("tasks.reports sent")
+            }
         case let .trainingFailed(task, worker, epoch, round, reason):
             guard taskBook.training[task]?[worker] == TaskBook.RoundKey(epoch: epoch, round: round) else { return }
             let message = Self.clip(reason, to: TaskStateLimits.messageBytesMax)
             let report = WorkerReport(worker: worker, epoch: epoch, round: round, state: .failed, message: message)
-            if sign(.report(report), task: task, outputs: &outputs) == .added { count("tasks.workers failed") }
+            if signAndPush(.report(report), task: task, to: coordinatorOf(task), outputs: &outputs) == .added {
+                count("tasks.workers failed")
+            }
             let name = taskBook.states[task]?.spec.name ?? task.short
             outputs.append(.log(.warning, "task \(name) (\(task.short)): worker \(worker) failed in round \(round): \(message)"))
         case let .collected(task, epoch, round, worker, rejection):
@@ -124,6 +128,11 @@ extension Peer {
         case let .modelHeld(hash):
             taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
         }
+    }
+
+    /// The task's lease holder, as a push target.
+    func coordinatorOf(_ id: TaskID) -> [NodeID] {
+        taskBook.states[id]?.view.currentLease.map { [$0.holder] } ?? []
     }
 
     /// `text` cut to at most `bytes` UTF-8 bytes on a character boundary, control characters removed.

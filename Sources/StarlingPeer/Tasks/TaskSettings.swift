@@ -30,7 +30,9 @@ public struct TaskSettings: Sendable, Equatable {
     /// Long enough for a candidate to fetch the committed model (it answers "not yet" until it
     /// holds it, and is asked again every `replicateRetry`).
     public var replicateTimeout: Duration = .seconds(20)
-    public var replicateRetry: Duration = .milliseconds(300)
+    public var replicateRetry: Duration = .milliseconds(100)
+    /// Peers one entry is pushed to directly (`Peer+TaskPush`); the others hear of it by gossip.
+    public var pushTargetsMax = 64
     /// Passes over changed tasks after each input (`driveChangedTasks`).
     public var drivePassesMax = 3
     /// Model hashes the machine remembers the driver holding (a cache; see `TaskBook.heldModels`).
