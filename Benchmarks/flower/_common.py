@@ -104,6 +104,14 @@ class RssSampler(threading.Thread):
         self.join(timeout=2)
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if the process that started it dies (even by SIGKILL,
+    when no `finally` runs)."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 class Processes:
     """Children each in their own session (process group); `close` ends every group it started,
     SIGTERM then SIGKILL, whatever happened. Output goes to files in `logdir`."""
@@ -116,7 +124,8 @@ class Processes:
         out = open(os.path.join(self.logdir, name + ".out"), "w+")
         err = open(os.path.join(self.logdir, name + ".err"), "w+")
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=os.environ.copy())
+                                start_new_session=True, env=os.environ.copy(),
+                                preexec_fn=_die_with_parent)
         proc.name, proc.out, proc.err = name, out, err
         self.procs.append(proc)
         return proc
