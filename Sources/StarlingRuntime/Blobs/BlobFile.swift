@@ -45,19 +45,8 @@ final class BlobFile {
 
     /// Exactly `count` bytes at `offset` (fewer is an error: the file is shorter than it should be).
     func read(count: Int, at offset: UInt64) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw BlobStoreError(path, "read failed: \(Self.errorText())")
-            }
-            if result == 0 { throw BlobStoreError(path, "ends before byte \(offset + UInt64(count))") }
-            done += result
-        }
+        let bytes = try readUpTo(count: count, at: offset)
+        guard bytes.count == count else { throw BlobStoreError(path, "ends before byte \(offset + UInt64(count))") }
         return bytes
     }
 

@@ -13,15 +13,8 @@ import StarlingWire
 /// whose request does not open, or that `isAuthorized` refuses, gets an empty answer. Nothing
 /// holds a whole blob in memory: chunks are read and written at their offsets.
 public final class BlobService {
-    public struct Source: Sendable, Hashable {
-        public let node: NodeID
-        public let address: PeerAddress
-
-        public init(node: NodeID, address: PeerAddress) {
-            self.node = node
-            self.address = address
-        }
-    }
+    /// A peer that holds a blob or its chunks: the machine's `BlobSource`.
+    public typealias Source = BlobSource
 
     let loop: EventLoop
     let directory: BlobDirectory

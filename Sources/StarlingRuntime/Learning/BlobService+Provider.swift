@@ -3,7 +3,7 @@ import StarlingPeer
 
 extension BlobService: BlobProvider {
     func fetchBlob(_ id: ContentHash, from sources: [BlobSource], completion: @escaping (Result<String, RuntimeError>) -> Void) {
-        fetch(id, sources: sources.map { Source(node: $0.node, address: $0.address) }) { result in
+        fetch(id, sources: sources) { result in
             completion(result.mapError { RuntimeError("\($0)") })
         }
     }
