@@ -103,12 +103,7 @@ struct PeerCommand: ParsableCommand {
 
     /// The datasets registered in the store, as the tags that declare them (DatasetTags).
     static func datasetTags(_ store: Store) throws -> [String: String] {
-        var tags: [String: String] = [:]
-        for record in try userFacing({ try store.datasets() }) {
-            tags[DatasetTags.key(record.name)] = DatasetTags.value(DatasetTags.Declared(
-                name: record.name, format: record.format, bytes: record.bytes, samples: record.samples))
-        }
-        return tags
+        DatasetTags.tags(declaring: try userFacing { try store.datasets() })
     }
 
     /// This executable's absolute path (workers are started through it).

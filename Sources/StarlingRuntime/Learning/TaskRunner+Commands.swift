@@ -99,8 +99,7 @@ struct TaskRunnerCommands {
         }
         do {
             let bytes = try POSIXFile.read(path, limit: LearningLimits.modelBytesMax)
-            var update = try SafeTensors.decode(bytes)
-            if let problem = Self.nonFinite(update) { return Self.control(ok: false, problem) }
+            var update = try SafeTensors.decode(bytes, requireFinite: true)
             update.metadata = ModelMetadata.forUpdate(samples: samples, metrics: metrics)
             let hash = try runner.blobs.importBytes(SafeTensors.encode(update))
             supervisor.roundFinished(.trained(task: supervisor.task, worker: supervisor.worker, epoch: order.epoch,
@@ -126,15 +125,6 @@ struct TaskRunnerCommands {
         supervisor.roundFinished(.trainingFailed(task: supervisor.task, worker: supervisor.worker, epoch: order.epoch,
                                                  round: order.round, reason: reason))
         return Self.control(ok: true, "round \(order.round) reported failed")
-    }
-
-    static func nonFinite(_ model: ModelWeights) -> String? {
-        for tensor in model.tensors {
-            if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
-                return "tensor \(tensor.name) holds \(tensor.values[index]) at index \(index)"
-            }
-        }
-        return nil
     }
 
     // MARK: Datasets
@@ -185,12 +175,8 @@ struct TaskRunnerCommands {
     /// Replaces this peer's dataset tags with the registered datasets (other tags stay).
     func announceDatasets() -> ControlAnswer {
         guard let me = members().first(where: \.isLocal) else { return ControlAnswer(ok: false, message: "no local member") }
-        var tags = me.tags.filter { !$0.key.hasPrefix(DatasetTags.prefix) }
-        for record in (try? runner.store?.datasets()) ?? [] {
-            let declared = DatasetTags.Declared(name: record.name, format: record.format, bytes: record.bytes,
-                                                samples: record.samples)
-            tags[DatasetTags.key(record.name)] = DatasetTags.value(declared)
-        }
+        let tags = me.tags.filter { !$0.key.hasPrefix(DatasetTags.prefix) }
+            .merging(DatasetTags.tags(declaring: (try? runner.store?.datasets()) ?? [])) { _, declared in declared }
         return control(.setTags(tags))
     }
 

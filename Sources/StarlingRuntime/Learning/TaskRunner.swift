@@ -188,10 +188,11 @@ final class TaskRunner {
             var model = result.model
             model.metadata = ModelMetadata.forModel(task: order.task, name: order.spec.name, epoch: order.epoch,
                                                     round: order.round, metrics: result.metrics)
-            let hash = try blobs.importBytes(SafeTensors.encode(model))
+            let encoded = SafeTensors.encode(model)
+            let hash = try blobs.importBytes(encoded)
             if let state = result.state { serverStates[order.task] = state }
             modelArrived(hash, task: order.task, taskName: order.spec.name, round: order.round, epoch: order.epoch,
-                         metrics: result.metrics, parameters: model.parameterCount)
+                         made: (model, encoded.count))
             counters.increment("aggregation.rounds")
             answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, AggregatedRound(
                 model: hash, participants: pending.folded.sorted(), sampleCount: result.sampleCount, metrics: result.metrics)))
@@ -216,23 +217,24 @@ final class TaskRunner {
         }
     }
 
-    /// Records a committed model held here (made, replicated or fetched as a round's base), reading
-    /// its round and metrics from its metadata, and deletes the task's models beyond the retention.
+    /// Records a committed model held here (made, replicated or fetched as a round's base), with
+    /// the round and metrics its metadata carries, and deletes the task's models beyond the
+    /// retention. `made`: the model and its encoded size when this peer just made it (else the
+    /// blob is read, once).
     func modelArrived(_ hash: ContentHash, task: TaskID, taskName: String?, round: UInt64, epoch: UInt64,
-                      metrics: [String: Double]? = nil, parameters: Int? = nil) {
+                      made: (model: ModelWeights, byteCount: Int)? = nil) {
         guard let store, round > 0 else { return }
-        var metadata: [String: String] = [:]
-        var count = parameters ?? 0
-        if metrics == nil || parameters == nil, let weights = try? SafeTensors.decode(blobs.read(hash)) {
-            metadata = weights.metadata
-            count = weights.parameterCount
+        var known = made
+        if known == nil, let bytes = try? blobs.read(hash), let weights = try? SafeTensors.decode(bytes) {
+            known = (weights, bytes.count)
         }
+        let metadata = known?.model.metadata ?? [:]
         let record = ModelRecord(
             hash: hash.hex, task: task.text, taskName: taskName ?? metadata[ModelMetadata.taskName] ?? "",
             round: metadata[ModelMetadata.round].flatMap(UInt64.init) ?? round,
             epoch: metadata[ModelMetadata.epoch].flatMap(UInt64.init) ?? epoch,
-            metrics: metrics ?? ModelMetadata.metrics(in: metadata),
-            bytes: UInt64((try? blobs.read(hash).count) ?? 0), parameters: UInt64(count), savedAt: UnixClock.now())
+            metrics: ModelMetadata.metrics(in: metadata), bytes: UInt64(known?.byteCount ?? 0),
+            parameters: UInt64(known?.model.parameterCount ?? 0), savedAt: UnixClock.now())
         do {
             for old in try store.saveModel(record, keepPerTask: WorkerLimits.modelsPerTaskMax) {
                 if let id = try? ContentHash(hex: old) { try? blobs.remove(id) }

@@ -1,3 +1,4 @@
+import Foundation
 import StarlingCrypto
 import StarlingPeer
 import StarlingTasks
@@ -145,7 +146,8 @@ final class WorkerSupervisor {
     private func output(_ bytes: [UInt8]) {
         log.append(bytes)
         let text = String(decoding: bytes, as: UTF8.self)
-        if let line = text.split(separator: "\n").last(where: { !$0.trimmingSpaces.isEmpty }) {
+        let lines = text.split(separator: "\n")
+        if let line = lines.last(where: { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
             lastLine = String(line.prefix(200))
         }
     }
@@ -185,14 +187,5 @@ final class WorkerSupervisor {
             self.order = nil
             answer(.trainingFailed(task: task, worker: worker, epoch: order.epoch, round: order.round, reason: reason))
         }
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
-        while let last = text.last, last.isWhitespace { text = text.dropLast() }
-        return text
     }
 }
