@@ -34,7 +34,7 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-        // prctl for `starling exec-worker` (Swift cannot call C variadics).
+        // prctl for `starling exec-worker` (Swift cannot call C variadics) and mallopt for the runtime.
         .systemLibrary(name: "CProcess"),
 
         // Pure cores: no sockets, no clock, no global randomness, no SQLite, no Dispatch.
@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "StarlingRuntime",
             dependencies: [
-                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "CLibUV",
+                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "CLibUV", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The Swift Lib for training workers (docs/workers.md) and the built-in workers.

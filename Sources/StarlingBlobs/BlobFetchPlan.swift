@@ -6,12 +6,15 @@ import StarlingCrypto
 ///
 /// Sources are numbered as the driver listed them; source 0 is the *first source*, the one that
 /// certainly holds the blob (the coordinator, say). The rules:
-/// - the manifest comes first (one request at a time); chunks follow, at most
+/// - the manifest comes first (one request at a time), asked first from the first source: it is
+///   small, and the other sources may be fetching it too; chunks follow, at most
 ///   `Settings.inFlightMax` at once;
 /// - chunks are walked from an offset derived from the fetcher's own node id, so fetchers that
 ///   start together ask for different chunks first and can then serve each other;
-/// - each item is asked first from the non-first sources, in an order that rotates with the chunk
-///   index, and last from the first source;
+/// - each chunk is asked first from up to `Settings.othersBeforeFirst` non-first sources, in an
+///   order that rotates with the chunk index, then from the first source, then from the rest (when
+///   fetchers start together, a chunk is rarely held by many of them yet: asking all of them
+///   first would cost a round trip each);
 /// - a source answering "not held" is skipped for that item until every source has been asked
 ///   (a *round*); a round that ends without the item, and without another failure, counts as one;
 /// - corrupt data and failed requests count as failures for the item and for the source; a source
@@ -24,14 +27,18 @@ public struct BlobFetchPlan: Sendable {
         public var retriesPerItem: Int
         public var sourceFailuresMax: Int
         public var busyRetriesMax: Int
+        public var othersBeforeFirst: Int
 
         public init(inFlightMax: Int = BlobLimits.chunksInFlightPerFetch, retriesPerItem: Int = BlobLimits.retriesPerChunk,
-                    sourceFailuresMax: Int = BlobLimits.sourceFailuresMax, busyRetriesMax: Int = BlobLimits.busyRetriesPerChunk) {
-            precondition(inFlightMax >= 1 && retriesPerItem >= 1 && sourceFailuresMax >= 1 && busyRetriesMax >= 0)
+                    sourceFailuresMax: Int = BlobLimits.sourceFailuresMax, busyRetriesMax: Int = BlobLimits.busyRetriesPerChunk,
+                    othersBeforeFirst: Int = BlobLimits.othersAskedBeforeFirstSource) {
+            precondition(inFlightMax >= 1 && retriesPerItem >= 1 && sourceFailuresMax >= 1 && busyRetriesMax >= 0
+                && othersBeforeFirst >= 0)
             self.inFlightMax = inFlightMax
             self.retriesPerItem = retriesPerItem
             self.sourceFailuresMax = sourceFailuresMax
             self.busyRetriesMax = busyRetriesMax
+            self.othersBeforeFirst = othersBeforeFirst
         }
     }
 
@@ -129,7 +136,7 @@ public struct BlobFetchPlan: Sendable {
         guard let manifest else {
             guard !manifestItem.inFlight else { return nil }
             var item = manifestItem
-            let chosen = choose(&item, key: Int(seed >> 40), what: "the manifest")
+            let chosen = choose(&item, order: manifestPreference(), what: "the manifest")
             manifestItem = item
             guard let source = chosen else { return nil }
             manifestItem.inFlight = true
@@ -154,7 +161,7 @@ public struct BlobFetchPlan: Sendable {
             index = found
         }
         var item = chunks[index]
-        let chosen = choose(&item, key: index, what: "chunk \(index)")
+        let chosen = choose(&item, order: chunkPreference(item, key: index), what: "chunk \(index)")
         chunks[index] = item
         guard let source = chosen else { return nil }
         chunks[index].inFlight = true
@@ -170,12 +177,29 @@ public struct BlobFetchPlan: Sendable {
         return (0..<others).map { 1 + (start + $0) % others } + [0]
     }
 
+    /// The manifest's order: the first source, then the others.
+    func manifestPreference() -> [Int] {
+        let order = preference(key: Int(seed >> 40))
+        return order.isEmpty ? [] : [0] + order.dropLast()
+    }
+
+    /// A chunk's order this round: up to `othersBeforeFirst` non-first sources that did not say
+    /// "not held" yet, then the first source, then the remaining others.
+    private func chunkPreference(_ item: Item, key: Int) -> [Int] {
+        let order = preference(key: key)
+        guard !order.isEmpty else { return [] }
+        let others = order.dropLast().filter { !item.tried.contains($0) && !isSkipped($0) }
+        let triedOthers = item.tried.filter { $0 != 0 }.count
+        let before = max(0, min(others.count, settings.othersBeforeFirst - triedOthers))
+        return Array(others.prefix(before)) + [0] + others.dropFirst(before) + order.dropLast().filter { !others.contains($0) }
+    }
+
     private func isSkipped(_ source: Int) -> Bool { sourceFailures[source] >= settings.sourceFailuresMax }
 
-    /// Picks the source for an item, starting a new round when every usable source was tried; fails
-    /// the fetch when the item is out of retries or no source is left.
-    private mutating func choose(_ item: inout Item, key: Int, what: String) -> Int? {
-        let order = preference(key: key)
+    /// Picks the source for an item from `order` (every source once), starting a new round when
+    /// every usable source was tried; fails the fetch when the item is out of retries or no source
+    /// is left.
+    private mutating func choose(_ item: inout Item, order: [Int], what: String) -> Int? {
         if let source = order.first(where: { !item.tried.contains($0) && !isSkipped($0) }) { return source }
         if order.allSatisfy(isSkipped) {
             fail("\(what): every source failed \(settings.sourceFailuresMax) times in a row (last: \(item.lastProblem.isEmpty ? "none" : item.lastProblem))")

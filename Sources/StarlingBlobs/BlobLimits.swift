@@ -31,6 +31,10 @@ public enum BlobLimits {
     /// gives up: a source that stays saturated for ~10 s.
     public static let busyRetriesPerChunk = 100
     public static let busyBackoff: Duration = .milliseconds(100)
+    /// Other holders (participants) asked for a chunk before the first source (the coordinator):
+    /// enough to spread a model among fetchers that start together, few enough that a chunk none
+    /// of them holds yet costs at most this many extra round trips.
+    public static let othersAskedBeforeFirstSource = 3
     /// Consecutive failed requests after which a source is skipped for the rest of the fetch.
     public static let sourceFailuresMax = 3
     /// Sources one fetch may use.

@@ -42,6 +42,9 @@ public struct Peer: PeerMachine {
 
     /// The task tick's timer (outside the ids `TimerTable` hands out, which count up from 1).
     static let taskTimer = TimerID(UInt64.max)
+    /// Asks candidates that answered "not yet" again, `replicateRetry` after they did (the tick is
+    /// far longer: waiting for it held every commit back by up to a second).
+    static let replicationTimer = TimerID(UInt64.max - 1)
 
     public init(setup: PeerSetup) {
         persisted = setup.persisted
@@ -89,6 +92,8 @@ public struct Peer: PeerMachine {
             for id in taskBook.orderedIDs { taskBook.changed(id, sends: advertSends) }
         case let .timerFired(id) where id == Self.taskTimer:
             taskTick(now: now, random: &random, outputs: &outputs)
+        case let .timerFired(id) where id == Self.replicationTimer:
+            expireReplications(now: now, outputs: &outputs)
         case let .datagram(bytes, source):
             receive(bytes, from: source, now: now, random: &random, into: &outputs)
         case let .timerFired(id):

@@ -95,6 +95,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
         precondition(!hasStarted, "a runtime starts once")
         hasStarted = true
         SignalWatcher.ignoreBrokenPipes()
+        MallocTuning.apply()
         do {
             // The local API first: "another peer is running here" explains a busy port better.
             if let directory = configuration.localAPIDirectory {

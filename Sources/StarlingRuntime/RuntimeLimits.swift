@@ -37,6 +37,15 @@ public enum RuntimeLimits {
     /// Pending connections the kernel keeps for `accept`.
     public static let listenBacklog: Int32 = 128
 
+    // MARK: Memory
+
+    /// Allocations at least this large get their own `mmap` (glibc's default is 128 KiB, rising
+    /// with use). Chunk buffers (1–2 MiB) stay in the heap and are reused warm (`MallocTuning`).
+    public static let mallocMmapThresholdBytes = 32 * 1024 * 1024
+    /// Freed heap kept for reuse before it is returned to the kernel: room for a transfer's chunk
+    /// buffers, so an idle peer's RSS grows by at most this much after moving models.
+    public static let mallocTrimBytes = 64 * 1024 * 1024
+
     // MARK: Local API
 
     /// Concurrent local API clients; more are accepted and closed at once.

@@ -87,6 +87,36 @@ import Testing
         #expect(plan.corruptCount == 0)
     }
 
+    @Test func theManifestIsAskedFromTheFirstSourceFirst() {
+        var plan = plan(sources: 5)
+        #expect(plan.nextRequest() == .manifest(source: 0))
+    }
+
+    @Test func aChunkNoOtherHoldsCostsAtMostOthersBeforeFirstExtraAsks() {
+        // Ten fetchers starting together: none of the others holds anything yet.
+        var plan = plan(sources: 10)
+        var world = World(holds: { source, _ in source == 0 })
+        world.run(&plan)
+        #expect(plan.outcome == .done)
+        for index in 0..<10 {
+            let asked = world.asked.filter { if case .chunk(index, _) = $0 { true } else { false } }.map(\.source)
+            #expect(asked.count == BlobLimits.othersAskedBeforeFirstSource + 1, "chunk \(index): \(asked)")
+            #expect(asked.last == 0)
+            #expect(Set(asked.dropLast()).count == asked.count - 1 && !asked.dropLast().contains(0))
+        }
+    }
+
+    @Test func theRestOfTheOthersAreAskedWhenTheFirstSourceLacksAChunk() {
+        var plan = plan(sources: 8)
+        var world = World(holds: { source, chunk in source == 7 || (source == 0 && chunk != 4) })
+        world.run(&plan)
+        #expect(plan.outcome == .done)
+        let askedFor4 = world.asked.filter { if case .chunk(4, _) = $0 { true } else { false } }.map(\.source)
+        #expect(askedFor4.last == 7)
+        #expect((askedFor4.firstIndex(of: 0) ?? 0) <= BlobLimits.othersAskedBeforeFirstSource)
+        #expect(Set(askedFor4).count == askedFor4.count, "no source asked twice in a round: \(askedFor4)")
+    }
+
     @Test func aCorruptChunkIsCountedAndFetchedElsewhere() {
         var plan = plan(sources: 3)
         var world = World(corrupt: { source, chunk in source == 1 && chunk == 4 })

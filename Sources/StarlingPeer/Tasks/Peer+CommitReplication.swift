@@ -72,6 +72,7 @@ extension Peer {
             if answer.entries.isEmpty {
                 pending.retry.append(address)
                 pending.retryAt = now + taskSettings.replicateRetry
+                outputs.append(.setTimer(Self.replicationTimer, at: pending.retryAt))
             } else {
                 merge(answer.entries, into: id, outputs: &outputs)
             }
@@ -82,8 +83,8 @@ extension Peer {
         if pending.outstanding.isEmpty && pending.retry.isEmpty { finishCommit(id, outputs: &outputs) }
     }
 
-    /// Each tick: commits past their deadline are spread anyway; candidates that answered "not
-    /// yet" are asked again.
+    /// Each tick and at `retryAt`: commits past their deadline are spread anyway; candidates that
+    /// answered "not yet" are asked again.
     mutating func expireReplications(now: Instant, outputs: inout [PeerOutput]) {
         for (id, pending) in taskBook.replicating {
             if now >= pending.deadline {

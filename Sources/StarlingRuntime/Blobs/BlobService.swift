@@ -29,6 +29,10 @@ public final class BlobService {
     private var keys: [PublicKey: PairwiseKeys] = [:]
     /// Manifests of complete blobs, for serving.
     private var manifests: [ContentHash: BlobManifest] = [:]
+    /// Chunks of those blobs checked against their hash since this process read them first: a
+    /// chunk served again (the model, to each participant) is not hashed again. Kept and dropped
+    /// with its manifest.
+    private var checkedChunks: [ContentHash: Set<Int>] = [:]
 
     var fetches: [ContentHash: Fetch] = [:]
     var waiting: [ContentHash] = []
@@ -178,6 +182,7 @@ public final class BlobService {
     /// Removes a complete blob (retention). A blob being fetched is not touched.
     public func remove(_ id: ContentHash) throws {
         manifests[id] = nil
+        checkedChunks[id] = nil
         try directory.removeComplete(id)
         if fetches[id] == nil { try directory.removePartial(id) }
     }
@@ -185,7 +190,10 @@ public final class BlobService {
     func completeManifest(_ id: ContentHash) throws -> BlobManifest {
         if let manifest = manifests[id] { return manifest }
         let manifest = try directory.readManifest(directory.completeManifestPath(id), id: id)
-        if manifests.count >= BlobLimits.manifestsCached { manifests.remove(at: manifests.startIndex) }
+        if manifests.count >= BlobLimits.manifestsCached {
+            checkedChunks[manifests.keys[manifests.startIndex]] = nil
+            manifests.remove(at: manifests.startIndex)
+        }
         manifests[id] = manifest
         return manifest
     }
@@ -271,12 +279,14 @@ public final class BlobService {
     }
 
     /// A chunk this peer has verified, from the complete file or the partial one; checked again
-    /// against its hash so a file damaged on disk is never passed on.
+    /// against its hash when read from disk (once per process for a complete blob), so a file
+    /// damaged on disk is not passed on. The fetcher checks every chunk anyway.
     private func readServable(_ id: ContentHash, manifest: BlobManifest, index: Int) throws -> [UInt8]? {
         let chunk: [UInt8]
         if holds(id) {
             let range = manifest.range(ofChunk: index)
             chunk = try BlobFile.openForReading(directory.completePath(id)).read(count: range.count, at: range.offset)
+            if checkedChunks[id]?.contains(index) == true { return chunk }
         } else if let partial = fetches[id]?.partial, let bytes = try partial.read(chunk: index) {
             chunk = bytes
         } else {
@@ -287,6 +297,7 @@ public final class BlobService {
             log(.error, "chunk \(index) of blob \(id.hex.prefix(16)) is corrupted on disk; not serving it")
             return nil
         }
+        if holds(id), manifests[id] != nil { checkedChunks[id, default: []].insert(index) }
         return chunk
     }
 }

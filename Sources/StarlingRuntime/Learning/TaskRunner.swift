@@ -249,7 +249,9 @@ final class TaskRunner {
     private func release(_ task: TaskID, reason: String) {
         for (key, supervisor) in supervisors where key.task == task {
             supervisor.release()
-            // The supervisor (and its log) goes once the process had time to stop.
+            // The supervisor (and its log) goes once the process had time to stop. The timer does
+            // not keep the loop alive: a peer stopping meanwhile closes every supervisor itself
+            // (`shutdown`), and waiting for this timer held every stop back by 3 s.
             if let timer = try? LoopTimer(loop: loop) {
                 timer.start(after: WorkerLimits.stopGrace + .seconds(1)) { [weak self] in
                     timer.close()
@@ -257,6 +259,7 @@ final class TaskRunner {
                     current.close()
                     self.supervisors[key] = nil
                 }
+                timer.unreference()
             }
         }
         for key in aggregations.keys where key.task == task { aggregations[key] = nil }
