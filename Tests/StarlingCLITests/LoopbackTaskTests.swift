@@ -196,7 +196,7 @@ extension LoopbackClusterTests {
 
         // 3. kill -9 the coordinator after a commit: a higher epoch takes over elsewhere, keeps every
         //    committed round, and completes.
-        let rounds: UInt64 = 3
+        let rounds: UInt64 = 8  // enough that the kill lands mid-task: rounds take a fraction of a second here
         let third = try Self.submit(cli, try Self.spec(cli, name: "failover", rounds: Int(rounds)), through: submitter, name: "failover")
         var before: TaskJSON?
         let committedOnce = try PeerCommandTests.wait(seconds: 15) {

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Federated training on real peer processes on loopback (docs/workers.md): the seed's example
-/// trains to completion through a `kill -9` of its coordinator in round 3; a worker that crashes
+/// trains to completion through a `kill -9` of its coordinator after round 2; a worker that crashes
 /// every time is reported failed while the task goes on; Python workers train through the Lib.
 extension LoopbackClusterTests {
     /// What the tests read of a participant and a round in `task list --json`.
@@ -101,7 +101,7 @@ extension LoopbackClusterTests {
         }.joined(separator: "\n")
     }
 
-    @Test func theSeedExampleTrainsToTheEndThroughTheKillOfItsCoordinatorInRoundThree() throws {
+    @Test func theSeedExampleTrainsToTheEndThroughTheKillOfItsCoordinatorAfterRoundTwo() throws {
         let cli = CLIRunner()
         defer { cli.remove() }
         // Two peers may coordinate (the edges may not), so the coordinator killed is never a worker's peer.
@@ -122,15 +122,19 @@ extension LoopbackClusterTests {
         try #require(submitted.status == 0, "\(submitted.stderr)")
         let name = "example-federatedtask"
 
-        // Round 3 announced: kill the coordinator (the cloud, by capacity).
+        // Two rounds committed: kill the coordinator (the cloud, by capacity). Rounds take a fraction
+        // of a second here, so the kill lands after round 2 or a little later; `kept` is how many
+        // the first coordinator had committed when the kill was decided.
         var victim: String?
-        let inRoundThree = PeerCommandTests.wait(seconds: 60) {
-            guard let task = Self.trainingTask(cli, nodes[0], name: name), task.announcedRound == 3,
-                  task.committed.count == 2 else { return false }
+        var kept = 0
+        let afterRoundTwo = PeerCommandTests.wait(seconds: 60) {
+            guard let task = Self.trainingTask(cli, nodes[0], name: name), task.committed.count >= 2 else { return false }
             victim = task.coordinatorName
+            kept = task.committed.count
             return true
         }
-        try #require(inRoundThree && victim != nil, "round 3 announced within 60 s:\n\(Self.describeTraining(cli, nodes, name: name))")
+        try #require(afterRoundTwo && victim != nil && kept < 9,
+                     "2 rounds committed, and rounds left, within 60 s (\(kept)):\n\(Self.describeTraining(cli, nodes, name: name))")
         let index = try #require(nodes.firstIndex { $0.name == victim })
         kill(nodes[index].process!.processIdentifier, SIGKILL)
         nodes[index].process!.waitUntilExit()
@@ -143,8 +147,11 @@ extension LoopbackClusterTests {
         for node in survivors {
             let task = try #require(Self.trainingTask(cli, node, name: name))
             #expect(task.committed.map(\.round) == Array(1...10), "\(node.name): every round once: \(task.committed.map(\.round))")
-            #expect(task.committed.prefix(2).allSatisfy { $0.epoch == 1 }, "rounds 1-2 kept from the first coordinator")
-            #expect(task.committed.dropFirst(2).allSatisfy { $0.epoch >= 2 }, "rounds 3-10 under a later epoch")
+            #expect(task.committed.prefix(kept).allSatisfy { $0.epoch == 1 }, "rounds 1-\(kept) kept from the first coordinator")
+            // The round in flight at the kill may have been committed by the first coordinator just
+            // before it died (and replicated); every round after it comes under a later epoch.
+            #expect(task.committed.dropFirst(kept + 1).allSatisfy { $0.epoch >= 2 }, "rounds \(kept + 2)-10 under a later epoch")
+            #expect(task.committed.contains { $0.epoch >= 2 }, "a later coordinator committed rounds")
             #expect(task.committed.allSatisfy { $0.participants == ["work0", "work1", "work2"] && $0.modelHash != String(repeating: "0", count: 64) })
             #expect(task.committed.last?.metrics?["loss"] != nil, "the commit carries the workers' loss")
         }
@@ -224,7 +231,7 @@ extension LoopbackClusterTests {
             kind: FederatedTask
             metadata: {name: crashing}
             spec:
-              rounds: 30
+              rounds: 1000
               minNodeNumber: 2
               roundTimeout: 60s
               trainingWorkers:
@@ -243,11 +250,23 @@ extension LoopbackClusterTests {
         let submitted = try cli.run("task", "submit", spec, "--peer", nodes[0].directory)
         try #require(submitted.status == 0, "\(submitted.stderr)")
         // Started, then restarted after 1, 2 and 4 s: about 7 s until it is given up; the rounds go
-        // on without it meanwhile, and every later round fails it at once.
-        let done = PeerCommandTests.wait(seconds: 120) { Self.trainingTask(cli, nodes[0], name: "crashing")?.phase == "completed" }
-        try #require(done, "completed:\n\(Self.describeTraining(cli, nodes, name: "crashing"))")
+        // on without it meanwhile, and every later round fails it at once. Then the task is
+        // cancelled (1,000 rounds would take minutes).
+        var givenUpAt = 0
+        let givenUp = PeerCommandTests.wait(seconds: 60) {
+            guard let task = Self.trainingTask(cli, nodes[0], name: "crashing"), task.lastError?.contains("not restarted") == true
+            else { return false }
+            givenUpAt = task.committed.count
+            return true
+        }
+        try #require(givenUp, "the bad worker given up within 60 s:\n\(Self.describeTraining(cli, nodes, name: "crashing"))")
+        #expect(PeerCommandTests.wait(seconds: 30) {
+            (Self.trainingTask(cli, nodes[0], name: "crashing")?.committed.count ?? 0) >= givenUpAt + 3
+        }, "rounds go on after the worker is given up")
+        #expect(try cli.run("task", "cancel", "crashing", "--peer", nodes[0].directory).status == 0)
         let task = try #require(Self.trainingTask(cli, nodes[0], name: "crashing"))
-        #expect(task.committed.map(\.round) == Array(1...30))
+        let rounds = task.committed.map(\.round)
+        #expect(rounds.first == 1 && zip(rounds, rounds.dropFirst()).allSatisfy { $1 == $0 + 1 }, "every round once: \(rounds)")
         #expect(task.committed.allSatisfy { $0.participants == ["good-a", "good-b"] })
         let error = task.lastError ?? "-"
         #expect(error.hasPrefix("bad: ") && error.contains("boom: no accelerator on this peer") && error.contains("not restarted"), "\(error)")

@@ -181,6 +181,21 @@ import Testing
         #expect(view([cancel]).phase == .cancelled)
     }
 
+    @Test func aSuccessorCompletesATaskWhoseCoordinatorDiedAfterTheLastCommit() {
+        // Node 0 commits the last round (2) and dies before signing the completion; node 1 takes
+        // over from that commit at epoch 2 and completes it. Node 2 (no lease) cannot.
+        let commits = (1...2).map { fixture.commit(1, round: $0, by: 0) }
+        let last = TaskFixture.ref(commits[1])!
+        let takeover = fixture.lease(2, by: 1, base: last)
+        let bySuccessor = fixture.entry(.complete(last), by: 1)
+        let byStranger = fixture.entry(.complete(last), by: 2)
+        let earlier = fixture.entry(.complete(TaskFixture.ref(commits[0])!), by: 1)  // not the line's last commit
+        #expect(view([fixture.lease(1, by: 0), takeover, byStranger, earlier] + commits).phase == .running)
+        let completed = view([fixture.lease(1, by: 0), takeover, bySuccessor] + commits)
+        #expect(completed.phase == .completed)
+        #expect(completed.completion == last)
+    }
+
     @Test func reportsReplicasAndTheLastError() {
         let reports = [
             fixture.report("w0", round: 1, state: .training),

@@ -39,12 +39,15 @@ extension TaskView {
             announcement = (candidate, entry.hash)
         }
 
-        // Completion: by the coordinator of a commit on the line, naming that commit.
+        // Completion: by the coordinator of a commit on the line, naming that commit; or by the
+        // line's current holder, naming the line's last commit (a coordinator that died between
+        // its last commit and the completion leaves the task to its successor to complete).
         let onLine = Dictionary(line.rounds.map { ($0.ref, $0.coordinator) }, uniquingKeysWith: { first, _ in first })
+        let lastOnLine = line.rounds.last?.ref
         var completion: CommitRef?
         for entry in completes {
             guard case let .complete(ref) = entry.body else { continue }
-            if onLine[ref] == entry.author {
+            if onLine[ref] == entry.author || (ref == lastOnLine && tip.map { $0.holder == entry.author && $0.epoch >= ref.epoch } == true) {
                 if (completion?.round ?? 0) < ref.round { completion = ref }
             } else {
                 statuses[entry.hash] = lines.isFenced(epoch: ref.epoch, round: ref.round, author: entry.author) ? .stale : .superseded
