@@ -36,6 +36,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         // prctl for `starling exec-worker` (Swift cannot call C variadics) and mallopt for the runtime.
         .systemLibrary(name: "CProcess"),
+        // madvise(MADV_HUGEPAGE) for model-sized float buffers (StarlingLearning's VectorMath).
+        .systemLibrary(name: "CMemory"),
 
         // Pure cores: no sockets, no clock, no global randomness, no SQLite, no Dispatch.
         .target(name: "StarlingWire"),
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "StarlingLearning",
             dependencies: [
-                "StarlingTasks", "StarlingCrypto", "CZlib",
+                "StarlingTasks", "StarlingCrypto", "CZlib", "CMemory",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
 

@@ -12,6 +12,10 @@ public struct LearningError: Error, CustomStringConvertible, Equatable {
 /// Every limit of this target, in one place. Inputs beyond a limit are refused with a
 /// `LearningError` naming the limit, never trapped on.
 public enum LearningLimits {
+    /// Float buffers at least this large are hinted to the kernel as huge pages before they are
+    /// first written (`VectorMath.makeFloats`): a model-sized buffer then costs a few dozen page
+    /// faults instead of thousands (about 60 ms per 100 MB here).
+    public static let hugePageHintBytes = 4 << 20
     /// Largest safetensors file or model (all tensors as F32): 2 GiB.
     public static let modelBytesMax = 1 << 31
     /// Largest number of Float values in a model (`modelBytesMax / 4`).

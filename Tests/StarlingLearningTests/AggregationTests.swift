@@ -208,6 +208,33 @@ struct AggregationTests {
         }
     }
 
+    @Test("a window of 30 updates (folded 8 sources per pass) agrees with folding one at a time")
+    func wideWindowsFoldInGroups() throws {
+        var results: [ModelWeights] = []
+        for window in [1, 30] {
+            var random = SeededRandom(seed: 5)
+            var aggregator = RoundAggregator(settings: AggregationSettings(algorithm: .fedAvg), base: nil, state: nil)
+            aggregator.foldWindow = window
+            for index in 0..<30 {
+                try aggregator.add(try vector((0..<53).map { _ in Float(random.unit()) }), sampleCount: UInt64(index % 7 + 1), metrics: [:])
+            }
+            results.append(try aggregator.finish().model)
+        }
+        #expect(close(results[1]["w"]!.values, results[0]["w"]!.values.map(Double.init), tolerance: 1e-6))
+    }
+
+    @Test("model-sized buffers (hinted as huge pages) aggregate like small ones")
+    func hugePageSizedBuffers() throws {
+        let count = LearningLimits.hugePageHintBytes / 4 + 4_099  // past the hint, not 2 MiB aligned
+        var aggregator = RoundAggregator(settings: AggregationSettings(algorithm: .fedAvg), base: nil, state: nil)
+        aggregator.foldWindow = 2
+        try aggregator.add(try vector((0..<count).map { Float($0 % 1000) }), sampleCount: 1, metrics: [:])
+        try aggregator.add(try vector((0..<count).map { Float($0 % 1000) + 3 }), sampleCount: 2, metrics: [:])
+        let mean = try aggregator.finish().model["w"]!.values
+        #expect(mean.count == count)
+        #expect([0, 1, 999, count / 2, count - 1].allSatisfy { abs(mean[$0] - (Float($0 % 1000) + 2)) <= 1e-3 })
+    }
+
     @Test("settings: Flower names and aliases, defaults, unknown keys ignored, bad numbers refused")
     func settings() throws {
         let parsed = try AggregationSettings.parse(algorithm: .fedAdam, parameters: [("eta", "0.5"), ("beta_1", " 0.8 "), ("epochs", "x"), ("other", nil)])

@@ -1,6 +1,23 @@
+import CMemory
+
 /// The hot loops of aggregation: SIMD over contiguous Float buffers. The unsafe pointer code is
 /// confined to this file.
 enum VectorMath {
+    /// Sources `combine` reads in one pass (see there).
+    static let combineStreamsMax = 8
+
+    /// A new array of `count` floats, every one written by `body`. A buffer of a model's size is
+    /// first hinted as huge pages (see `LearningLimits.hugePageHintBytes`).
+    static func makeFloats(count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            if count * MemoryLayout<Float>.stride >= LearningLimits.hugePageHintBytes, let base = out.baseAddress {
+                starling_advise_huge_pages(base, count * MemoryLayout<Float>.stride)
+            }
+            body(out)
+            initialized = count
+        }
+    }
+
     /// `accumulator[offset ..< offset + values.count] += weight * values`, one pass, 16 lanes at a time.
     static func addScaled(_ values: [Float], weight: Float, into accumulator: inout [Float], at offset: Int) {
         precondition(offset >= 0 && offset + values.count <= accumulator.count)
@@ -40,6 +57,19 @@ enum VectorMath {
     static func combine(base: UnsafePointer<Float>?, baseScale: Float, sources: [UnsafePointer<Float>], weights: [Float],
                         count: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(sources.count == weights.count)
+        // Past `combineStreamsMax` sources, one pass per group: a hundred streams read at once
+        // defeat the prefetchers and the TLB (100 × 1M floats: 95 ms in one pass, 24 ms in groups
+        // of 8, 59 ms in groups of 16); the output is re-read per group, from cache when small.
+        guard sources.count <= combineStreamsMax else {
+            var start = 0
+            while start < sources.count {
+                let end = min(start + combineStreamsMax, sources.count)
+                combine(base: start == 0 ? base : UnsafePointer(out), baseScale: start == 0 ? baseScale : 1,
+                        sources: Array(sources[start..<end]), weights: Array(weights[start..<end]), count: count, into: out)
+                start = end
+            }
+            return
+        }
         let output = UnsafeMutableRawPointer(out)
         let scaleVector = SIMD16<Float>(repeating: baseScale)
         sources.withUnsafeBufferPointer { sourceList in
@@ -87,7 +117,7 @@ enum VectorMath {
     /// `baseScale · base + Σ weights[j] · sources[j]` as a new array (base nil: zeros).
     static func combined(base: [Float]?, baseScale: Float = 1, sources: [[Float]], weights: [Float], count: Int) -> [Float] {
         guard count > 0 else { return [] }
-        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        return makeFloats(count: count) { out in
             withPointers(sources) { pointers in
                 if let base {
                     base.withUnsafeBufferPointer { combine(base: $0.baseAddress!, baseScale: baseScale, sources: pointers, weights: weights, count: count, into: out.baseAddress!) }
@@ -95,7 +125,6 @@ enum VectorMath {
                     combine(base: nil, baseScale: 1, sources: pointers, weights: weights, count: count, into: out.baseAddress!)
                 }
             }
-            initialized = count
         }
     }
 
@@ -112,7 +141,7 @@ enum VectorMath {
 
     /// `values * factor`, a new array.
     static func scaled(_ values: ArraySlice<Float>, by factor: Float) -> [Float] {
-        [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+        makeFloats(count: values.count) { out in
             values.withUnsafeBufferPointer { src in
                 let count = src.count
                 var index = 0
@@ -128,7 +157,6 @@ enum VectorMath {
                     while index < count { target[index] = source[index] * factor; index &+= 1 }
                 }
             }
-            initialized = values.count
         }
     }
 

@@ -196,9 +196,8 @@ public enum SafeTensors {
             switch dtype {
             case "F32":
                 #if _endian(little)
-                return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                return VectorMath.makeFloats(count: count) { out in
                     UnsafeMutableRawBufferPointer(out).copyMemory(from: base)
-                    initialized = count
                 }
                 #else
                 return (0..<count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
