@@ -35,8 +35,10 @@ public struct BlobManifest: Equatable, Sendable, WireCodable {
     }
 
     /// The manifest of `bytes` (all in memory: for small blobs and tests; files go through `Builder`).
-    public init(of bytes: [UInt8], chunkBytes: Int = BlobLimits.chunkBytes) throws {
-        var builder = try Builder(chunkBytes: chunkBytes)
+    /// The manifest of `bytes` in chunks of `chunkBytes`; by default the size a blob of this length
+    /// gets here (`BlobLimits.chunkBytes(forBlobOf:)`), so the same bytes always give the same id.
+    public init(of bytes: [UInt8], chunkBytes: Int? = nil) throws {
+        var builder = try Builder(chunkBytes: chunkBytes ?? BlobLimits.chunkBytes(forBlobOf: UInt64(bytes.count)))
         try builder.append(bytes)
         self = try builder.finish()
     }

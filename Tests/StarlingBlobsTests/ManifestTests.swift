@@ -37,6 +37,15 @@ import Testing
         #expect(try BlobManifest(of: data, chunkBytes: 4_097).id != whole.id, "the chunk size is part of the id")
     }
 
+    @Test func chunkSizesCutSmallBlobsIntoAtLeast32Chunks() {
+        #expect(BlobLimits.chunkBytes(forBlobOf: 0) == 64 * 1024)
+        #expect(BlobLimits.chunkBytes(forBlobOf: 2 * 1024 * 1024) == 64 * 1024)
+        #expect(BlobLimits.chunkBytes(forBlobOf: 2 * 1024 * 1024 + 1) == 128 * 1024)
+        #expect(BlobLimits.chunkBytes(forBlobOf: 4_000_272) == 128 * 1024)  // a 1M-parameter model: 31 chunks
+        #expect(BlobLimits.chunkBytes(forBlobOf: 40_000_280) == 1024 * 1024)  // 10M: 39 chunks
+        #expect(BlobLimits.chunkBytes(forBlobOf: BlobLimits.blobBytesMax) == BlobLimits.chunkBytes)
+    }
+
     @Test func theEmptyBlob() throws {
         let manifest = try BlobManifest(of: [])
         #expect(manifest.chunkCount == 0)

@@ -103,7 +103,7 @@ public final class BlobService {
     public func importFile(at path: String) throws -> ContentHash {
         let source = try BlobFile.openForReading(path)
         let temporary = "\(directory.temporaryDirectory)/import-\(UInt64.random(in: 0...UInt64.max, using: &random))"
-        var builder = try BlobManifest.Builder()
+        var builder = try BlobManifest.Builder(chunkBytes: BlobLimits.chunkBytes(forBlobOf: try source.size))
         do {
             let copy = try BlobFile.openForWriting(temporary, exclusive: true)
             var offset: UInt64 = 0
