@@ -283,7 +283,8 @@ public final class BlobService {
     /// damaged on disk is not passed on. The fetcher checks every chunk anyway.
     private func readServable(_ id: ContentHash, manifest: BlobManifest, index: Int) throws -> [UInt8]? {
         let chunk: [UInt8]
-        if holds(id) {
+        let complete = holds(id)
+        if complete {
             let range = manifest.range(ofChunk: index)
             chunk = try BlobFile.openForReading(directory.completePath(id)).read(count: range.count, at: range.offset)
             if checkedChunks[id]?.contains(index) == true { return chunk }
@@ -297,7 +298,7 @@ public final class BlobService {
             log(.error, "chunk \(index) of blob \(id.hex.prefix(16)) is corrupted on disk; not serving it")
             return nil
         }
-        if holds(id), manifests[id] != nil { checkedChunks[id, default: []].insert(index) }
+        if complete, manifests[id] != nil { checkedChunks[id, default: []].insert(index) }
         return chunk
     }
 }
