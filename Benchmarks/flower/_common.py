@@ -1,5 +1,6 @@
 """Shared by the Flower baseline scripts: environment, process spawning with guaranteed clean-up,
 peak-RSS sampling. The scripts re-run themselves with --role server / --role client."""
+import argparse
 import json
 import os
 import signal
@@ -175,3 +176,14 @@ def exit_on_signals():
         raise SystemExit(128 + signum)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, handler)
+
+
+def add_role_arguments(parser):
+    """The hidden arguments a script passes to the server and client processes it starts."""
+    parser.add_argument("--role", choices=["server", "client"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+
+
+def run_role(args, server, client, orchestrate):
+    """This process's part: the server or a client when started with --role, else the whole run."""
+    {"server": server, "client": client}.get(args.role, orchestrate)(args)

@@ -200,16 +200,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv-dir", required=True)
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the whole run")
-    parser.add_argument("--role", choices=["server", "client"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    _common.add_role_arguments(parser)
     parser.add_argument("--cid", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.role == "server":
-        run_server(args)
-    elif args.role == "client":
-        run_client(args)
-    else:
-        orchestrate(args)
+    _common.run_role(parser.parse_args(), run_server, run_client, orchestrate)
 
 
 if __name__ == "__main__":

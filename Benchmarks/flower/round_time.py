@@ -134,15 +134,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds")
     parser.add_argument("--warmup", type=int, default=1, help="rounds run first and dropped")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the whole run")
-    parser.add_argument("--role", choices=["server", "client"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.role == "server":
-        run_server(args)
-    elif args.role == "client":
-        run_client(args)
-    else:
-        orchestrate(args)
+    _common.add_role_arguments(parser)
+    _common.run_role(parser.parse_args(), run_server, run_client, orchestrate)
 
 
 if __name__ == "__main__":
