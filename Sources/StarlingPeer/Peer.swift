@@ -14,6 +14,11 @@ public struct Peer: PeerMachine {
     var exchanges: [UInt64: Exchange] = [:]
     var nextExchange: UInt64 = 1
     var taskBook = TaskBook()
+    /// When `.start` arrived, and whether the peer had anyone to join then (bootstrap addresses or
+    /// peers remembered from before a restart): such a peer claims no lease before it has heard
+    /// from a member or waited `TaskSettings.claimAloneAfter` (`Peer+TaskRounds`).
+    var startedAt: Instant?
+    let hasPeersToJoin: Bool
     let taskSettings: TaskSettings
     let signatureCache: SignatureCache
     /// The time of the last input (summaries read the lease clock at it).
@@ -54,6 +59,7 @@ public struct Peer: PeerMachine {
         codec = PacketCodec(identity: setup.identity, authentication: setup.packetAuthentication, keyring: setup.keyring)
         var bootstrap = setup.bootstrap
         for address in setup.persisted.knownPeers where !bootstrap.contains(address) { bootstrap.append(address) }
+        hasPeersToJoin = !bootstrap.filter { $0 != setup.advertise }.isEmpty
         membership = Membership(
             identity: setup.identity, certificate: setup.certificate, authority: setup.authority,
             revocations: setup.revocations, address: setup.advertise, tags: setup.tags, bootstrap: bootstrap,
@@ -87,6 +93,7 @@ public struct Peer: PeerMachine {
         lastNow = now
         switch input {
         case .start:
+            startedAt = now
             perform(membership.start(now: now, random: &random), now: now, random: &random, into: &outputs)
             outputs.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
             for id in taskBook.orderedIDs { taskBook.changed(id, sends: advertSends) }

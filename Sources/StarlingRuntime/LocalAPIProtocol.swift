@@ -96,7 +96,7 @@ public enum LocalAPIProtocol {
         public var id: String
         public var name: String
         public var kind: String
-        /// pending, running, completed or cancelled.
+        /// pending, running, completed, failed or cancelled.
         public var phase: String
         public var submitter: String
         public var submitterName: String?
@@ -120,6 +120,12 @@ public enum LocalAPIProtocol {
         public var stale: Int
         public var lastError: String?
         public var cancelReason: String?
+        /// Why the task failed (phase failed): the round, and each worker short of an update.
+        public var failure: String?
+        /// Updates a round needs, and attempts of the announced round used so far out of the most.
+        public var minNodeNumber: Int?
+        public var roundAttempts: Int?
+        public var roundAttemptsMax: Int?
         /// Entries the peer holds for the task.
         public var entries: Int
 
@@ -152,6 +158,10 @@ public enum LocalAPIProtocol {
             stale = summary.stale
             lastError = summary.lastError
             cancelReason = summary.cancelReason
+            failure = summary.failure
+            minNodeNumber = summary.minNodeNumber
+            roundAttempts = summary.roundAttempts
+            roundAttemptsMax = summary.roundAttemptsMax
             entries = summary.entries
         }
     }

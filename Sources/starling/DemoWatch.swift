@@ -62,6 +62,7 @@ struct DemoWatch {
                 return last.modelHash
             }
             if task.phase == "cancelled" { throw CLIError("the task was cancelled: \(task.cancelReason ?? "")") }
+            if task.phase == "failed" { throw CLIError("the task failed: \(task.failure ?? "")") }
             usleep(250_000)
         }
         throw CLIError("the task did not complete within \(Int(patience)) s; logs are in \(cluster.work) (use --keep)")

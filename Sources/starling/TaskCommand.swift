@@ -151,6 +151,9 @@ struct TaskCommand: ParsableCommand {
         if let announced = task.announcedRound {
             round += "; round \(announced) announced"
             if let deadline = task.roundDeadline { round += ", deadline \(timestamp(deadline))" }
+            if let used = task.roundAttempts, let most = task.roundAttemptsMax, used > 0 {
+                round += "; \(used) of \(most) attempts passed short of \(task.minNodeNumber ?? 0) updates"
+            }
         }
         text += round + "\n"
         if task.participants.isEmpty {
@@ -178,11 +181,12 @@ struct TaskCommand: ParsableCommand {
         text += "entries      \(task.entries) held, \(task.superseded) superseded, \(task.stale) stale\n"
         if let error = task.lastError { text += "last error   \(error)\n" }
         if let reason = task.cancelReason { text += "cancelled    \(reason)\n" }
+        if let failure = task.failure { text += "failed       \(failure)\n" }
         return text
     }
 
     static func isFinished(_ task: LocalAPIProtocol.Task) -> Bool {
-        task.phase == "completed" || task.phase == "cancelled"
+        task.phase == "completed" || task.phase == "cancelled" || task.phase == "failed"
     }
 
     static func json<Value: Encodable>(_ value: Value) -> String {
@@ -384,6 +388,7 @@ struct TaskCommand: ParsableCommand {
                 if old.phase != new.phase {
                     var line = "phase \(old.phase) -> \(new.phase)"
                     if new.phase == "cancelled", let reason = new.cancelReason { line += " (\(reason))" }
+                    if new.phase == "failed", let failure = new.failure { line += ": \(failure)" }
                     lines.append(line)
                 }
                 if old.coordinator != new.coordinator || old.epoch != new.epoch { lines.append(coordinator) }
@@ -407,6 +412,7 @@ struct TaskCommand: ParsableCommand {
                 var line = "\(new.phase), \(coordinator), round \(new.round)/\(new.rounds)"
                 if let announced = new.announcedRound { line += ", round \(announced) announced" }
                 if let reason = new.cancelReason { line += ", cancelled: \(reason)" }
+                if let failure = new.failure { line += ", failed: \(failure)" }
                 lines.append(line)
             }
             for participant in new.participants {

@@ -138,4 +138,22 @@ struct TamperingMachine: PeerMachine {
         safety.restarted(1)
         #expect(safety.check([view(0, 2), view(1, 0)], tasks: [id]).isEmpty)
     }
+
+    /// The rules alone: a commit counting fewer participants than `min_node_number` is a violation.
+    @Test func aCommitBelowMinNodeNumberIsAViolation() throws {
+        let cluster = TaskSimulationTests().cluster(seed: 5, nodes: 3)
+        cluster.simulation.run(until: .seconds(2))
+        #expect(cluster.simulation.control(0, .submitTask(specBytes: try TaskSimulationTests.specBytes()))?.ok == true)
+        cluster.simulation.run(until: .seconds(20))
+        var summary = try #require(cluster.simulation.tasks(of: 0).first)
+        #expect(summary.minNodeNumber >= 1 && summary.committed.count >= 2)
+        var safety = TaskLineSafety()
+        let node = TaskLineSafety.NodeView(node: 0, name: "n0", tasks: [summary.id: summary])
+        #expect(safety.check([node], tasks: [summary.id]).isEmpty)
+        summary.committed[1].participants = Array(summary.committed[1].participants.prefix(summary.minNodeNumber - 1))
+        let short = TaskLineSafety.NodeView(node: 0, name: "n0", tasks: [summary.id: summary])
+        let problems = safety.check([short], tasks: [summary.id])
+        #expect(problems.map(\.check) == ["task-min-nodes"])
+        #expect(problems.first?.message.contains("round 2 (epoch") == true)
+    }
 }

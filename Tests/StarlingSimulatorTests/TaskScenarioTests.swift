@@ -191,4 +191,33 @@ import Testing
         #expect(task.superseded + task.stale > 0, "the losing half's entries are kept, marked: \(report.rendered)")
         #expect(report.taskConvergence?.convergedAt != nil)
     }
+
+    /// A task that needs all three workers while one fails every round, whose coordinator crashes and
+    /// comes back cut off from the others (task-restart.yaml; seed 2 committed round 1 from 1 of 3
+    /// updates before the fix). No round is ever committed short, and the task fails, saying why.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func aRoundThatCannotFillFailsTheTaskAndIsNeverCommittedShort(seed: UInt64) throws {
+        let (report, run) = try Self.runShipped("task-restart.yaml", seed: seed)
+        #expect(report.passed, "\(report.rendered)")
+        let task = try #require(report.tasks.first)
+        #expect(task.phase == "failed" && task.roundsCommitted == 0, "\(report.rendered)")
+        for node in 0..<3 {
+            let summary = try #require(run.simulation.tasks(of: node).first)
+            let failure = try #require(summary.failure)
+            #expect(failure.hasPrefix("round 1 had 2 of the 3 updates it needs"), "\(failure)")
+            #expect(failure.contains("w2 on node-2: failed in round 1: the worker failed"), "\(failure)")
+            #expect(!failure.contains("w0") && !failure.contains("w1"), "only the worker short of an update is named: \(failure)")
+            #expect(summary.roundAttemptsMax == 4)
+        }
+    }
+
+    @Test func failingWorkersMustBeWorkersOfTheTask() throws {
+        let error = try #require(Self.parseError(Self.header + """
+            events:
+              - at: 5s
+                submit: tasks/federated-min3.yaml
+                failing_workers: [w9]
+            """))
+        #expect(error.path == "events[0].failing_workers[0]" && error.message.contains("w9 is not a training worker of federated-min3"))
+    }
 }

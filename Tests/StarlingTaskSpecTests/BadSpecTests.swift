@@ -42,7 +42,7 @@ import Testing
         Case(name: "unknown field in another case style", yaml: task(workers + "  min_node_number: 1\n"),
              errors: ["spec.min_node_number: unknown field (did you mean minNodeNumber?)"], line: 13),
         Case(name: "unknown field far from any", yaml: task(workers + "  colour: blue\n"),
-             errors: ["spec.colour: unknown field (known here: aggregationWorker, trainingWorkers, minNodeNumber, rounds, roundTimeout, roundsBetweenValidations, placement, coordinator)"], line: 13),
+             errors: ["spec.colour: unknown field (known here: aggregationWorker, trainingWorkers, minNodeNumber, rounds, roundTimeout, roundsBetweenValidations, roundRetries, placement, coordinator)"], line: 13),
         Case(name: "dataset without a name", yaml: task(workers + "      workerSpec:\n        dataset:\n          trainScriptDir: /x\n"),
              errors: ["spec.trainingWorkers[1].workerSpec.dataset: missing name"], line: 15),
         Case(name: "unknown algorithm", yaml: task("  aggregationWorker:\n    workerSpec:\n      aggregationAlgorithm: FedFoo\n" + workers),

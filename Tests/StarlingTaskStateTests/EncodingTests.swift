@@ -24,6 +24,8 @@ import Testing
             fixture.entry(.cancel(reason: ""), by: 10),
             fixture.entry(.complete(base), by: 0),
             fixture.entry(.replicated(base), by: 2),
+            fixture.entry(.fail(TaskFailure(epoch: 2, round: 5, reason: "round 5 had 1 of the 2 updates it needs; w1 on edge-1: failed")),
+                          by: 1),
         ]
     }
 

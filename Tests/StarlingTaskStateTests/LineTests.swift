@@ -211,4 +211,50 @@ import Testing
         #expect(view.lastError?.message == "out of memory")
         #expect(view.replicatedBy[ref] == [TaskFixture.node(1), TaskFixture.node(2)].sorted())
     }
+
+    @Test func aCommitBelowMinNodeNumberIsRefusedWhoeverSignsIt() {
+        // The fixture's spec asks for 2 updates a round (min_node_number 2).
+        let short = fixture.entry(.commit(RoundCommit(epoch: 1, round: 1, modelHash: TaskFixture.model(1), participants: ["w0"],
+                                                      sampleCount: 10, metrics: [])), by: 0)
+        let (state, outcomes) = fixture.merged([fixture.lease(1, by: 0), short])
+        #expect(outcomes.first == .added)
+        guard case let .rejected(.invalid(reason)) = outcomes.last else {
+            Issue.record("a short commit was not refused: \(outcomes)")
+            return
+        }
+        #expect(reason.contains("min_node_number (2)"), "\(reason)")
+        #expect(state.view.committedRounds.isEmpty)
+    }
+
+    @Test func aFailureByTheHolderEndsTheTaskFailedWithItsReason() {
+        let commit = fixture.commit(1, round: 1, by: 0)
+        let failure = TaskFailure(epoch: 1, round: 2, reason: "round 2 had 1 of the 2 updates it needs; w1 on edge-1: failed")
+        let fail = fixture.entry(.fail(failure), by: 0)
+        let failed = view([fixture.lease(1, by: 0), commit, fail, fixture.entry(.cancel(reason: "late"), by: 10)])
+        #expect(failed.phase == .failed)
+        #expect(failed.failure == failure)
+        // By a peer that holds no lease, or of a round the line has already committed: not counted.
+        let stranger = fixture.entry(.fail(failure), by: 1)
+        let behind = fixture.entry(.fail(TaskFailure(epoch: 1, round: 1, reason: "too late")), by: 0)
+        let running = view([fixture.lease(1, by: 0), commit, stranger, behind])
+        #expect(running.phase == .running)
+        #expect(running.failure == nil)
+        #expect(running.status(of: stranger.hash) != .counted && running.status(of: behind.hash) != .counted)
+        // A completion wins over a failure.
+        let done = fixture.entry(.complete(TaskFixture.ref(commit)!), by: 0)
+        #expect(view([fixture.lease(1, by: 0), commit, fail, done]).phase == .completed)
+    }
+
+    @Test func aRoundWidenedWithTheSameDeadlineShowsItsLargestAnnouncement() {
+        let narrow = fixture.entry(.announce(RoundAnnouncement(epoch: 1, round: 1, baseModel: ModelHash.none,
+                                                               participants: [Participant(worker: "w0", node: TaskFixture.node(20))],
+                                                               deadline: TaskFixture.now + 30)), by: 0)
+        let wide = fixture.entry(.announce(RoundAnnouncement(epoch: 1, round: 1, baseModel: ModelHash.none,
+                                                             participants: [Participant(worker: "w0", node: TaskFixture.node(20)),
+                                                                            Participant(worker: "w1", node: TaskFixture.node(21))],
+                                                             deadline: TaskFixture.now + 30)), by: 0)
+        for order in [[narrow, wide], [wide, narrow]] {
+            #expect(view([fixture.lease(1, by: 0)] + order).announcement?.participants.count == 2)
+        }
+    }
 }

@@ -10,7 +10,8 @@ import StarlingTrust
 ///    round's aggregation (`TaskWork.collect`): updates stream in, none waits for the others;
 /// 3. once `minNodeNumber` updates are folded in, order the aggregation (`TaskWork.aggregate`);
 ///    at the deadline with fewer, announce the round again with a new deadline (updates already
-///    folded stay, so a slow participant only delays the round, never blocks it);
+///    folded stay, so a slow participant only delays the round, never blocks it), at most
+///    `round_retries` times; after that the task fails with the reason (`TaskFailure`);
 /// 4. commit the aggregated model after the next candidates hold it (`Peer+CommitReplication`).
 extension Peer {
     mutating func coordinate(_ id: TaskID, state: TaskState, view: TaskView, lease: Lease, unix: UInt64,
@@ -41,7 +42,10 @@ extension Peer {
         defer { taskBook.rounds[id] = progress }
         guard !progress.aggregating else { return }
         collectUpdates(id, spec: state.spec, view: view, announced: announced, progress: &progress, outputs: &outputs)
-        let needed = min(settings.minNodeNumber, max(1, announced.participants.count))
+        // Never fewer than min_node_number: not even when fewer workers can be placed now (a peer
+        // restarted alone, an edge offline). The round waits, is announced again, and at worst the
+        // task fails saying why; it is never committed short (`TaskEntry.problem` refuses that too).
+        let needed = settings.minNodeNumber
         if progress.folded.count >= needed {
             progress.aggregating = true
             taskBook.engaged.insert(id)
@@ -49,13 +53,76 @@ extension Peer {
                                                            baseModel: progress.base))))
             count("tasks.aggregations ordered")
         } else if unix >= announced.deadline {
+            let attempts = Self.expiredAttempts(of: round, in: state, at: unix)
+            if attempts > settings.roundRetries {
+                fail(id, state: state, view: view, announced: announced, progress: progress, attempts: attempts,
+                     epoch: lease.epoch, outputs: &outputs)
+                return
+            }
             // Too few updates by the deadline: the round is announced again with a new deadline
-            // (and the participants live now), never committed short.
+            // (and the participants live now); updates already folded stay.
             count("tasks.rounds retried")
             outputs.append(.log(.info, "task \(state.spec.name) (\(id.short)): round \(round) has \(progress.folded.count) "
-                + "of \(needed) updates at its deadline; announcing it again"))
+                + "of \(needed) updates at its deadline (attempt \(attempts) of \(settings.roundRetries + 1)); announcing it again"))
             announce(id, federated: federated, round: round, base: announced.baseModel, epoch: lease.epoch, unix: unix,
                      outputs: &outputs)
+        } else if announced.participants.count < needed {
+            // The announcement cannot fill as it stands; once more workers can be placed (a peer
+            // joined or came back), it is announced again at once, with the same deadline, so the
+            // round neither waits for its deadline nor uses up an attempt.
+            let placed = placeWorkers(id, federated: federated)
+            if placed.count > announced.participants.count {
+                count("tasks.rounds widened")
+                announce(id, federated: federated, round: round, base: announced.baseModel, epoch: lease.epoch, unix: unix,
+                         deadline: announced.deadline, outputs: &outputs)
+            }
+        }
+    }
+
+    /// Announcements of `round` (under any epoch, by any coordinator) whose deadline has passed:
+    /// the attempts the round has had. One (epoch, deadline) is one attempt, however many times it
+    /// was widened. Counted from the replicated entries, so a restart or a failover keeps the count.
+    static func expiredAttempts(of round: UInt64, in state: TaskState, at unix: UInt64) -> Int {
+        var attempts: Set<[UInt64]> = []
+        for entry in state.entries {
+            guard case let .announce(announced) = entry.body, announced.round == round, announced.deadline <= unix else { continue }
+            attempts.insert([announced.epoch, announced.deadline])
+        }
+        return attempts.count
+    }
+
+    /// Signs the task's failure: the round had every attempt it may have. The reason names each
+    /// worker short of an update, its peer and its last error, so `task status` says what to fix.
+    private mutating func fail(_ id: TaskID, state: TaskState, view: TaskView, announced: RoundAnnouncement,
+                               progress: TaskBook.RoundProgress, attempts: Int, epoch: UInt64, outputs: inout [PeerOutput]) {
+        guard let federated = state.spec.federatedTask else { return }
+        let settings = federated.rounds
+        let placedOn = Dictionary(announced.participants.map { ($0.worker, $0.node) }, uniquingKeysWith: { first, _ in first })
+        var missing: [String] = []
+        for worker in federated.trainingWorkers where !progress.folded.contains(worker.name) {
+            guard let node = placedOn[worker.name] else {
+                missing.append("\(worker.name): not placed (\(worker.placement): no live peer)")
+                continue
+            }
+            let peer = name(of: node) ?? node.short
+            var text = "\(worker.name) on \(peer): "
+            if let rejection = progress.rejected[worker.name] {
+                text += "update rejected: \(rejection)"
+            } else if let report = view.latestReports[worker.name] {
+                text += report.state == .failed || !report.message.isEmpty
+                    ? "\(report.state) in round \(report.round): \(report.message)" : "no update (last report: \(report.state) in round \(report.round))"
+            } else {
+                text += "no report"
+            }
+            missing.append(text)
+        }
+        let reason = "round \(announced.round) had \(progress.folded.count) of the \(settings.minNodeNumber) updates it needs "
+            + "(min_node_number) after \(attempts) announcements (round_retries \(settings.roundRetries)); "
+            + missing.joined(separator: "; ")
+        let failure = TaskFailure(epoch: epoch, round: announced.round, reason: Self.clip(reason, to: TaskStateLimits.failureBytesMax))
+        if sign(.fail(failure), task: id, outputs: &outputs) == .added {
+            count("tasks.failed")
+            outputs.append(.log(.error, "task \(state.spec.name) (\(id.short)) failed: \(failure.reason)"))
         }
     }
 
@@ -81,7 +148,7 @@ extension Peer {
     }
 
     private mutating func announce(_ id: TaskID, federated: FederatedTaskSpec, round: UInt64, base: ContentHash,
-                                   epoch: UInt64, unix: UInt64, outputs: inout [PeerOutput]) {
+                                   epoch: UInt64, unix: UInt64, deadline: UInt64? = nil, outputs: inout [PeerOutput]) {
         let participants = placeWorkers(id, federated: federated)
         let missing = federated.trainingWorkers.count - participants.count
         if missing > 0 { peerCounters["tasks.workers not placed", default: 0] += UInt64(missing) }
@@ -89,7 +156,7 @@ extension Peer {
             count("tasks.rounds without participants")
             return
         }
-        let deadline = unix + UInt64(max(1, federated.rounds.roundTimeout.components.seconds))
+        let deadline = deadline ?? unix + UInt64(max(1, federated.rounds.roundTimeout.components.seconds))
         let announcement = RoundAnnouncement(epoch: epoch, round: round, baseModel: base, participants: participants,
                                              deadline: deadline)
         // The participants get it (and the commit it follows) at once; the others by gossip.

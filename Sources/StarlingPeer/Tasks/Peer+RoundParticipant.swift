@@ -111,6 +111,15 @@ extension Peer {
                 return
             }
             taskBook.rounds[task] = nil
+            let minimum = state.spec.federatedTask?.rounds.minNodeNumber ?? 1
+            guard aggregated.participants.count >= minimum else {
+                // The driver aggregated fewer updates than were folded: never commit that. The next
+                // tick collects the round's updates again into a fresh aggregation.
+                count("tasks.aggregations short")
+                outputs.append(.log(.error, "task \(state.spec.name) (\(task.short)): the aggregation of round \(round) holds "
+                    + "\(aggregated.participants.count) updates, fewer than min_node_number (\(minimum)); not committed"))
+                return
+            }
             var metrics = aggregated.metrics.filter { $0.value.isFinite }
             if !progress.rejected.isEmpty { metrics["updates_rejected"] = Double(progress.rejected.count) }
             let list = (try? Metric.list(metrics)) ?? []

@@ -96,6 +96,14 @@ extension Peer {
         }
     }
 
+    /// Whether this peer may claim leases: it has heard from another member, had nobody to join,
+    /// or has waited `claimAloneAfter` since its start (`TaskSettings.claimAloneAfter` says why).
+    func hasJoinedOrWaited(now: Instant) -> Bool {
+        if membership.liveCount > 1 || !hasPeersToJoin { return true }
+        guard let startedAt else { return false }
+        return now - startedAt >= taskSettings.claimAloneAfter
+    }
+
     private mutating func claimIfMyTurn(_ id: TaskID, state: TaskState, view: TaskView, unix: UInt64, now: Instant,
                                         outputs: inout [PeerOutput]) {
         let since = taskBook.leaderlessSince[id] ?? now
@@ -103,6 +111,10 @@ extension Peer {
         let ranking = CoordinatorElection.rank(task: id, candidates: candidates(for: state.spec))
         guard let rank = ranking.firstIndex(of: membership.me) else { return }
         guard now - since >= taskSettings.claimBackoff.scaled(by: Double(rank)) else { return }
+        guard hasJoinedOrWaited(now: now) else {
+            count("tasks.claims held until joined")
+            return
+        }
         let capacity = CoordinatorElection.capacity(tags: membership.tags)
         let lease = Lease(epoch: view.nextEpoch, holder: membership.me, base: view.lastCommitted?.ref,
                           expiresAt: unix + taskSettings.leaseSeconds, capacity: capacity)

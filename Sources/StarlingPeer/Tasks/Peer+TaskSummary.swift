@@ -38,6 +38,10 @@ extension Peer {
             participants: participants, committed: committed,
             superseded: view.entries(.superseded).count, stale: view.entries(.stale).count,
             lastError: view.lastError.map { "\($0.worker): \($0.message)" }, cancelReason: view.cancelReason,
+            failure: view.failure?.reason,
+            minNodeNumber: state.spec.federatedTask?.rounds.minNodeNumber ?? 0,
+            roundAttempts: view.announcement.map { Self.expiredAttempts(of: $0.round, in: state, at: unix) } ?? 0,
+            roundAttemptsMax: (state.spec.federatedTask?.rounds.roundRetries ?? 0) + 1,
             entries: state.count, digest: state.digest)
     }
 }

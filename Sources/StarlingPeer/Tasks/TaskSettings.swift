@@ -14,6 +14,12 @@ public struct TaskSettings: Sendable, Equatable {
     /// A lease whose holder membership declared dead still stands this long (not for a holder that
     /// left): long enough for a refutation to arrive when the verdict was wrong.
     public var deadHolderGrace: Duration = .seconds(5)
+    /// A peer that started with peers to join (bootstrap addresses, or peers remembered from
+    /// before a restart) claims no lease until it hears from a member, or for this long after its
+    /// start: its copy of a task may be behind, and a lease may stand elsewhere (a restarted
+    /// coordinator once claimed, alone, a task the others were running). A peer with nobody to
+    /// join (a one-peer cluster, the first seed) claims at once.
+    public var claimAloneAfter: Duration = .seconds(15)
     /// Each change is advertised this many times × ceil(log10 N) (as membership updates are).
     public var advertMultiplier = 4
     /// Every tick, one random task is advertised once more, so peers that missed every advert (a

@@ -30,7 +30,7 @@ public struct TaskSummary: Sendable, Equatable {
     public var id: TaskID
     public var name: String
     public var kind: String
-    /// pending, running, completed or cancelled.
+    /// pending, running, completed, failed or cancelled.
     public var phase: String
     public var submitter: NodeID
     public var submitterName: String?
@@ -55,6 +55,13 @@ public struct TaskSummary: Sendable, Equatable {
     public var stale: Int
     public var lastError: String?
     public var cancelReason: String?
+    /// Why the task failed (`TaskFailure.reason`), when it did.
+    public var failure: String?
+    /// Updates a round needs (`min_node_number`), and the attempts the announced round has had
+    /// (announcements whose deadline passed) out of the most it may have (1 + `round_retries`).
+    public var minNodeNumber: Int = 0
+    public var roundAttempts: Int = 0
+    public var roundAttemptsMax: Int = 0
     /// Entries held for the task.
     public var entries: Int
     /// `TaskState.digest`: equal on two peers exactly when they hold the same entries.

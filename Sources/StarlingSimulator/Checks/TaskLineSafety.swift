@@ -8,6 +8,8 @@ import StarlingTasks
 ///
 /// - **line**: a node's committed rounds are 1...n, each once.
 /// - **fencing**: no commit on a node's line is under an epoch above that node's current lease.
+/// - **min nodes**: no commit on a node's line counts fewer participants than the task's
+///   `min_node_number`.
 /// - **lost commit**: a commit (round, epoch, model hash) that was on the line of every live
 ///   honest node at one sample is *agreed*; from then on, a node that has shown it on its line (in
 ///   its current life: a restart starts afresh) must keep it there. A partition side's commits
@@ -64,6 +66,12 @@ struct TaskLineSafety {
                         node: view.node, task: task, check: "task-line",
                         message: "task \(label) at \(view.name): committed rounds \(Self.list(rounds)) are not 1...\(rounds.count) once each"
                             + (repeated.isEmpty ? "" : " (round \(repeated.map(String.init).joined(separator: ", ")) twice)")))
+                }
+                for commit in summary.committed where commit.participants.count < summary.minNodeNumber {
+                    problems.append(Problem(
+                        node: view.node, task: task, check: "task-min-nodes",
+                        message: "task \(label) at \(view.name): round \(commit.round) (epoch \(commit.epoch)) was committed from "
+                            + "\(commit.participants.count) updates, below min_node_number \(summary.minNodeNumber)"))
                 }
                 if let highest = keys.max(by: { $0.epoch < $1.epoch }), highest.epoch > (summary.epoch ?? 0) {
                     problems.append(Problem(

@@ -23,7 +23,7 @@ public final class TaskTracker: Check {
             case pending
             /// The crashed holder came back first.
             case restarted
-            /// The task completed or was cancelled everywhere: no new lease is due.
+            /// The task completed, failed or was cancelled everywhere: no new lease is due.
             case ended
         }
 
@@ -233,7 +233,7 @@ public final class TaskTracker: Check {
                 tasks[slot].failovers[f].newCoordinator = replaced.first.flatMap { summary in
                     summary.coordinator.flatMap { simulation.index(of: $0) }.map { simulation.name(of: $0) }
                 }
-            } else if everyone, summaries.allSatisfy({ $0.phase == "completed" || $0.phase == "cancelled" }) {
+            } else if everyone, summaries.allSatisfy({ ["completed", "cancelled", "failed"].contains($0.phase) }) {
                 tasks[slot].failovers[f].outcome = .ended
             }
         }

@@ -98,7 +98,9 @@ public final class Cluster {
         var setup = setups[start.node]!
         setup.persisted = start.persisted ?? PersistedState()
         setup.tasks = start.tasks
-        if configuration.warmStart { setup.initialMembers = warmSnapshot() }
+        // Only a first start is warm: a restarted peer, as the runtime's, knows no member and
+        // rejoins through its bootstrap list and the peers its store remembers.
+        setup.initialMembers = configuration.warmStart && start.life == 1 ? warmSnapshot() : []
         setup.revocations = revocations
         setup.unixTimeAtStart = configuration.unixTimeAtZero
             &+ UInt64(max(0, start.localTime.nanoseconds / 1_000_000_000))

@@ -23,6 +23,12 @@ extension EngineState {
     mutating func performWork(_ work: TaskWork, from node: Int) {
         switch work {
         case let .train(order):
+            if failingWorkers[order.spec.name]?.contains(order.worker) == true {
+                finishWork(.trainingFailed(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
+                                           reason: "the worker failed (failing_workers in the scenario)"),
+                           at: node, after: Self.trainingTime)
+                return
+            }
             var delay = Self.trainingTime
             if order.baseModel != ModelHash.none {
                 guard let source = firstReachable(order.sources, for: node) else {

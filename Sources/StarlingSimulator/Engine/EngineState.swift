@@ -24,6 +24,8 @@ struct EngineState {
     var queue = EventQueue()
     var nodes: [NodeRecord] = []
     var cold: [NodeInfo] = []
+    /// Training workers that fail every round, by task name (a scenario's `failing_workers`).
+    var failingWorkers: [String: Set<String>] = [:]
     var addresses: [PeerAddress] = []
     var machines: [(any PeerMachine)?] = []
     var addressIndex: [PeerAddress: Int] = [:]

@@ -33,6 +33,12 @@ public final class Simulation {
         self.state = EngineState(configuration: configuration, linkKey: streams.childSeed(.linkDelay))
     }
 
+    /// From now on, these training workers of the task named `task` fail every round they are
+    /// ordered to train, wherever they run (a worker given up by its peer, as on a real cluster).
+    public func failWorkers(_ workers: [String], ofTask task: String) {
+        state.failingWorkers[task, default: []].formUnion(workers)
+    }
+
     // MARK: Building
 
     /// Adds a node (not started). Its randomness streams are keyed by its index, so adding nodes

@@ -9,7 +9,7 @@ enum EventParser {
     /// Option → the actions it applies to.
     static let options: [String: [String]] = [
         "store": ["crash", "crash_coordinator"], "restart_after": ["crash", "crash_coordinator"],
-        "extra_delay": ["slow"], "to": ["submit"],
+        "extra_delay": ["slow"], "to": ["submit"], "failing_workers": ["submit"],
     ]
     static let keys = ["at"] + actions + options.keys.sorted()
 
@@ -63,7 +63,7 @@ enum EventParser {
         case "loss":
             action = .loss(try value.probability())
         case "submit":
-            action = .submit(try submission(value, to: fields["to"], context, directory: directory))
+            action = .submit(try submission(value, to: fields["to"], failing: fields["failing_workers"], context, directory: directory))
         case "crash_coordinator":
             let task = try value.string()
             guard !value.isNull, !task.isEmpty else { throw value.error("needs the name of a submitted task (its metadata.name)") }
@@ -77,7 +77,8 @@ enum EventParser {
 
     /// Reads the task spec a `submit` event names; an invalid spec is an error of the event that
     /// carries the spec's own messages, one per line.
-    static func submission(_ value: YAMLField, to: YAMLField?, _ context: SelectionContext, directory: String) throws -> TaskSubmission {
+    static func submission(_ value: YAMLField, to: YAMLField?, failing: YAMLField? = nil, _ context: SelectionContext,
+                           directory: String) throws -> TaskSubmission {
         let file = try value.string()
         guard !value.isNull, !file.isEmpty else { throw value.error("needs a task spec file (a path relative to the scenario)") }
         let path = file.hasPrefix("/") || directory.isEmpty ? file : "\(directory)/\(file)"
@@ -97,6 +98,18 @@ enum EventParser {
             }
             target = references[0]
         }
-        return TaskSubmission(file: file, path: path, name: loaded.spec.name, specBytes: loaded.spec.wireBytes, to: target)
+        var failingWorkers: [String] = []
+        if let failing {
+            let known = Set(loaded.spec.federatedTask?.trainingWorkers.map(\.name) ?? [])
+            for item in try failing.sequence() {
+                let worker = try item.string()
+                guard known.contains(worker) else {
+                    throw item.error("\(worker) is not a training worker of \(loaded.spec.name) (\(known.sorted().joined(separator: ", ")))")
+                }
+                failingWorkers.append(worker)
+            }
+        }
+        return TaskSubmission(file: file, path: path, name: loaded.spec.name, specBytes: loaded.spec.wireBytes, to: target,
+                              failingWorkers: failingWorkers)
     }
 }

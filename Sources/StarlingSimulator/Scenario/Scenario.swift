@@ -212,12 +212,15 @@ public struct TaskSubmission: Sendable, Equatable {
     public var specBytes: [UInt8]
     /// The node the operator submits to (nil: a random live honest node, drawn from the seed).
     public var to: NodeReference?
+    /// Training workers of the task that fail every round (`failing_workers`).
+    public var failingWorkers: [String]
 
-    public init(file: String, path: String, name: String, specBytes: [UInt8], to: NodeReference?) {
+    public init(file: String, path: String, name: String, specBytes: [UInt8], to: NodeReference?, failingWorkers: [String] = []) {
         self.file = file
         self.path = path
         self.name = name
         self.specBytes = specBytes
         self.to = to
+        self.failingWorkers = failingWorkers
     }
 }

@@ -109,7 +109,8 @@ public final class ScenarioRun {
         clusterConfiguration.roles = scenario.roles
         let tags = scenario.tags
         clusterConfiguration.tags = { k in
-            Dictionary(uniqueKeysWithValues: tags.map { ($0.key, $0.values[k % $0.values.count]) })
+            // An empty value leaves the tag off that node (a dataset only some nodes hold).
+            Dictionary(uniqueKeysWithValues: tags.map { ($0.key, $0.values[k % $0.values.count]) }.filter { !$0.1.isEmpty })
         }
         cluster = Cluster(simulation: simulation, configuration: clusterConfiguration, makeMachine: options.makeMachine)
 
@@ -297,6 +298,7 @@ public final class ScenarioRun {
             return
         }
         tasks.submitted(id, name: submission.name, to: node, at: simulation.now, in: simulation)
+        if !submission.failingWorkers.isEmpty { simulation.failWorkers(submission.failingWorkers, ofTask: submission.name) }
     }
 
     /// Crashes the node the live peers see holding the task's lease.

@@ -90,6 +90,7 @@ extension RoundSettings: WireCodable {
         writer.writeCount(minNodeNumber)
         writer.writeDuration(roundTimeout)
         writer.writeCount(roundsBetweenValidations)
+        writer.writeCount(roundRetries)
     }
 
     public init(from reader: inout WireReader) throws {
@@ -97,6 +98,8 @@ extension RoundSettings: WireCodable {
         let minimum = try reader.readInteger("min_node_number", in: Hyperparameters.range(.minNodeNumber))
         let timeout = try reader.readDuration("round_timeout", in: TaskSpecLimits.roundTimeoutMin...TaskSpecLimits.roundTimeoutMax)
         let validations = try reader.readInteger("rounds_between_validations", in: Hyperparameters.range(.roundsBetweenValidations))
-        self.init(rounds: rounds, minNodeNumber: minimum, roundTimeout: timeout, roundsBetweenValidations: validations)
+        let retries = try reader.readInteger("round_retries", in: Hyperparameters.range(.roundRetries))
+        self.init(rounds: rounds, minNodeNumber: minimum, roundTimeout: timeout, roundsBetweenValidations: validations,
+                  roundRetries: retries)
     }
 }

@@ -94,7 +94,8 @@ public struct Hyperparameters: Sendable, Equatable {
     }
 }
 
-/// How the rounds run (`rounds`, `min_node_number`, `round_timeout`, `rounds_between_validations`).
+/// How the rounds run (`rounds`, `min_node_number`, `round_timeout`, `rounds_between_validations`,
+/// `round_retries`).
 public struct RoundSettings: Sendable, Equatable {
     public var rounds: Int
     /// Updates needed to aggregate a round before its deadline: 1 ... number of training workers.
@@ -102,12 +103,17 @@ public struct RoundSettings: Sendable, Equatable {
     /// A whole number of milliseconds in `TaskSpecLimits.roundTimeoutMin ... roundTimeoutMax`.
     public var roundTimeout: Duration
     public var roundsBetweenValidations: Int
+    /// Announcements of one round after the first whose deadline may pass with fewer than
+    /// `minNodeNumber` updates; at the next such deadline the coordinator fails the task, saying why.
+    public var roundRetries: Int
 
     public init(rounds: Int = TaskDefaults.rounds, minNodeNumber: Int, roundTimeout: Duration = TaskDefaults.roundTimeout,
-                roundsBetweenValidations: Int = TaskDefaults.roundsBetweenValidations) {
+                roundsBetweenValidations: Int = TaskDefaults.roundsBetweenValidations,
+                roundRetries: Int = TaskDefaults.roundRetries) {
         self.rounds = rounds
         self.minNodeNumber = minNodeNumber
         self.roundTimeout = roundTimeout
         self.roundsBetweenValidations = roundsBetweenValidations
+        self.roundRetries = roundRetries
     }
 }

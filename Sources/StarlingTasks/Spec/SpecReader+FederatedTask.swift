@@ -201,7 +201,7 @@ extension SpecReader {
 
     // MARK: Task settings
 
-    /// `rounds`, `min_node_number`, `round_timeout`, `rounds_between_validations`: a `spec` field
+    /// `rounds`, `min_node_number`, `round_timeout`, `rounds_between_validations`, `round_retries`: a `spec` field
     /// wins over an aggregation worker parameter of the same meaning (with a warning saying so).
     private mutating func roundSettings(_ spec: SpecMapping, _ parameters: [RawParameter], workerCount: Int) -> RoundSettings? {
         var values: [KnownParameter: (value: TypedValue, field: SpecField)] = [:]
@@ -222,7 +222,8 @@ extension SpecReader {
             rounds: values[.rounds]?.value.integer ?? TaskDefaults.rounds,
             minNodeNumber: values[.minNodeNumber]?.value.integer ?? workerCount,
             roundTimeout: values[.roundTimeout]?.value.duration ?? TaskDefaults.roundTimeout,
-            roundsBetweenValidations: values[.roundsBetweenValidations]?.value.integer ?? TaskDefaults.roundsBetweenValidations)
+            roundsBetweenValidations: values[.roundsBetweenValidations]?.value.integer ?? TaskDefaults.roundsBetweenValidations,
+            roundRetries: values[.roundRetries]?.value.integer ?? TaskDefaults.roundRetries)
         if let (_, field) = values[.minNodeNumber], settings.minNodeNumber > workerCount {
             error(field, "\(settings.minNodeNumber) is more than the number of training workers (\(workerCount))")
             settings.minNodeNumber = workerCount

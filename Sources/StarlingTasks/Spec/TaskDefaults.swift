@@ -8,6 +8,9 @@ public enum TaskDefaults {
     public static let rounds = 10
     public static let roundTimeout: Duration = .seconds(300)
     public static let roundsBetweenValidations = 1
+    /// Announcements of a round after its first whose deadline may pass short of
+    /// `min_node_number` updates before the task fails (docs/tasks.md, "Rounds").
+    public static let roundRetries = 3
     // min_node_number defaults to the number of training workers: see RoundSettings.
 }
 
@@ -20,6 +23,7 @@ public enum KnownParameter: String, Sendable, CaseIterable {
     case rounds
     case roundTimeout = "round_timeout"
     case roundsBetweenValidations = "rounds_between_validations"
+    case roundRetries = "round_retries"
 
     /// The value's type, which decides how its text is read.
     public enum ValueType: Sendable {
@@ -37,6 +41,7 @@ public enum KnownParameter: String, Sendable, CaseIterable {
         case .minNodeNumber: return .integer(1...TaskSpecLimits.workersMax)
         case .rounds, .roundsBetweenValidations: return .integer(1...TaskSpecLimits.roundsMax)
         case .roundTimeout: return .duration
+        case .roundRetries: return .integer(0...TaskSpecLimits.roundRetriesMax)
         }
     }
 
@@ -45,7 +50,7 @@ public enum KnownParameter: String, Sendable, CaseIterable {
     public var isTaskSetting: Bool {
         switch self {
         case .batchSize, .learningRate, .epochs: return false
-        case .minNodeNumber, .rounds, .roundTimeout, .roundsBetweenValidations: return true
+        case .minNodeNumber, .rounds, .roundTimeout, .roundsBetweenValidations, .roundRetries: return true
         }
     }
 
@@ -57,6 +62,7 @@ public enum KnownParameter: String, Sendable, CaseIterable {
         case .rounds: return "rounds"
         case .roundTimeout: return "roundTimeout"
         case .roundsBetweenValidations: return "roundsBetweenValidations"
+        case .roundRetries: return "roundRetries"
         }
     }
 }

@@ -29,4 +29,6 @@ public enum TaskSpecLimits {
     public static let roundTimeoutMax: Duration = .seconds(7 * 86_400)
     /// Shortest round timeout.
     public static let roundTimeoutMin: Duration = .seconds(1)
+    /// Most re-announcements of one round (`round_retries`).
+    public static let roundRetriesMax = 1_000
 }

@@ -139,3 +139,19 @@ public struct WorkerReport: Hashable, Sendable {
     /// placed on another, which then trained, has its update counted).
     var progress: (UInt64, UInt64, UInt8) { (epoch, round, state == .submitted ? UInt8.max : state.rawValue) }
 }
+
+/// The lease holder gives up a round that cannot fill: its announcements passed their deadlines
+/// short of `min_node_number` updates more than `round_retries` times. The task ends `failed` with
+/// `reason` (which workers, on which peers, and their last errors).
+public struct TaskFailure: Hashable, Sendable {
+    public let epoch: UInt64
+    public let round: UInt64
+    /// Printable text, at most `TaskStateLimits.failureBytesMax` bytes.
+    public let reason: String
+
+    public init(epoch: UInt64, round: UInt64, reason: String) {
+        self.epoch = epoch
+        self.round = round
+        self.reason = reason
+    }
+}

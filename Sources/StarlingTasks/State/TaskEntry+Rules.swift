@@ -10,7 +10,7 @@ extension TaskEntry {
     /// `.coordinator` here; that the author actually holds the epoch's lease is decided in the view.
     public var requiredRole: Roles {
         switch body {
-        case .lease, .announce, .commit, .complete, .replicated: return .coordinator
+        case .lease, .announce, .commit, .complete, .replicated, .fail: return .coordinator
         case .report: return .peer
         case .cancel: return .submit
         }
@@ -51,6 +51,10 @@ extension TaskEntry {
             if let workers, let stranger = commit.participants.first(where: { !workers.contains($0) }) {
                 return "\(stranger) is not a training worker of the task"
             }
+            // Never a round aggregated from fewer updates than the task asks for, whoever signed it.
+            if let minimum = spec.federatedTask?.rounds.minNodeNumber, commit.participants.count < minimum {
+                return "a commit needs at least min_node_number (\(minimum)) participants; this one has \(commit.participants.count)"
+            }
         case let .report(report):
             if let workers, !workers.contains(report.worker) { return "\(report.worker) is not a training worker of the task" }
             if report.round > roundsMax { return "round \(report.round) is past the task's last round" }
@@ -58,6 +62,8 @@ extension TaskEntry {
             break
         case let .complete(ref), let .replicated(ref):
             if let problem = roundProblem(epoch: ref.epoch, round: ref.round, roundsMax: roundsMax) { return problem }
+        case let .fail(failure):
+            if let problem = roundProblem(epoch: failure.epoch, round: failure.round, roundsMax: roundsMax) { return problem }
         }
         return nil
     }

@@ -19,6 +19,8 @@ public enum TaskEntryBody: Hashable, Sendable {
     case complete(CommitRef)
     /// A coordinator candidate holds what it needs to resume from this commit.
     case replicated(CommitRef)
+    /// The lease holder fails the task: a round could not fill within its retries.
+    case fail(TaskFailure)
 
     public var kind: TaskEntryKind {
         switch self {
@@ -29,13 +31,14 @@ public enum TaskEntryBody: Hashable, Sendable {
         case .cancel: return .cancel
         case .complete: return .complete
         case .replicated: return .replicated
+        case .fail: return .fail
         }
     }
 }
 
 /// The kinds of entries; the raw values are their wire tags (append-only).
 public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-    case lease = 1, announce = 2, commit = 3, report = 4, cancel = 5, complete = 6, replicated = 7
+    case lease = 1, announce = 2, commit = 3, report = 4, cancel = 5, complete = 6, replicated = 7, fail = 8
 
     public var description: String {
         switch self {
@@ -46,6 +49,7 @@ public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .cancel: return "cancel"
         case .complete: return "complete"
         case .replicated: return "replicated"
+        case .fail: return "fail"
         }
     }
 }

@@ -16,6 +16,7 @@ extension TaskEntryBody: WireCodable {
         case let .report(report): writer.write(report)
         case let .cancel(reason): writer.writeString(reason)
         case let .complete(ref), let .replicated(ref): writer.write(ref)
+        case let .fail(failure): writer.write(failure)
         }
     }
 
@@ -29,8 +30,25 @@ extension TaskEntryBody: WireCodable {
         case .cancel: self = .cancel(reason: try reader.readMessage("cancel reason"))
         case .complete: self = .complete(try reader.read())
         case .replicated: self = .replicated(try reader.read())
+        case .fail: self = .fail(try reader.read())
         case nil: throw WireError.invalidValue(field: "task entry kind", value: UInt64(tag))
         }
+    }
+}
+
+extension TaskFailure: WireCodable {
+    public func encode(to writer: inout WireWriter) {
+        writer.writeVarint(epoch)
+        writer.writeVarint(round)
+        writer.writeString(reason)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        let epoch = try reader.readPositive("failure epoch")
+        let round = try reader.readPositive("failure round", max: TaskStateLimits.roundMax)
+        let reason = try reader.readString(field: "failure reason", limit: TaskStateLimits.failureBytesMax)
+        guard ScalarText.isPrintable(reason) else { throw WireError.invalidField("failure reason has control characters") }
+        self.init(epoch: epoch, round: round, reason: reason)
     }
 }
 

@@ -22,6 +22,8 @@ public enum TaskStateLimits {
     public static let workerNameBytesMax = TaskSpecLimits.labelBytesMax
     /// Longest report message or cancel reason, in UTF-8 bytes.
     public static let messageBytesMax = 256
+    /// Longest reason of a task failure: room for several workers, their peers and last errors.
+    public static let failureBytesMax = 1_024
     /// Highest round number (as many as a task may have rounds).
     public static let roundMax = UInt64(TaskSpecLimits.roundsMax)
     /// Highest declared capacity a lease may carry (capacities are relative weights; this keeps a

@@ -7,7 +7,7 @@ extension TaskView {
     init(state: TaskState) {
         var statuses: [ContentHash: EntryStatus] = [:]
         var leases: [TaskEntry] = [], commits: [TaskEntry] = [], announces: [TaskEntry] = []
-        var completes: [TaskEntry] = [], reports: [TaskEntry] = [], cancels: [TaskEntry] = []
+        var completes: [TaskEntry] = [], reports: [TaskEntry] = [], cancels: [TaskEntry] = [], fails: [TaskEntry] = []
         var replicatedBy: [CommitRef: [NodeID]] = [:]
         for entry in state.entries {
             switch entry.body {
@@ -17,6 +17,7 @@ extension TaskView {
             case .complete: completes.append(entry)
             case .report: reports.append(entry)
             case .cancel: cancels.append(entry)
+            case .fail: fails.append(entry)
             case let .replicated(ref): replicatedBy[ref, default: []].append(entry.author)
             }
             statuses[entry.hash] = .counted
@@ -33,9 +34,13 @@ extension TaskView {
         for entry in announces where statuses[entry.hash] == .counted {
             guard case let .announce(candidate) = entry.body, let tip, entry.author == tip.holder,
                   candidate.epoch == tip.epoch, candidate.round > lastRound else { continue }
-            if let (held, hash) = announcement,
-               (held.round, held.deadline) > (candidate.round, candidate.deadline)
-                || ((held.round, held.deadline) == (candidate.round, candidate.deadline) && hash < entry.hash) { continue }
+            // The highest round, then the latest deadline, then the most participants (a round
+            // widened as peers joined keeps its deadline), then the lower hash.
+            if let (held, hash) = announcement {
+                let heldKey = (held.round, held.deadline, held.participants.count)
+                let candidateKey = (candidate.round, candidate.deadline, candidate.participants.count)
+                if heldKey > candidateKey || (heldKey == candidateKey && hash < entry.hash) { continue }
+            }
             announcement = (candidate, entry.hash)
         }
 
@@ -54,6 +59,19 @@ extension TaskView {
             }
         }
 
+        // Failure: by the current holder, under its epoch, of a round the line has not committed.
+        // A successor that later commits past it (after a partition heals, say) supersedes it.
+        var failure: TaskFailure?
+        for entry in fails {
+            guard case let .fail(candidate) = entry.body else { continue }
+            if let tip, entry.author == tip.holder, candidate.epoch == tip.epoch, candidate.round > lastRound {
+                if failure == nil { failure = candidate }  // entries are sorted by hash
+            } else {
+                statuses[entry.hash] = lines.isFenced(epoch: candidate.epoch, round: candidate.round, author: entry.author)
+                    ? .stale : .superseded
+            }
+        }
+
         var latest: [String: TaskEntry] = [:]
         for entry in reports {
             guard let report = entry.report else { continue }
@@ -68,6 +86,7 @@ extension TaskView {
 
         let phase: TaskPhase
         if completion != nil { phase = .completed }
+        else if failure != nil { phase = .failed }
         else if !cancels.isEmpty { phase = .cancelled }
         else if !leases.isEmpty { phase = .running }
         else { phase = .pending }
@@ -85,6 +104,7 @@ extension TaskView {
         self.lastError = lastError
         self.cancelReason = cancelReason
         self.completion = completion
+        self.failure = failure
         self.replicatedBy = replicatedBy.mapValues { Array(Set($0)).sorted() }
         self.statuses = statuses
     }

@@ -11,6 +11,8 @@ public enum TaskPhase: String, Sendable, CustomStringConvertible {
     case completed
     /// A valid `cancel` (and no completion).
     case cancelled
+    /// A counted `fail` by the current lease holder: a round could not fill within its retries.
+    case failed
 
     public var description: String { rawValue }
 }
@@ -64,6 +66,7 @@ public struct CommittedRound: Hashable, Sendable {
 ///   sides of a partition) are therefore settled by progress first, then score, then NodeID; the
 ///   loser's lease is superseded.
 /// - **Phase**: completed when a `complete` entry by the lease holder names a commit on the line;
+///   else failed when a `fail` by the current holder under its epoch names a round past the line;
 ///   else cancelled after any cancel; else running once any lease exists; else pending.
 public struct TaskView: Sendable, Equatable {
     public let task: TaskID
@@ -84,6 +87,8 @@ public struct TaskView: Sendable, Equatable {
     public let cancelReason: String?
     /// The commit a `complete` entry declared final.
     public let completion: CommitRef?
+    /// The counted `fail` entry (then the phase is `failed`, unless the task completed).
+    public let failure: TaskFailure?
     /// Coordinator candidates that acknowledged holding each commit (sorted).
     public let replicatedBy: [CommitRef: [NodeID]]
     let statuses: [ContentHash: EntryStatus]
