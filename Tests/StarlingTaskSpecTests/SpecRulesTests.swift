@@ -45,6 +45,23 @@ import Testing
         #expect(task.rounds.roundTimeout == .seconds(90))
     }
 
+    @Test func centralEvaluationAndRoundRetriesAreRead() throws {
+        let yaml = Self.task("""
+              roundRetries: 0
+              aggregationWorker:
+                evaluation:
+                  dataset: {name: digits-test}
+
+            """ + Self.oneWorker)
+        let task = try #require(try SpecFiles.valid(yaml).spec.federatedTask)
+        #expect(task.aggregationWorker.evaluationDataset == DatasetRef(name: "digits-test"))
+        #expect(task.rounds.roundRetries == 0)
+        let defaults = try #require(try SpecFiles.valid(Self.task(Self.oneWorker)).spec.federatedTask)
+        #expect(defaults.aggregationWorker.evaluationDataset == nil && defaults.rounds.roundRetries == 3)
+        let missing = Self.task("  aggregationWorker:\n    evaluation: {}\n" + Self.oneWorker)
+        #expect(SpecFiles.errors(missing).contains { "\($0.path): \($0.message)".contains("spec.aggregationWorker.evaluation: missing dataset") })
+    }
+
     @Test func aSpecFieldWinsOverTheParameterAndSaysSo() throws {
         let yaml = Self.task("""
               rounds: 20

@@ -26,7 +26,15 @@ def evaluate(weight, bias, x, y):
     return float(loss), float(accuracy)
 
 
+def central_evaluation(weights, x, y):
+    """Scores a global model on the coordinator's evaluation data (aggregationWorker.evaluation)."""
+    loss, accuracy = evaluate(weights["dense0.weight"], weights["dense0.bias"], x, y)
+    return {"loss": loss, "accuracy": accuracy}
+
+
 def main():
+    # Started by the coordinator's peer to score global models centrally: serves, then exits.
+    starling.serve_evaluations(central_evaluation)
     x, y = starling.dataset()  # x: float32 (n, 64), y: int64 (n,)
     params = starling.parameters()
     batch_size = int(params["batch_size"])
@@ -48,6 +56,8 @@ def main():
         else:
             weight, bias = weights["dense0.weight"], weights["dense0.bias"]
         start_weight, start_bias = weight.copy(), bias.copy()
+        # The round's starting (global) model, scored on this worker's data when the round validates.
+        validation = evaluate(weight, bias, x, y) if rnd.validate else None
 
         for _ in range(epochs):
             order = shuffle.permutation(samples)
@@ -59,10 +69,9 @@ def main():
                 weight -= learning_rate * weight_gradient
                 bias -= learning_rate * bias_gradient
 
-        loss, accuracy = evaluate(weight, bias, x, y)
-        metrics = {"loss": loss}
-        if rnd.validate:
-            metrics["accuracy"] = accuracy
+        metrics = {"loss": evaluate(weight, bias, x, y)[0]}  # the training loss of this update
+        if validation is not None:
+            metrics["val_loss"], metrics["accuracy"] = validation
         rnd.submit({"dense0.weight": weight, "dense0.bias": bias}, num_samples=samples, metrics=metrics)
         print(f"round {rnd.number}: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
 

@@ -15,10 +15,12 @@ from . import constants
 from .context import Context, context, parameters
 from .data import Dataset, dataset
 from .errors import StarlingError
+from .evaluation import is_evaluator, serve_evaluations
 from .rounds import Round, rounds
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "Dataset", "Round", "StarlingError", "constants", "context", "dataset", "parameters", "rounds",
+    "Context", "Dataset", "Round", "StarlingError", "constants", "context", "dataset", "is_evaluator", "parameters",
+    "rounds", "serve_evaluations",
 ]

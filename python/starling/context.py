@@ -28,6 +28,7 @@ class Context:
     parameters: Dict[str, Any] = dataclasses.field(default_factory=dict)  # STARLING_PARAMETERS
     model_name: str = ""  # STARLING_MODEL_NAME (may be empty)
     seed: int = 0  # STARLING_SEED
+    role: str = "train"  # STARLING_ROLE: train, or evaluate (central evaluation, see serve_evaluations)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -66,7 +67,11 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
         seed = int(raw_seed)
     except ValueError:
         raise StarlingError(f"STARLING_SEED is not an integer: {raw_seed[:80]!r}") from None
+    role = env.get("STARLING_ROLE", "train") or "train"
+    if role not in ("train", "evaluate"):
+        raise StarlingError(f"STARLING_ROLE must be train or evaluate, not {role[:80]!r}")
     return Context(
+        role=role,
         socket=socket,
         task=task,
         task_name=task_name,

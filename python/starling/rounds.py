@@ -9,7 +9,7 @@ import time
 import traceback
 from typing import Any, Dict, Iterator, Mapping, Optional
 
-from . import constants, tensors
+from . import constants, evaluation, tensors
 from .context import Context, context
 from .errors import StarlingError
 from .peer import PeerClient, start_watchdog
@@ -157,6 +157,11 @@ def rounds() -> Iterator[Round]:
     fail() is reported failed when the loop goes on, or when the script exits."""
     global _current
     ctx = context()
+    if ctx.role == evaluation.EVALUATE:
+        raise StarlingError(
+            "this process was started to score global models centrally (the task's "
+            "aggregationWorker.evaluation), but the script never called starling.serve_evaluations(fn) "
+            "before starling.rounds(): see docs/workers.md, 'Central evaluation'")
     client = PeerClient(ctx.socket)
     start_watchdog()
     _install_hooks()

@@ -52,7 +52,8 @@ class NumpyLogregTests(unittest.TestCase):
             self.assertEqual(update["dense0.bias"].shape, (10,))
             self.assertEqual(update["dense0.weight"].dtype, np.float32)
         metrics = [s["metrics"] for s in submits]
-        self.assertEqual([sorted(m) for m in metrics], [["accuracy", "loss"], ["loss"], ["accuracy", "loss"]])
+        # accuracy and val_loss score the round's starting (global) model on the local data.
+        self.assertEqual([sorted(m) for m in metrics], [["accuracy", "loss", "val_loss"], ["loss"], ["accuracy", "loss", "val_loss"]])
         self.assertLess(metrics[2]["loss"], metrics[0]["loss"])
         self.assertGreater(metrics[2]["accuracy"], 0.9)
 

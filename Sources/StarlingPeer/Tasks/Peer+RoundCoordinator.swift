@@ -49,8 +49,9 @@ extension Peer {
         if progress.folded.count >= needed {
             progress.aggregating = true
             taskBook.engaged.insert(id)
-            outputs.append(.work(.aggregate(AggregateOrder(task: id, spec: state.spec, epoch: key.epoch, round: round,
-                                                           baseModel: progress.base))))
+            var order = AggregateOrder(task: id, spec: state.spec, epoch: key.epoch, round: round, baseModel: progress.base)
+            order.evaluate = federated.aggregationWorker.evaluationDataset != nil && Self.validates(round, settings)
+            outputs.append(.work(.aggregate(order)))
             count("tasks.aggregations ordered")
         } else if unix >= announced.deadline {
             let attempts = Self.expiredAttempts(of: round, in: state, at: unix)

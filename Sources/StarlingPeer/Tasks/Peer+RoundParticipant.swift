@@ -17,11 +17,10 @@ extension Peer {
             if taskBook.training[id]?[participant.worker] == key { continue }
             taskBook.training[id, default: [:]][participant.worker] = key
             taskBook.engaged.insert(id)
-            let every = UInt64(max(1, federated.rounds.roundsBetweenValidations))
             let order = TrainingOrder(
                 task: id, spec: state.spec, worker: participant.worker, epoch: key.epoch, round: key.round,
                 baseModel: announced.baseModel, sources: modelSources(announced, holder: view.currentLease?.holder),
-                validate: key.round % every == 0 || key.round == UInt64(federated.rounds.rounds),
+                validate: Self.validates(key.round, federated.rounds),
                 deadline: announced.deadline, seed: Self.seed(of: id))
             outputs.append(.work(.train(order)))
             count("tasks.trainings ordered")
@@ -36,6 +35,11 @@ extension Peer {
             nodes.append(participant.node)
         }
         return nodes.compactMap(blobSource)
+    }
+
+    /// Whether `round` validates: every `roundsBetweenValidations`, and the last round.
+    static func validates(_ round: UInt64, _ settings: RoundSettings) -> Bool {
+        round % UInt64(max(1, settings.roundsBetweenValidations)) == 0 || round == UInt64(settings.rounds)
     }
 
     /// One number per task, the same on every peer: workers seed their first model with it.

@@ -87,13 +87,18 @@ extension Peer {
     /// (`Membership.linkQuality`): it orders who tries first, never who wins a race.
     func candidates(for spec: TaskSpec) -> [CoordinatorElection.Candidate] {
         let roles = roleLookup
-        return aliveNodes.compactMap { node in
+        let all = aliveNodes.compactMap { node -> CoordinatorElection.Candidate? in
             guard roles(node)?.contains(.coordinator) == true else { return nil }
             let tags = tags(of: node)
             guard TaskPlacementMatcher.matches(spec, tags: tags).mayCoordinate else { return nil }
             return CoordinatorElection.Candidate(node: node, capacity: CoordinatorElection.capacity(tags: tags),
                                                  linkQuality: membership.linkQuality(of: node))
         }
+        // Central evaluation runs where its dataset is: while a candidate declares it, only those
+        // that do may coordinate; with none alive, any may (the rounds go on, unscored centrally).
+        guard let dataset = spec.federatedTask?.aggregationWorker.evaluationDataset?.name else { return all }
+        let holders = all.filter { DatasetTags.holds(dataset, tags: tags(of: $0.node)) }
+        return holders.isEmpty ? all : holders
     }
 
     /// Whether this peer may claim leases: it has heard from another member, had nobody to join,

@@ -70,6 +70,10 @@ public struct AggregateOrder: Sendable, Equatable {
     public let epoch: UInt64
     public let round: UInt64
     public let baseModel: ContentHash
+    /// Score the new model on the task's central evaluation dataset
+    /// (`aggregationWorker.evaluation`) before answering, and add the scores to the round's metrics
+    /// as `central_<name>`: this round validates (every `rounds_between_validations`, and the last).
+    public var evaluate: Bool = false
 }
 
 /// What an aggregation produced.

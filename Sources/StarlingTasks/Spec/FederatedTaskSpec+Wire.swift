@@ -27,6 +27,7 @@ extension AggregationWorker: WireCodable {
         writer.writeOptional(model)
         writer.writeString(algorithm.rawValue)
         writer.writeList(extraParameters)
+        writer.writeOptional(evaluationDataset)
     }
 
     public init(from reader: inout WireReader) throws {
@@ -37,7 +38,8 @@ extension AggregationWorker: WireCodable {
             throw WireError.invalidField("unknown aggregation algorithm \(algorithmName.clipped)")
         }
         let extras = try reader.readParameters("aggregation parameters")
-        self.init(name: name, model: model, algorithm: algorithm, extraParameters: extras)
+        let evaluation = try reader.readOptional(DatasetRef.self, field: "evaluation dataset")
+        self.init(name: name, model: model, algorithm: algorithm, extraParameters: extras, evaluationDataset: evaluation)
     }
 }
 

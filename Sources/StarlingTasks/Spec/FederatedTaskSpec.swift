@@ -25,13 +25,19 @@ public struct AggregationWorker: Sendable, Equatable {
     public var algorithm: AggregationAlgorithm
     /// Parameters Starling does not interpret (sorted by key), passed to the aggregation.
     public var extraParameters: [Parameter]
+    /// `evaluation.dataset.name`: central evaluation (Flower's `evaluate_fn`): the coordinator
+    /// scores each new global model on this dataset of its own every `rounds_between_validations`
+    /// rounds and in the last, with the training workers' script; nil: no central evaluation.
+    public var evaluationDataset: DatasetRef?
 
     public init(name: String = AggregationWorker.defaultName, model: ModelRef? = nil,
-                algorithm: AggregationAlgorithm = .defaultAlgorithm, extraParameters: [Parameter] = []) {
+                algorithm: AggregationAlgorithm = .defaultAlgorithm, extraParameters: [Parameter] = [],
+                evaluationDataset: DatasetRef? = nil) {
         self.name = name
         self.model = model
         self.algorithm = algorithm
         self.extraParameters = extraParameters.sorted()
+        self.evaluationDataset = evaluationDataset
     }
 }
 

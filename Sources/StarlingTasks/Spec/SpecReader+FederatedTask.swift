@@ -9,12 +9,19 @@ extension SpecReader {
         var aggregationParameters: [RawParameter] = []
         var seedWorkers: SpecField?
         if let field = spec["aggregationWorker"],
-           let worker = mapping(field, known: ["name", "model", "workerSpec", "trainingWorkers", "nodeName"]) {
+           let worker = mapping(field, known: ["name", "model", "workerSpec", "trainingWorkers", "nodeName", "evaluation"]) {
             if let name = worker["name"].flatMap({ label($0) }) { aggregation.name = name }
             if let nodeName = worker["nodeName"] {
                 error(nodeName, "the coordinator is elected among live peers, not named: choose who may coordinate with spec.coordinator.tags")
             }
             if let model = worker["model"].flatMap({ reference($0) }) { aggregation.model = ModelRef(name: model) }
+            if let field = worker["evaluation"], let evaluation = mapping(field, known: ["dataset"]) {
+                if let dataset = evaluation["dataset"] {
+                    if let name = reference(dataset) { aggregation.evaluationDataset = DatasetRef(name: name) }
+                } else {
+                    missing("dataset", in: evaluation, "name the dataset the coordinator scores each global model on")
+                }
+            }
             if let field = worker["workerSpec"], let workerSpec = mapping(field, known: ["aggregationAlgorithm", "parameters"]) {
                 if let field = workerSpec["aggregationAlgorithm"], let name = text(field) {
                     if let algorithm = AggregationAlgorithm(named: name) {
