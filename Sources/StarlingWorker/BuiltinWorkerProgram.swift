@@ -28,6 +28,13 @@ public enum BuiltinWorkerProgram {
         let batchSize = Int(context.number("batch_size", default: 32))
         let learningRate = context.number("learning_rate", default: 0.1)
         let proximalMu = context.number("proximal_mu", default: 0)
+        if try client.serveEvaluations({ weights in
+            let scores = try trainer.evaluate(weights, on: data)
+            return ["loss": scores.loss, "accuracy": scores.accuracy]
+        }) {
+            FileHandle.standardOutput.write(Data("central evaluation done\n".utf8))
+            return
+        }
         FileHandle.standardOutput.write(Data(("builtin:\(kind.rawValue) worker \(context.worker): \(data.count) samples, "
             + "\(data.featureCount) features, \(classes) classes; \(epochs) epochs of batch \(batchSize) at lr \(learningRate) "
             + "per round\n").utf8))

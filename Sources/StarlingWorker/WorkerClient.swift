@@ -31,15 +31,14 @@ public final class WorkerClient {
         self.context = context
     }
 
-    /// Waits for the next round; nil when the peer says the task is done.
-    public func nextRound() throws -> WorkerRound? {
+    /// One `worker-poll`, asked again while the peer cannot be reached; a worker whose peer is
+    /// gone (unreachable for `unreachableLimit`, or its parent changed) exits with status 3.
+    func poll() throws -> [String: Any] {
         var unreachableSince: ContinuousClock.Instant?
         while true {
             if getppid() != parent { Self.exitOrphaned("the peer that started this worker is gone") }
-            let answer: [String: Any]
             do {
-                answer = try request(["command": "worker-poll"])
-                unreachableSince = nil
+                return try request(["command": "worker-poll"])
             } catch let error as WorkerError where error.description.hasPrefix("the peer refused:") {
                 throw error
             } catch {
@@ -49,8 +48,18 @@ public final class WorkerClient {
                     Self.exitOrphaned("the peer has not answered for \(Self.unreachableLimit): \(error)")
                 }
                 Thread.sleep(forTimeInterval: Double(Self.pollInterval.components.attoseconds) / 1e18)
-                continue
             }
+        }
+    }
+
+    /// Waits for the next round; nil when the peer says the task is done.
+    public func nextRound() throws -> WorkerRound? {
+        if isEvaluator {
+            throw WorkerError("this process was started to score global models centrally (aggregationWorker.evaluation): "
+                + "call serveEvaluations before nextRound (docs/workers.md, \"Central evaluation\")")
+        }
+        while true {
+            let answer = try poll()
             switch answer["state"] as? String {
             case "train":
                 return WorkerRound(client: self, number: Self.uint(answer["round"]), epoch: Self.uint(answer["epoch"]),

@@ -20,6 +20,8 @@ public struct WorkerContext: Sendable {
     /// `STARLING_PARAMETERS`: batch_size, learning_rate, epochs, rounds, proximal_mu, and the spec's
     /// other parameters as written.
     public let parameters: [String: WorkerParameter]
+    /// `STARLING_ROLE`: `train`, or `evaluate` in a process started for central evaluation.
+    public var role = "train"
 
     /// Reads the environment; the error names the first variable missing.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkerContext {
@@ -40,13 +42,15 @@ public struct WorkerContext: Sendable {
             else { parameters[key] = .none }
         }
         guard let seed = UInt64(try value("STARLING_SEED")) else { throw WorkerError("STARLING_SEED is not a number") }
-        return WorkerContext(
+        var context = WorkerContext(
             socketPath: try value("STARLING_SOCKET"), task: try value("STARLING_TASK"),
             taskName: environment["STARLING_TASK_NAME"] ?? "", worker: try value("STARLING_WORKER"),
             token: try value("STARLING_WORKER_TOKEN"), datasetName: environment["STARLING_DATASET"] ?? "",
             datasetPath: try value("STARLING_DATASET_PATH"), datasetFormat: environment["STARLING_DATASET_FORMAT"] ?? "csv",
             workDirectory: try value("STARLING_WORK_DIR"), modelName: environment["STARLING_MODEL_NAME"] ?? "",
             seed: seed, parameters: parameters)
+        context.role = environment["STARLING_ROLE"] ?? "train"
+        return context
     }
 
     /// A numeric parameter (a number, or text that reads as one), else `fallback`.
