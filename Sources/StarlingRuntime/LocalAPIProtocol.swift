@@ -249,33 +249,34 @@ public enum LocalAPIProtocol {
     }
 
     /// The answer to one request line (newline included). Never fails: bad requests get an error.
+    /// Only an extension (the task runner's commands) answers later.
     static func respond(to line: [UInt8], members: () -> [MemberView], counters: () -> [String: UInt64],
                         tasks: () -> [TaskSummary] = { [] },
                         control: (ControlRequest) -> ControlAnswer = { _ in ControlAnswer(ok: false, message: "no control plane") },
-                        extensions: (String, [UInt8]) -> [UInt8]? = { _, _ in nil }) -> [UInt8] {
+                        extensions: (String, [UInt8]) -> LocalAPIAnswer? = { _, _ in nil }) -> LocalAPIAnswer {
         guard let request = try? JSONDecoder().decode(Request.self, from: Data(line)) else {
-            return encode(ErrorResponse(error: #"expected one JSON object with a "command" string, such as {"command":"members"}"#))
+            return .now(encode(ErrorResponse(error: #"expected one JSON object with a "command" string, such as {"command":"members"}"#)))
         }
         switch request.command {
         case "members":
             let sorted = members().sorted { ($0.name, $0.node.text) < ($1.name, $1.node.text) }
-            return encode(MembersResponse(members: sorted.map(Member.init)))
+            return .now(encode(MembersResponse(members: sorted.map(Member.init))))
         case "counters":
-            return encode(CountersResponse(counters: counters()))
+            return .now(encode(CountersResponse(counters: counters())))
         case "tasks":
-            return encode(TasksResponse(tasks: tasks().map(Task.init)))
+            return .now(encode(TasksResponse(tasks: tasks().map(Task.init))))
         case "keyring", "keyring-status", "task-submit", "task-cancel":
             switch controlRequest(request) {
             case let .success(controlRequest):
                 let answer = control(controlRequest)
-                return encode(ControlResponse(ok: answer.ok, message: answer.message, fields: answer.fields))
+                return .now(encode(ControlResponse(ok: answer.ok, message: answer.message, fields: answer.fields)))
             case let .failure(error):
-                return encode(error)
+                return .now(encode(error))
             }
         default:
             if let answer = extensions(request.command, line) { return answer }
-            return encode(ErrorResponse(error: "unknown command '\(request.command)'; known commands: "
-                + (commands + TaskRunnerCommands.commands).joined(separator: ", ")))
+            return .now(encode(ErrorResponse(error: "unknown command '\(request.command)'; known commands: "
+                + (commands + TaskRunnerCommands.commands).joined(separator: ", "))))
         }
     }
 
@@ -287,4 +288,16 @@ public enum LocalAPIProtocol {
         bytes.append(UInt8(ascii: "\n"))
         return bytes
     }
+}
+
+/// The answer to one request line: at once, or later from a command that waits on the network
+/// (`model-export` fetching the model it writes), the client kept connected meanwhile.
+enum LocalAPIAnswer {
+    case now([UInt8])
+    /// `start` runs at once with the function that sends the answer line (once); the client is
+    /// dropped unanswered if that takes longer than `within`.
+    case later(within: Duration, start: (@escaping ([UInt8]) -> Void) -> Void)
+
+    /// The answer line of `.now` (nil for `.later`).
+    var line: [UInt8]? { if case let .now(line) = self { line } else { nil } }
 }

@@ -6,7 +6,8 @@ import Darwin
 
 /// The local API: a Unix socket at DIR/starling.sock (mode 0600) for the CLI and, later, workers.
 /// One JSON request line in, one JSON response line out, then the connection closes
-/// (`LocalAPIProtocol`).
+/// (`LocalAPIProtocol`). Most answers are written at once; a command that waits on the network
+/// (`LocalAPIAnswer.later`) keeps its client, with a longer deadline, until it answers.
 ///
 /// Only one peer may serve a data directory: a socket someone answers on refuses the start; a
 /// socket nobody answers on is left over from a killed peer and is removed.
@@ -16,7 +17,7 @@ final class LocalAPIServer {
     private let counters: RuntimeCounters
     private let writeBudget: ByteBudget
     /// Answers one request line (the runtime reads the machine's members and counters).
-    private let respond: ([UInt8]) -> [UInt8]
+    private let respond: ([UInt8]) -> LocalAPIAnswer
 
     private struct Client {
         let connection: StreamConnection
@@ -29,7 +30,7 @@ final class LocalAPIServer {
     private var isClosed = false
 
     init(loop: EventLoop, dataDirectory: String, counters: RuntimeCounters, writeBudget: ByteBudget,
-         respond: @escaping ([UInt8]) -> [UInt8]) throws {
+         respond: @escaping ([UInt8]) -> LocalAPIAnswer) throws {
         path = LocalAPIProtocol.socketPath(dataDirectory: dataDirectory)
         self.counters = counters
         self.writeBudget = writeBudget
@@ -130,7 +131,20 @@ final class LocalAPIServer {
         clients[id] = client
         client.connection.stopReading()
         counters.increment("local_api.requests")
-        switch client.connection.write(respond(client.line)) {
+        switch respond(client.line) {
+        case let .now(line):
+            write(line, to: id)
+        case let .later(within, start):
+            counters.increment("local_api.answered_later")
+            client.connection.setDeadline(after: within)
+            // The client may be gone by then (deadline, peer stopping): the answer is dropped.
+            start { [weak self] line in self?.write(line, to: id) }
+        }
+    }
+
+    private func write(_ line: [UInt8], to id: Int) {
+        guard !isClosed, let client = clients[id] else { return }
+        switch client.connection.write(line) {
         case .queued:
             break
         case .overBudget, .failed:

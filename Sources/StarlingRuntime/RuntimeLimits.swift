@@ -56,6 +56,9 @@ public enum RuntimeLimits {
     public static let localResponseBytesMax = 64 * 1024 * 1024
     /// A local client must send its request, and read the answer, within this time.
     public static let localRequestTimeout: Duration = .seconds(5)
+    /// `model export` waits this long for a model this peer lacks to be fetched before it answers
+    /// that it could not (the fetch goes on); its client is kept `localRequestTimeout` longer.
+    public static let modelExportWaitMax: Duration = .seconds(120)
     /// `sun_path` holds 108 bytes including the terminating NUL.
     public static let unixSocketPathBytesMax = 107
 

@@ -33,6 +33,7 @@ enum StoreSchema {
         migrator.registerMigration("v2-membership", migrate: createMembershipTables)
         migrator.registerMigration("v3-tasks", migrate: createTaskTables)
         migrator.registerMigration("v4-learning", migrate: createLearningTables)
+        migrator.registerMigration("v5-imported-models", migrate: createImportedModelTable)
         return migrator
     }
 }

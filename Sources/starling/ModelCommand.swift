@@ -1,16 +1,19 @@
 import ArgumentParser
 import Foundation
 import StarlingRuntime
+import StarlingTasks
 
-/// `starling model list|export`: committed global models this peer holds (docs/workers.md).
+/// `starling model list|import|remove|export`: committed global models this peer holds, and the
+/// starting models imported on it (docs/workers.md, "A starting model").
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "List and export the committed global models a peer holds.",
-        subcommands: [List.self, Export.self])
+        abstract: "Import starting models; list and export the committed global models a peer holds.",
+        subcommands: [List.self, Import.self, Remove.self, Export.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Models held here, newest first, with round and metrics.")
+        static let configuration = CommandConfiguration(
+            abstract: "Committed models held here, newest first, with round and metrics; then the imported models.")
 
         @Flag(help: "Print the peer's JSON answer.")
         var json = false
@@ -23,21 +26,74 @@ struct ModelCommand: ParsableCommand {
                 return
             }
             let models = answer["models"] as? [[String: Any]] ?? []
-            if models.isEmpty { print("no models held on this peer") }
+            let imported = answer["imported"] as? [[String: Any]] ?? []
+            if models.isEmpty && imported.isEmpty { print("no models held on this peer") }
             for model in models {
                 let metrics = (model["metrics"] as? [String: Double] ?? [:]).sorted { $0.key < $1.key }
                     .map { "\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: ", ")
                 print("\((model["hash"] as? String ?? "").prefix(16))  \(model["taskName"] ?? "")  round \(model["round"] ?? 0)  "
                     + "\(model["parameters"] ?? 0) parameters  \(model["bytes"] ?? 0) bytes" + (metrics.isEmpty ? "" : "  \(metrics)"))
             }
+            for model in imported {
+                print("\((model["hash"] as? String ?? "").prefix(16))  \(model["name"] ?? "")  imported  "
+                    + "\(model["parameters"] ?? 0) parameters  \(model["bytes"] ?? 0) bytes  from \(model["path"] ?? "")"
+                    + (model["held"] as? Bool == false ? "  (its blob is missing here)" : ""))
+            }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a safetensors file as the starting model NAME (a task's aggregationWorker.model.name).",
+            discussion: """
+                The file must decode, hold only F32 tensors and only finite values. The peer stores it as a \
+                blob, records NAME durably and declares it in its tags (model.NAME = hash), so a task whose \
+                aggregationWorker.model.name is NAME starts round 1 from it. Importing NAME again replaces it.
+                """)
+
+        @Argument(help: "The model's name, as task specs give it in aggregationWorker.model.name.")
+        var name: String
+        @Option(help: "The model file (FILE.safetensors).")
+        var path: String
+        @OptionGroup var peer: TaskCommand.PeerOption
+
+        func run() throws {
+            if let problem = ModelTags.problem(withName: name) { throw CLIError("model import: \(problem)") }
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            // Checked here first, so a bad file is reported as such; the peer checks what it reads again.
+            do { _ = try ImportedModelFile(path: absolute) } catch { throw CLIError("\(error)") }
+            let answer = try JSONRequest.send(["command": "model-import", "name": name, "path": absolute], peer: peer)
+            guard answer["ok"] as? Bool == true else { throw CLIError("model import refused: \(answer["message"] ?? "")") }
+            print(answer["message"] as? String ?? "imported")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget an imported model (its blob goes unless a committed model is the same).")
+
+        @Argument var name: String
+        @OptionGroup var peer: TaskCommand.PeerOption
+
+        func run() throws {
+            let answer = try JSONRequest.send(["command": "model-remove", "name": name], peer: peer)
+            guard answer["ok"] as? Bool == true else { throw CLIError("\(answer["message"] ?? "refused")") }
+            print(answer["message"] as? String ?? "removed")
         }
     }
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a model as a safetensors file: by task name (its latest round) or hash prefix.")
+            abstract: "Write a task's last committed model (or a model by hash prefix) as a safetensors file.",
+            discussion: """
+                TASK is a task name or id: its last committed round as this peer's task state knows it. When \
+                this peer lacks that model it fetches it first (from the commit's coordinator, the peers that \
+                acknowledged it, the current round's participants); if it cannot, it fails, saying which round \
+                it holds and which one the task committed. A task still running gives its latest round, and \
+                says so. A hash prefix (8+ hex) names a model held here, committed or imported.
+                """)
 
-        @Argument(help: "A task name (the latest committed round held) or a model hash prefix (8+ hex).")
+        @Argument(help: "A task name or id, or a model hash prefix (8+ hex).")
         var model: String
         @Option(help: "Where to write it (FILE.safetensors).")
         var out: String
@@ -45,8 +101,16 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
-            let answer = try JSONRequest.send(["command": "model-export", "model": model, "out": absolute], peer: peer)
-            guard answer["ok"] as? Bool == true else { throw CLIError("\(answer["message"] ?? "export refused")") }
+            var line = [UInt8](try JSONSerialization.data(withJSONObject: ["command": "model-export", "model": model, "out": absolute]))
+            line.append(UInt8(ascii: "\n"))
+            // The peer may fetch the model first: it answers within modelExportWaitMax.
+            let timeout = RuntimeLimits.modelExportWaitMax + RuntimeLimits.localRequestTimeout * 2
+            let bytes = try userFacing { try LocalClient.request(line: line, dataDirectory: peer.directory, timeout: timeout) }
+            guard let answer = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+                throw CLIError("unexpected answer from the peer: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+            }
+            if let error = answer["error"] as? String { throw CLIError("the peer answered with an error: \(error)") }
+            guard answer["ok"] as? Bool == true else { throw CLIError("model export: \(answer["message"] ?? "refused")") }
             print(answer["message"] as? String ?? "exported")
         }
     }

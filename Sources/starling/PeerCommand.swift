@@ -75,7 +75,7 @@ struct PeerCommand: ParsableCommand {
         var setup = PeerSetup(
             identity: files.identity, certificate: files.certificate, authority: files.authority,
             revocations: revocations, advertise: addresses.advertise, bootstrap: addresses.bootstrap,
-            tags: try Self.parseTags(tags, settings: settings).merging(try Self.datasetTags(store)) { given, _ in given },
+            tags: try Self.parseTags(tags, settings: settings).merging(try Self.storeTags(store)) { given, _ in given },
             persisted: try userFacing { try store.persistedState() }, settings: settings,
             unixTimeAtStart: now, keyring: try Self.loadKeyring(dataDir))
         setup.tasks = tasks
@@ -101,9 +101,11 @@ struct PeerCommand: ParsableCommand {
         if reason == .forced { throw ExitCode(130) }
     }
 
-    /// The datasets registered in the store, as the tags that declare them (DatasetTags).
-    static func datasetTags(_ store: Store) throws -> [String: String] {
+    /// The datasets registered and the models imported in the store, as the tags that declare
+    /// them (DatasetTags, ModelTags).
+    static func storeTags(_ store: Store) throws -> [String: String] {
         DatasetTags.tags(declaring: try userFacing { try store.datasets() })
+            .merging(ModelTags.tags(declaring: try userFacing { try store.importedModels() })) { dataset, _ in dataset }
     }
 
     /// This executable's absolute path (workers are started through it).

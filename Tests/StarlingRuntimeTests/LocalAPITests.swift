@@ -53,16 +53,16 @@ import Glibc
 
         let error = try JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(lines[2].utf8)).error
         #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
-            + "task-cancel, worker-poll, worker-submit, worker-fail, dataset-add, dataset-list, dataset-remove, model-list, "
-            + "model-export, task-logs")
+            + "task-cancel, worker-poll, worker-submit, worker-fail, dataset-add, dataset-list, dataset-remove, model-list, model-import, "
+            + "model-remove, model-export, task-logs")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
 
-    @Test func malformedRequestsGetAnErrorLine() {
-        let answer = LocalAPIProtocol.respond(to: Array("members".utf8), members: { [] }, counters: { [:] })
+    @Test func malformedRequestsGetAnErrorLine() throws {
+        let answer = try #require(LocalAPIProtocol.respond(to: Array("members".utf8), members: { [] }, counters: { [:] }).line)
         #expect(String(decoding: answer, as: UTF8.self).hasPrefix(#"{"error":"expected one JSON object"#))
         #expect(answer.last == UInt8(ascii: "\n"))
-        let empty = LocalAPIProtocol.respond(to: Array(#"{"command":"members"}"#.utf8), members: { [] }, counters: { [:] })
+        let empty = try #require(LocalAPIProtocol.respond(to: Array(#"{"command":"members"}"#.utf8), members: { [] }, counters: { [:] }).line)
         #expect(String(decoding: empty, as: UTF8.self) == "{\"members\":[]}\n")
     }
 
@@ -73,7 +73,7 @@ import Glibc
             return ControlAnswer(ok: true, message: "done", fields: ["id": String(repeating: "ab", count: 32), "name": "t"])
         }
         func answer(_ line: [UInt8]) -> String {
-            String(decoding: LocalAPIProtocol.respond(to: line, members: { [] }, counters: { [:] }, control: control), as: UTF8.self)
+            String(decoding: LocalAPIProtocol.respond(to: line, members: { [] }, counters: { [:] }, control: control).line ?? [], as: UTF8.self)
         }
         #expect(answer(LocalAPIProtocol.requestLine("tasks")) == "{\"tasks\":[]}\n")
 

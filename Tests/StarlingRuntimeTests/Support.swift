@@ -15,6 +15,15 @@ final class Script {
     private(set) var inputs: [(input: PeerInput, now: Instant)] = []
     var react: (PeerInput, Instant) -> [PeerOutput]
     var members: [MemberView] = []
+    var tasks: [TaskSummary] = []
+    /// Operator requests the runtime handed over, and how they are answered (refused by default).
+    private(set) var controls: [ControlRequest] = []
+    var answerControl: (ControlRequest) -> ControlAnswer = { _ in ControlAnswer(ok: false, message: "this machine has no control plane") }
+
+    func control(_ request: ControlRequest) -> ControlAnswer {
+        controls.append(request)
+        return answerControl(request)
+    }
 
     init(react: @escaping (PeerInput, Instant) -> [PeerOutput] = { _, _ in [] }) { self.react = react }
 
@@ -54,6 +63,13 @@ struct FakeMachine: PeerMachine {
 
     var members: [MemberView] { script.members }
     var counters: [String: UInt64] { ["fake.inputs": UInt64(script.inputs.count)] }
+    var tasks: [TaskSummary] { script.tasks }
+
+    mutating func control<R: RandomNumberGenerator>(
+        _ request: ControlRequest, now: Instant, random: inout R
+    ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+        (script.control(request), [])
+    }
 }
 
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }

@@ -25,7 +25,7 @@ extension Peer {
             TaskSummary.Round(round: $0.round, epoch: $0.epoch, coordinator: $0.coordinator, modelHash: $0.modelHash,
                               participants: $0.commit.participants,
                               metrics: Dictionary($0.commit.metrics.map { ($0.name, $0.value) }) { first, _ in first },
-                              sampleCount: $0.commit.sampleCount)
+                              sampleCount: $0.commit.sampleCount, replicatedBy: view.replicatedBy[$0.ref] ?? [])
         }
         return TaskSummary(
             id: state.id, name: state.spec.name, kind: state.spec.kind.name, phase: "\(view.phase)",

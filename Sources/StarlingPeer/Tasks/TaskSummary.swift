@@ -25,6 +25,9 @@ public struct TaskSummary: Sendable, Equatable {
         /// The commit's metrics (sample-weighted means of the workers' loss, accuracy...).
         public var metrics: [String: Double] = [:]
         public var sampleCount: UInt64 = 0
+        /// Coordinator candidates that acknowledged holding the commit's model (`replicated`):
+        /// where a peer that lacks it fetches it from (`starling model export`).
+        public var replicatedBy: [NodeID] = []
     }
 
     public var id: TaskID

@@ -14,33 +14,34 @@ import StarlingTasks
 ///     → {"command":"dataset-add","name":N,"path":P,"format":"csv|npz"}   ← {"ok":…,"message":…,"dataset":{…}}
 ///     → {"command":"dataset-list"}        ← {"datasets":[{…}],"declared":[{"peer":…,"name":…,"format":…,"bytes":…,"samples":…}]}
 ///     → {"command":"dataset-remove","name":N}                             ← {"ok":…,"message":…}
-///     → {"command":"model-list"}          ← {"models":[{…}]}
-///     → {"command":"model-export","model":NAME|HASH-PREFIX,"out":PATH}     ← {"ok":…,"message":…,"path":…}
+///     → {"command":"model-list"|"model-import"|"model-remove"|"model-export",…}   (TaskRunnerCommands+Models.swift)
 ///     → {"command":"task-logs","task":ID|NAME,"worker":W?}               ← {"logs":[{"worker":…,"path":…,"text":…}]}
 struct TaskRunnerCommands {
     static let commands = ["worker-poll", "worker-submit", "worker-fail", "dataset-add", "dataset-list", "dataset-remove",
-                           "model-list", "model-export", "task-logs"]
+                           "model-list", "model-import", "model-remove", "model-export", "task-logs"]
 
     let runner: TaskRunner
     let tasks: () -> [TaskSummary]
     let members: () -> [MemberView]
     let control: (ControlRequest) -> ControlAnswer
 
-    func respond(_ command: String, _ line: [UInt8]) -> [UInt8]? {
+    func respond(_ command: String, _ line: [UInt8]) -> LocalAPIAnswer? {
         guard Self.commands.contains(command) else { return nil }
         guard let request = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-            return Self.error("expected one JSON object")
+            return .now(Self.error("expected one JSON object"))
         }
         switch command {
-        case "worker-poll": return workerPoll(request)
-        case "worker-submit": return workerSubmit(request)
-        case "worker-fail": return workerFail(request)
-        case "dataset-add": return datasetAdd(request)
-        case "dataset-list": return datasetList()
-        case "dataset-remove": return datasetRemove(request)
-        case "model-list": return modelList()
+        case "worker-poll": return .now(workerPoll(request))
+        case "worker-submit": return .now(workerSubmit(request))
+        case "worker-fail": return .now(workerFail(request))
+        case "dataset-add": return .now(datasetAdd(request))
+        case "dataset-list": return .now(datasetList())
+        case "dataset-remove": return .now(datasetRemove(request))
+        case "model-list": return .now(modelList())
+        case "model-import": return .now(modelImport(request))
+        case "model-remove": return .now(modelRemove(request))
         case "model-export": return modelExport(request)
-        default: return taskLogs(request)
+        default: return .now(taskLogs(request))
         }
     }
 
@@ -158,7 +159,7 @@ struct TaskRunnerCommands {
                                    samples: UInt64(data.count), features: UInt64(data.featureCount),
                                    classes: UInt64(data.classCount), addedAt: UnixClock.now())
         do { try store.saveDataset(record) } catch { return Self.control(ok: false, "cannot save the dataset: \(error)") }
-        let announced = announceDatasets()
+        let announced = announceStoreTags()
         return Self.json(["ok": announced.ok, "message": "dataset \(name): \(data.count) samples, \(data.featureCount) features, "
                           + "\(data.classCount) classes (\(announced.message))", "dataset": Self.object(record)])
     }
@@ -168,15 +169,17 @@ struct TaskRunnerCommands {
             return Self.control(ok: false, "dataset-remove needs \"name\"")
         }
         guard (try? store.removeDataset(named: name)) == true else { return Self.control(ok: false, "no dataset \(name)") }
-        let announced = announceDatasets()
+        let announced = announceStoreTags()
         return Self.control(ok: announced.ok, "dataset \(name) removed (\(announced.message))")
     }
 
-    /// Replaces this peer's dataset tags with the registered datasets (other tags stay).
-    func announceDatasets() -> ControlAnswer {
+    /// Replaces this peer's dataset and model tags with the registered datasets and imported
+    /// models (other tags stay).
+    func announceStoreTags() -> ControlAnswer {
         guard let me = members().first(where: \.isLocal) else { return ControlAnswer(ok: false, message: "no local member") }
-        let tags = me.tags.filter { !$0.key.hasPrefix(DatasetTags.prefix) }
+        let tags = me.tags.filter { !$0.key.hasPrefix(DatasetTags.prefix) && !$0.key.hasPrefix(ModelTags.prefix) }
             .merging(DatasetTags.tags(declaring: (try? runner.store?.datasets()) ?? [])) { _, declared in declared }
+            .merging(ModelTags.tags(declaring: (try? runner.store?.importedModels()) ?? [])) { _, declared in declared }
         return control(.setTags(tags))
     }
 
@@ -192,45 +195,11 @@ struct TaskRunnerCommands {
         return Self.json(["datasets": local, "declared": declared])
     }
 
-    // MARK: Models
-
-    private func modelList() -> [UInt8] {
-        let models = ((try? runner.store?.models()) ?? []).map { model -> [String: Any] in
-            ["hash": model.hash, "task": model.task, "taskName": model.taskName, "round": model.round, "epoch": model.epoch,
-             "metrics": model.metrics, "bytes": model.bytes, "parameters": model.parameters, "savedAt": model.savedAt,
-             "held": (try? ContentHash(hex: model.hash)).map(runner.blobs.holds) ?? false]
-        }
-        return Self.json(["models": models])
-    }
-
-    private func modelExport(_ request: [String: Any]) -> [UInt8] {
-        guard let reference = request["model"] as? String, let out = request["out"] as? String else {
-            return Self.control(ok: false, "model-export needs \"model\" (a task name or a model hash prefix) and \"out\"")
-        }
-        let models = (try? runner.store?.models()) ?? []
-        let match = models.first { $0.hash.hasPrefix(reference.lowercased()) && reference.count >= 8 }
-            ?? models.filter { $0.taskName == reference || $0.task.hasPrefix(reference) }.max { $0.round < $1.round }
-        guard let match, let hash = try? ContentHash(hex: match.hash), let source = runner.blobs.filePath(of: hash) else {
-            return Self.control(ok: false, "no model \(reference) is held on this peer (starling model list shows those that are)")
-        }
-        do {
-            let bytes = try POSIXFile.read(source, limit: LearningLimits.modelBytesMax)
-            try POSIXFile.writeAtomically(bytes, to: out, mode: 0o644, replace: true)
-        } catch {
-            return Self.control(ok: false, "cannot write \(out): \(error)")
-        }
-        return Self.json(["ok": true, "message": "model of \(match.taskName) round \(match.round) written to \(out)",
-                          "path": out, "hash": match.hash, "round": match.round])
-    }
-
     // MARK: Logs
 
     private func taskLogs(_ request: [String: Any]) -> [UInt8] {
         guard let reference = request["task"] as? String else { return Self.error("task-logs needs \"task\"") }
-        let all = tasks()
-        let matches = all.filter { $0.id.text == reference || $0.name == reference
-            || (reference.count >= 8 && $0.id.text.hasPrefix(reference.lowercased())) }
-        guard let task = matches.max(by: { $0.submittedAt < $1.submittedAt }) else { return Self.error("no task \(reference)") }
+        guard let task = task(reference) else { return Self.error("no task \(reference)") }
         let directory = TaskRunner.logDirectory(runner.dataDirectory, task: task.id)
         let wanted = request["worker"] as? String
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -244,6 +213,14 @@ struct TaskRunnerCommands {
             logs.append(["worker": worker, "path": path, "text": text])
         }
         return Self.json(["task": task.id.text, "name": task.name, "logs": logs])
+    }
+
+    /// The task a reference names: its id, an id prefix (8+ hex) or its name (the latest
+    /// submitted of that name).
+    func task(_ reference: String) -> TaskSummary? {
+        tasks().filter { $0.id.text == reference || $0.name == reference
+            || (reference.count >= 8 && $0.id.text.hasPrefix(reference.lowercased())) }
+            .max { $0.submittedAt < $1.submittedAt }
     }
 
     // MARK: JSON

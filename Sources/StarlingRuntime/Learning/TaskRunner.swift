@@ -219,8 +219,9 @@ final class TaskRunner {
 
     /// Records a committed model held here (made, replicated or fetched as a round's base), with
     /// the round and metrics its metadata carries, and deletes the task's models beyond the
-    /// retention. `made`: the model and its encoded size when this peer just made it (else the
-    /// blob is read, once).
+    /// retention, except a blob an imported model names (the same contents, exported and imported
+    /// again as another task's start). `made`: the model and its encoded size when this peer just
+    /// made it (else the blob is read, once). Round 0 (an imported starting model) is no commit.
     func modelArrived(_ hash: ContentHash, task: TaskID, taskName: String?, round: UInt64, epoch: UInt64,
                       made: (model: ModelWeights, byteCount: Int)? = nil) {
         guard let store, round > 0 else { return }
@@ -236,7 +237,10 @@ final class TaskRunner {
             metrics: ModelMetadata.metrics(in: metadata), bytes: UInt64(known?.byteCount ?? 0),
             parameters: UInt64(known?.model.parameterCount ?? 0), savedAt: UnixClock.now())
         do {
-            for old in try store.saveModel(record, keepPerTask: WorkerLimits.modelsPerTaskMax) {
+            let dropped = try store.saveModel(record, keepPerTask: WorkerLimits.modelsPerTaskMax)
+            guard !dropped.isEmpty else { return }
+            let imported = Set(try store.importedModels().map(\.hash))
+            for old in dropped where !imported.contains(old) {
                 if let id = try? ContentHash(hex: old) { try? blobs.remove(id) }
             }
         } catch {
