@@ -1,3 +1,4 @@
+import StarlingCrypto
 import StarlingMembership
 import StarlingPeer
 import StarlingTaskYAML
@@ -187,5 +188,68 @@ import Testing
         #expect(simulation.tasks(of: 3).isEmpty, "a lost store holds nothing")
         simulation.run(until: simulation.now + .seconds(10))
         #expect(simulation.tasks(of: 3).first?.id == before.id, "relearned from the others")
+    }
+}
+
+/// Round 1 from an imported starting model (`aggregationWorker.model.name`, declared with
+/// `model.<name>` tags by the peers that imported it).
+@Suite struct StartingModelSimulationTests {
+    static func spec(model: String) throws -> [UInt8] {
+        let text = TaskSimulationTests.spec.replacingOccurrences(
+            of: "spec:\n", with: "spec:\n  aggregationWorker:\n    model: {name: \(model)}\n")
+        switch TaskSpecLoader.load(text: text) {
+        case let .success(loaded): return loaded.spec.wireBytes
+        case let .failure(errors): throw errors
+        }
+    }
+
+    func cluster(seed: UInt64, tags: @escaping (Int) -> [String: String]) -> Cluster {
+        let simulation = Simulation(configuration: SimulationConfiguration(seed: seed, network: NetworkModel(baseDelay: .milliseconds(5))))
+        var configuration = ClusterConfiguration()
+        configuration.roles = [.peer, .coordinator, .submit]
+        configuration.warmStart = true
+        configuration.tags = tags
+        let cluster = Cluster(simulation: simulation, configuration: configuration) { Peer(setup: $0) }
+        cluster.addNodes(5)
+        return cluster
+    }
+
+    @Test(arguments: [1, 2] as [UInt64])
+    func roundOneStartsFromTheImportedModel(seed: UInt64) throws {
+        let imported = ContentHash.of(Array("an imported model".utf8))
+        // Only node 4 imported it: the coordinator fetches it from there, then announces round 1 on it.
+        let cluster = cluster(seed: seed) { $0 == 4 ? [ModelTags.tag(for: "start"): ModelTags.value(for: imported)] : [:] }
+        cluster.simulation.run(until: .seconds(2))
+        #expect(cluster.simulation.control(0, .submitTask(specBytes: try Self.spec(model: "start")))?.ok == true)
+        var firstBase: ContentHash?
+        for tenth in 21...300 where firstBase == nil {
+            cluster.simulation.run(until: Instant(nanoseconds: Int64(tenth) * 100_000_000))
+            if let summary = cluster.simulation.tasks(of: 1).first, summary.announcedRound == 1 {
+                firstBase = summary.announcedBaseModel
+            }
+        }
+        cluster.simulation.run(until: .seconds(30))
+        #expect(firstBase == imported)
+        let summary = try #require(cluster.simulation.tasks(of: 0).first)
+        #expect(summary.committed.count >= 2, "rounds go on from the imported model: \(summary.committed.map(\.round))")
+        // A name nobody declares: round 1 starts from the seed.
+        let seedOnly = self.cluster(seed: seed) { _ in [:] }
+        seedOnly.simulation.run(until: .seconds(2))
+        #expect(seedOnly.simulation.control(0, .submitTask(specBytes: try Self.spec(model: "start")))?.ok == true)
+        seedOnly.simulation.run(until: .seconds(6))
+        #expect(seedOnly.simulation.tasks(of: 0).first?.committed.isEmpty == false)
+    }
+
+    @Test func differentContentsUnderOneNameHoldRoundOneBack() throws {
+        let cluster = cluster(seed: 3) { k in
+            k >= 3 ? [ModelTags.tag(for: "start"): ModelTags.value(for: ContentHash.of([UInt8(k)]))] : [:]
+        }
+        cluster.simulation.run(until: .seconds(2))
+        #expect(cluster.simulation.control(0, .submitTask(specBytes: try Self.spec(model: "start")))?.ok == true)
+        cluster.simulation.run(until: .seconds(20))
+        let summary = try #require(cluster.simulation.tasks(of: 0).first)
+        #expect(summary.coordinator != nil && summary.announcedRound == nil && summary.committed.isEmpty)
+        let conflicts = cluster.honest.map { cluster.simulation.counters(of: $0)["tasks.starting model conflicts"] ?? 0 }
+        #expect(conflicts.reduce(0, +) == 1, "logged once, by the coordinator: \(conflicts)")
     }
 }

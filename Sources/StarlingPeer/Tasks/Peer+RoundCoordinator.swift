@@ -31,8 +31,15 @@ extension Peer {
             return
         }
         let round = lastRound + 1
-        let base = last?.modelHash ?? ModelHash.none
+        var base = last?.modelHash ?? ModelHash.none
         guard let announced = view.announcement, announced.epoch == lease.epoch, announced.round == round else {
+            if last == nil {
+                switch startingModel(id, federated: federated, now: now, outputs: &outputs) {
+                case .seed: break
+                case .waiting: return
+                case let .held(model): base = model
+                }
+            }
             announce(id, federated: federated, round: round, base: base, epoch: lease.epoch, unix: unix, outputs: &outputs)
             return
         }
@@ -78,6 +85,47 @@ extension Peer {
                          deadline: announced.deadline, outputs: &outputs)
             }
         }
+    }
+
+    enum StartingModel {
+        /// Round 1 starts from `STARLING_SEED`: the task names no model, or no live peer declares it.
+        case seed
+        /// Not yet: the model is being fetched here, or peers declare different contents for it.
+        case waiting
+        case held(ContentHash)
+    }
+
+    /// Round 1's base: the model `aggregationWorker.model.name` names when live peers declare it
+    /// imported (`ModelTags`), once this coordinator holds it (ordered held from its declarers,
+    /// asked again every `startingModelRetry`). Peers declaring different contents under the name
+    /// hold the round back, logged once, until they agree.
+    mutating func startingModel(_ id: TaskID, federated: FederatedTaskSpec, now: Instant,
+                                outputs: inout [PeerOutput]) -> StartingModel {
+        guard let modelName = federated.aggregationWorker.model?.name, !modelName.isEmpty else { return .seed }
+        let declarers = ModelTags.declarers(of: modelName, among: aliveNodes.map { (peer: $0, tags: tags(of: $0)) })
+        guard declarers.count <= 1 else {
+            if taskBook.startingModelConflicts.insert(id).inserted {
+                count("tasks.starting model conflicts")
+                let who = declarers.sorted { $0.key < $1.key }.map { hash, nodes in
+                    "\(hash.hex.prefix(12)) by \(nodes.map { name(of: $0) ?? $0.short }.sorted().joined(separator: ", "))"
+                }
+                outputs.append(.log(.error, "task \(taskBook.states[id]?.spec.name ?? id.short) (\(id.short)): peers declare "
+                    + "different models named \(modelName) (\(who.joined(separator: "; "))): round 1 waits until they agree "
+                    + "(starling model import or model remove on those peers)"))
+            }
+            return .waiting
+        }
+        taskBook.startingModelConflicts.remove(id)
+        guard let (model, holders) = declarers.first else { return .seed }
+        if taskBook.holdsModel(model) { return .held(model) }
+        if let asked = taskBook.startingModels[id], asked.model == model, now - asked.askedAt < taskSettings.startingModelRetry {
+            return .waiting
+        }
+        taskBook.startingModels[id] = (model, now)
+        taskBook.engaged.insert(id)
+        count("tasks.starting models ordered")
+        outputs.append(.work(.holdModel(task: id, round: 0, model: model, sources: holders.sorted().compactMap(blobSource))))
+        return .waiting
     }
 
     /// Announcements of `round` (under any epoch, by any coordinator) whose deadline has passed:

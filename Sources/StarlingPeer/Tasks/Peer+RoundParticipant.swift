@@ -52,6 +52,7 @@ extension Peer {
         guard taskBook.engaged.remove(id) != nil else { return }
         taskBook.training[id] = nil
         taskBook.rounds[id] = nil
+        taskBook.startingModels[id] = nil
         outputs.append(.work(.release(task: id, reason: reason)))
     }
 
@@ -140,6 +141,8 @@ extension Peer {
             outputs.append(.log(.warning, "task \(name) (\(task.short)): aggregation of round \(round) failed: \(reason)"))
         case let .modelHeld(hash):
             taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
+            // A coordinator waiting for this starting model announces round 1 now, not at the next tick.
+            for (id, asked) in taskBook.startingModels where asked.model == hash { taskBook.dirty.insert(id) }
         }
     }
 

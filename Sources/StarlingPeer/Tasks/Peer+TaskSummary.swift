@@ -35,6 +35,7 @@ extension Peer {
             leaseExpiresAt: lease?.expiresAt, leaseValid: lease.map { view.isLeaseValid(at: unix, holderAlive: holderCounts($0.holder, now: lastNow)) } ?? false,
             round: view.lastCommitted?.round ?? 0, rounds: rounds,
             announcedRound: view.announcement?.round, roundDeadline: view.announcement?.deadline,
+            announcedBaseModel: view.announcement?.baseModel,
             participants: participants, committed: committed,
             superseded: view.entries(.superseded).count, stale: view.entries(.stale).count,
             lastError: view.lastError.map { "\($0.worker): \($0.message)" }, cancelReason: view.cancelReason,

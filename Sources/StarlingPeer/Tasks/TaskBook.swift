@@ -34,6 +34,11 @@ struct TaskBook {
     var dirty: Set<TaskID> = []
     /// Coordinator: updates rejected in the latest rounds, by task and worker, with the reason.
     var rejections: [TaskID: [String: String]] = [:]
+    /// Coordinator: the imported starting model ordered held before round 1 is announced, and when
+    /// (asked again after `TaskSettings.startingModelRetry` while it has not arrived).
+    var startingModels: [TaskID: (model: ContentHash, askedAt: Instant)] = [:]
+    /// Coordinator: tasks whose starting model is declared with different contents (logged once).
+    var startingModelConflicts: Set<TaskID> = []
 
     struct PendingCommit {
         let commit: TaskEntry

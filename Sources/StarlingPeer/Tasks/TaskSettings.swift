@@ -37,6 +37,9 @@ public struct TaskSettings: Sendable, Equatable {
     /// holds it, and is asked again every `replicateRetry`).
     public var replicateTimeout: Duration = .seconds(20)
     public var replicateRetry: Duration = .milliseconds(100)
+    /// A coordinator that ordered an imported starting model held and has not got it orders it
+    /// again after this long (the fetch may have failed, or its source gone).
+    public var startingModelRetry: Duration = .seconds(10)
     /// Peers one entry is pushed to directly (`Peer+TaskPush`); the others hear of it by gossip.
     public var pushTargetsMax = 64
     /// Passes over changed tasks after each input (`driveChangedTasks`).

@@ -50,6 +50,9 @@ public struct TaskSummary: Sendable, Equatable {
     /// The round announced and not yet committed, with its deadline.
     public var announcedRound: UInt64?
     public var roundDeadline: UInt64?
+    /// The model the announced round starts from (nil: none announced; `ModelHash.none`: round 1
+    /// from `STARLING_SEED`).
+    public var announcedBaseModel: ContentHash?
     public var participants: [Participant]
     public var committed: [Round]
     /// Commits kept but not on the surviving line (another side of a partition, a lost race) or
