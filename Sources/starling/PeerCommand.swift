@@ -54,6 +54,9 @@ struct PeerCommand: ParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Absolute from here on: workers run in their trainScriptDir, and every path they are given
+        // (socket, work directory, models) must still name the same file there.
+        let dataDir = Self.absolutePath(self.dataDir)
         let files = try NodeFiles.load(dataDirectory: dataDir)
         let store = try userFacing { try Store(directory: dataDir) }
         let now = currentUnixTime()
@@ -99,6 +102,12 @@ struct PeerCommand: ParsableCommand {
         }
         let reason = try userFacing { try runtime.run() }
         if reason == .forced { throw ExitCode(130) }
+    }
+
+    /// `path` made absolute against the current directory (`node1` → `/home/me/node1`), with `.`
+    /// and `..` components resolved.
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// The datasets registered in the store, as the tags that declare them (DatasetTags).

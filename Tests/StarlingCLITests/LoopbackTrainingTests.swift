@@ -49,7 +49,10 @@ extension LoopbackClusterTests {
 
     /// Starts admitted peers named `names` (the first is the cloud: capacity 10, submit role); all
     /// may coordinate unless `coordinators` names those that may.
-    static func trainingCluster(_ cli: CLIRunner, names: [String], coordinators: Set<String>? = nil) throws -> [Node] {
+    /// `relativeDataDirectories`: each peer is given its data directory as a path relative to its
+    /// working directory (`--data-dir cloud`), as the README does.
+    static func trainingCluster(_ cli: CLIRunner, names: [String], coordinators: Set<String>? = nil,
+                                relativeDataDirectories: Bool = false, extraArguments: [String] = []) throws -> [Node] {
         var nodes = try names.enumerated().map { index, name in
             let coordinates = coordinators?.contains(name) ?? true
             let (directory, _) = try PeerCommandTests.admittedNode(
@@ -58,8 +61,9 @@ extension LoopbackClusterTests {
         }
         for index in nodes.indices {
             nodes[index].process = try PeerCommandTests.startPeer(
-                cli, ["--data-dir", nodes[index].directory, "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
-                      "--tags", index == 0 ? "role=cloud,capacity=10" : "role=edge", "--log-level", "info"],
+                cli, ["--data-dir", relativeDataDirectories ? nodes[index].name : nodes[index].directory,
+                      "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
+                      "--tags", index == 0 ? "role=cloud,capacity=10" : "role=edge", "--log-level", "info"] + extraArguments,
                 log: "\(nodes[index].directory)/peer.log")
         }
         let joined = try PeerCommandTests.wait(seconds: 15) {
@@ -80,7 +84,7 @@ extension LoopbackClusterTests {
                                               parts: holders.count, alpha: 0.5, seed: 0)
         for (index, node) in holders.enumerated() {
             let path = cli.path("digits-\(node.name).csv")
-            FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(parts[index])))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(parts[index])))
             let added = try cli.run("dataset", "add", dataset(index), "--path", path, "--peer", node.directory)
             try #require(added.status == 0, "dataset add on \(node.name): \(added.stderr)")
         }

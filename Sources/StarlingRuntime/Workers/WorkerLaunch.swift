@@ -24,6 +24,24 @@ struct WorkerLaunch {
     let launcher: String?
     let socketPath: String
     let workDirectory: String
+    /// What relative paths are relative to: the peer's working directory.
+    let baseDirectory: String
+
+    /// Every path a worker is given is absolute: the worker runs in its `trainScriptDir`, where a
+    /// path relative to the peer's working directory would name another file (or none).
+    init(launcher: String?, socketPath: String, workDirectory: String,
+         baseDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.launcher = launcher
+        self.baseDirectory = baseDirectory
+        self.socketPath = Self.absolute(socketPath, in: baseDirectory)
+        self.workDirectory = Self.absolute(workDirectory, in: baseDirectory)
+    }
+
+    /// `path` as an absolute path: relative ones are taken relative to `directory`.
+    static func absolute(_ path: String, in directory: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
+        return URL(fileURLWithPath: joined).standardizedFileURL.path
+    }
 
     func command(for order: TrainingOrder, token: String, dataset: DatasetRecord?) throws -> Command {
         guard let federated = order.spec.federatedTask,
@@ -35,7 +53,10 @@ struct WorkerLaunch {
                 + "(starling dataset add \(worker.dataset.name) --path FILE)")
         }
         var program: [String]
-        var directory = worker.script.directory
+        // A relative trainScriptDir is relative to the peer's working directory; a relative boot
+        // file to trainScriptDir (the spec refuses one without it).
+        var directory = worker.script.directory.map { Self.absolute($0, in: baseDirectory) }
+        let scriptBase = directory ?? baseDirectory
         switch worker.script.bootFile {
         case let .builtin(kind):
             guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
@@ -43,9 +64,9 @@ struct WorkerLaunch {
             directory = nil
         case let .python(path):
             let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
-            program = [python, path]
+            program = [python, Self.absolute(path, in: scriptBase)]
         case let .executable(path):
-            program = [path]
+            program = [Self.absolute(path, in: scriptBase)]
         }
         if let directory, !FileManager.default.fileExists(atPath: directory) {
             throw RuntimeError("trainScriptDir \(directory) does not exist on this peer")

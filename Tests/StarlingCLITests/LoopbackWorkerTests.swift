@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a peer starts and stops its workers (docs/workers.md), on one real peer on loopback: the
+/// peer is coordinator, dataset holder and worker host at once, so each test takes a few seconds.
+extension LoopbackClusterTests {
+    /// One peer named `solo` holding the digits training set as `digits`.
+    static func soloPeer(_ cli: CLIRunner, relativeDataDirectory: Bool = false, extraArguments: [String] = []) throws -> Node {
+        let nodes = try trainingCluster(cli, names: ["solo"], relativeDataDirectories: relativeDataDirectory,
+                                        extraArguments: extraArguments)
+        do {
+            try registerDigits(cli, on: nodes, dataset: { _ in "digits" }, seeing: nodes[0])
+        } catch {
+            stopAll(nodes)
+            throw error
+        }
+        return nodes[0]
+    }
+
+    /// A task of `rounds` rounds with one training worker `only` on `digits`.
+    static func soloTask(_ cli: CLIRunner, name: String, rounds: Int, directory: String?, bootFile: String) throws -> String {
+        let spec = cli.path("\(name).yaml")
+        try """
+            apiVersion: edgeai.io/v1alpha1
+            kind: FederatedTask
+            metadata: {name: \(name)}
+            spec:
+              rounds: \(rounds)
+              roundTimeout: 60s
+              trainingWorkers:
+                - name: only
+                  workerSpec:
+                    dataset: {name: digits}
+            \(directory.map { "        trainScriptDir: \($0)\n" } ?? "")\
+                    trainScriptBootFile: \(bootFile)
+                    parameters: [{key: num_classes, value: 10}]
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        return spec
+    }
+
+    static func logs(_ cli: CLIRunner, _ node: Node, task: String) -> String {
+        (try? cli.run("task", "logs", task, "--peer", node.directory).stdout) ?? ""
+    }
+
+    @Test func aRelativeDataDirectoryReachesWorkersRunningInTheirScriptDirectory() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        // `--data-dir solo`, as the README's tour writes it; the worker runs in another directory,
+        // from a boot file given relative to it.
+        let node = try Self.soloPeer(cli, relativeDataDirectory: true)
+        defer { Self.stopAll([node]) }
+        let scripts = cli.path("scripts")
+        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+        let worker = "\(scripts)/worker.sh"
+        try "#!/bin/sh\nexec '\(CLIRunner.executable.path)' worker builtin logreg\n".write(toFile: worker, atomically: true, encoding: .utf8)
+        chmod(worker, 0o755)
+        let spec = try Self.soloTask(cli, name: "relative", rounds: 2, directory: scripts, bootFile: "worker.sh")
+        let submitted = try cli.run("task", "submit", spec, "--peer", node.directory)
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+        let done = PeerCommandTests.wait(seconds: 30) { Self.trainingTask(cli, node, name: "relative")?.phase == "completed" }
+        let logs = Self.logs(cli, node, task: "relative")
+        #expect(done, "completed within 30 s:\n\(Self.describeTraining(cli, [node], name: "relative"))\n\(logs)")
+        #expect(logs.contains("round 2: training loss"), "\(logs)")
+        #expect(logs.contains("--- starting worker only for round 1: \(CLIRunner.executable.path) exec-worker -- \(worker)"), "\(logs)")
+    }
+}
