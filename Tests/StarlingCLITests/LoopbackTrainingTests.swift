@@ -295,8 +295,12 @@ extension LoopbackClusterTests {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let libPath = repository.appendingPathComponent("python").path
         let workers = repository.appendingPathComponent("examples/workers").path
-        // The boot file runs the example with the Lib from the repository on PYTHONPATH.
+        // The boot file runs the example with the Lib from the repository on PYTHONPATH, then a
+        // line of code after it: it runs once the example's rounds loop returned at "done".
         let wrapper = cli.path("python-with-lib")
+        let afterLoop = cli.path("after_loop.py")
+        try "import runpy\nrunpy.run_path('numpy_logreg.py', run_name='__main__')\nprint('after the rounds loop', flush=True)\n"
+            .write(toFile: afterLoop, atomically: true, encoding: .utf8)
         let spec = cli.path("python.yaml")
         try """
             apiVersion: edgeai.io/v1alpha1
@@ -316,7 +320,7 @@ extension LoopbackClusterTests {
                 - name: py-b
                   workerSpec: {dataset: {name: digits-1}}
             """.write(toFile: spec, atomically: true, encoding: .utf8)
-        try "#!/bin/sh\nPYTHONPATH=\(libPath) exec \(python) numpy_logreg.py\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nPYTHONPATH=\(libPath) exec \(python) \(afterLoop)\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         let submitted = try cli.run("task", "submit", spec, "--peer", nodes[0].directory)
         try #require(submitted.status == 0, "\(submitted.stderr)")
@@ -327,5 +331,14 @@ extension LoopbackClusterTests {
         #expect(task.committed.map(\.round) == [1, 2, 3])
         #expect(task.committed.allSatisfy { $0.participants == ["py-a", "py-b"] })
         #expect(task.committed.last?.metrics?["accuracy"].map { $0 > 0.5 } == true, "\(task.committed.last?.metrics ?? [:])")
+        // Told "done" at completion, each worker ran the code after its loop and exited by itself.
+        for node in nodes[1...] {
+            let finished = PeerCommandTests.wait(seconds: 10) {
+                Self.logs(cli, node, task: "python-digits").contains("after the rounds loop\n--- worker")
+            }
+            let text = Self.logs(cli, node, task: "python-digits")
+            #expect(finished && text.contains("after the rounds loop\n--- worker py-") && text.contains("exited with status 0"), "\(text)")
+            #expect(!text.contains("killed by signal"), "\(text)")
+        }
     }
 }

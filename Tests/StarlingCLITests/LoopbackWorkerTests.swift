@@ -66,4 +66,25 @@ extension LoopbackClusterTests {
         #expect(logs.contains("round 2: training loss"), "\(logs)")
         #expect(logs.contains("--- starting worker only for round 1: \(CLIRunner.executable.path) exec-worker -- \(worker)"), "\(logs)")
     }
+
+    @Test func aWorkerRunsItsCodeAfterTheRoundsLoopWhenItsTaskCompletes() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        let node = try Self.soloPeer(cli)
+        defer { Self.stopAll([node]) }
+        let spec = try Self.soloTask(cli, name: "finishing", rounds: 2, directory: nil, bootFile: "builtin:logreg")
+        let submitted = try cli.run("task", "submit", spec, "--peer", node.directory)
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+        let done = PeerCommandTests.wait(seconds: 30) { Self.trainingTask(cli, node, name: "finishing")?.phase == "completed" }
+        try #require(done, "completed within 30 s:\n\(Self.describeTraining(cli, [node], name: "finishing"))")
+        // The built-in worker prints "task done" after its rounds loop (which returns at "done",
+        // once the task completed), then exits by itself: no SIGTERM.
+        let exited = PeerCommandTests.wait(seconds: 10) { Self.logs(cli, node, task: "finishing").contains("--- worker only exited") }
+        let logs = Self.logs(cli, node, task: "finishing")
+        #expect(exited, "\(logs)")
+        #expect(logs.contains("round 2: training loss"), "\(logs)")
+        #expect(logs.contains("task done\n--- worker only exited with status 0"), "\(logs)")
+        #expect(!logs.contains("killed by signal"), "\(logs)")
+        #expect(PeerCommandTests.wait(seconds: 5) { Self.workerProcesses(of: cli).isEmpty }, "the worker is gone")
+    }
 }

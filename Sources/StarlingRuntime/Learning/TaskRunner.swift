@@ -248,19 +248,15 @@ final class TaskRunner {
 
     private func release(_ task: TaskID, reason: String) {
         for (key, supervisor) in supervisors where key.task == task {
-            supervisor.release()
-            // The supervisor (and its log) goes once the process had time to stop. The timer does
-            // not keep the loop alive: a peer stopping meanwhile closes every supervisor itself
-            // (`shutdown`), and waiting for this timer held every stop back by 3 s.
-            if let timer = try? LoopTimer(loop: loop) {
-                timer.start(after: WorkerLimits.stopGrace + .seconds(1)) { [weak self] in
-                    timer.close()
-                    guard let self, let current = self.supervisors[key], current === supervisor, current.released else { return }
-                    current.close()
-                    self.supervisors[key] = nil
-                }
-                timer.unreference()
+            // The supervisor (and its log) goes once its process has exited: told "done", it has
+            // WorkerLimits.doneGrace to finish by itself. A peer stopping meanwhile does not wait
+            // for it: `shutdown` closes every supervisor (and kills its process) at once.
+            supervisor.onStopped = { [weak self, weak supervisor] in
+                guard let self, let supervisor, self.supervisors[key] === supervisor, supervisor.released else { return }
+                supervisor.close()
+                self.supervisors[key] = nil
             }
+            supervisor.release()
         }
         for key in aggregations.keys where key.task == task { aggregations[key] = nil }
         serverStates[task] = nil
