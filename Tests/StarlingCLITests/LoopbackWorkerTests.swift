@@ -87,4 +87,36 @@ extension LoopbackClusterTests {
         #expect(!logs.contains("killed by signal"), "\(logs)")
         #expect(PeerCommandTests.wait(seconds: 5) { Self.workerProcesses(of: cli).isEmpty }, "the worker is gone")
     }
+
+    @Test func aPythonWorkerWithoutTheLibSaysWhatToInstallOrSet() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        // `--python python3`: the first python3 in PATH, which runs scripts without the Lib
+        // (the tests put it on PYTHONPATH only where they want it).
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["python3", "-c", "import starling"]
+        probe.standardError = FileHandle.nullDevice
+        try probe.run()
+        probe.waitUntilExit()
+        try #require(probe.terminationStatus != 0, "python3 in PATH must lack the Starling Lib for this test")
+        let node = try Self.soloPeer(cli, extraArguments: ["--python", "python3"])
+        defer { Self.stopAll([node]) }
+        let scripts = cli.path("scripts")
+        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+        try "import starling\n".write(toFile: "\(scripts)/train.py", atomically: true, encoding: .utf8)
+        let spec = try Self.soloTask(cli, name: "no-lib", rounds: 1, directory: scripts, bootFile: "train.py")
+        let submitted = try cli.run("task", "submit", spec, "--peer", node.directory)
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+        // The first exit says it in the log at once; the same text is the failure reason once the
+        // restarts are spent (WorkerSupervisorTests checks that).
+        let said = PeerCommandTests.wait(seconds: 20) { Self.logs(cli, node, task: "no-lib").contains("lacks the Starling Lib") }
+        let logs = Self.logs(cli, node, task: "no-lib")
+        #expect(said, "\(logs)")
+        let started = try #require(logs.split(separator: "\n").first { $0.hasPrefix("--- starting worker only") }, "\(logs)")
+        let python = try #require(started.split(separator: " ").dropLast().last.map(String.init), "\(started)")
+        #expect(python.hasPrefix("/") && started.hasSuffix("-- \(python) \(scripts)/train.py"), "the Python chosen, by its path: \(started)")
+        #expect(logs.contains("--- the Python that runs .py workers (\(python)) lacks the Starling Lib: pip install ./python there, "
+            + "or start the peer with --python PATH (or STARLING_PYTHON) naming one that has it"), "\(logs)")
+    }
 }

@@ -39,14 +39,15 @@ final class TaskRunner {
     private var serverStates: [TaskID: ServerOptimizerState] = [:]
     private var opened: UInt64 = 0
 
-    init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?,
+    init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?, python: String?,
          socketPath: String, counters: RuntimeCounters, deliver: @escaping (PeerInput) -> Void,
          log: @escaping (LogLevel, String) -> Void) {
         self.loop = loop
         self.blobs = blobs
         self.store = store
         self.dataDirectory = dataDirectory
-        self.launch = WorkerLaunch(launcher: launcher, socketPath: socketPath, workDirectory: "\(dataDirectory)/work")
+        self.launch = WorkerLaunch(launcher: launcher, socketPath: socketPath, workDirectory: "\(dataDirectory)/work",
+                                   python: python)
         self.counters = counters
         self.deliver = deliver
         self.log = log

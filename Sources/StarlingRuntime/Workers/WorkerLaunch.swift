@@ -7,7 +7,8 @@ import StarlingTasks
 /// environment the Lib reads.
 ///
 /// - `builtin:logreg`, `builtin:mlp`: `starling worker builtin KIND` (the peer's own executable);
-/// - a path ending in `.py`: `$STARLING_PYTHON` (default `python3`) with the path;
+/// - a path ending in `.py`: the peer's Python (`starling peer --python`, else `$STARLING_PYTHON`,
+///   else `python3`) with the path;
 /// - any other path: run as it is.
 ///
 /// With a launcher (the `starling` executable), every command goes through
@@ -18,6 +19,8 @@ struct WorkerLaunch {
         var arguments: [String]
         var environment: [String]
         var directory: String?
+        /// The interpreter, for a Python worker.
+        var python: String? = nil
     }
 
     /// The `starling` executable, or nil when the runtime runs inside another program (tests).
@@ -26,21 +29,28 @@ struct WorkerLaunch {
     let workDirectory: String
     /// What relative paths are relative to: the peer's working directory.
     let baseDirectory: String
+    /// The interpreter that runs `.py` workers.
+    let python: String
 
     /// Every path a worker is given is absolute: the worker runs in its `trainScriptDir`, where a
     /// path relative to the peer's working directory would name another file (or none).
-    init(launcher: String?, socketPath: String, workDirectory: String,
+    /// `python`: the interpreter the peer chose (`WorkerPython`); nil for `$STARLING_PYTHON`, else
+    /// `python3`.
+    init(launcher: String?, socketPath: String, workDirectory: String, python: String? = nil,
          baseDirectory: String = FileManager.default.currentDirectoryPath) {
         self.launcher = launcher
+        self.python = python ?? WorkerPython.choose(flag: nil).command
         self.baseDirectory = baseDirectory
         self.socketPath = Self.absolute(socketPath, in: baseDirectory)
         self.workDirectory = Self.absolute(workDirectory, in: baseDirectory)
     }
 
-    /// `path` as an absolute path: relative ones are taken relative to `directory`.
+    /// `path` as an absolute path: relative ones are taken relative to `directory`; `.` and `..`
+    /// are removed, symbolic links kept (a virtual environment's `bin/python` is one, and only
+    /// works by that name).
     static func absolute(_ path: String, in directory: String) -> String {
         let joined = path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
-        return URL(fileURLWithPath: joined).standardizedFileURL.path
+        return URL(fileURLWithPath: joined).standardized.path
     }
 
     func command(for order: TrainingOrder, token: String, dataset: DatasetRecord?) throws -> Command {
@@ -53,6 +63,7 @@ struct WorkerLaunch {
                 + "(starling dataset add \(worker.dataset.name) --path FILE)")
         }
         var program: [String]
+        var python: String?
         // A relative trainScriptDir is relative to the peer's working directory; a relative boot
         // file to trainScriptDir (the spec refuses one without it).
         var directory = worker.script.directory.map { Self.absolute($0, in: baseDirectory) }
@@ -63,8 +74,8 @@ struct WorkerLaunch {
             program = [launcher, "worker", "builtin", kind.rawValue]
             directory = nil
         case let .python(path):
-            let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
-            program = [python, Self.absolute(path, in: scriptBase)]
+            python = self.python
+            program = [self.python, Self.absolute(path, in: scriptBase)]
         case let .executable(path):
             program = [Self.absolute(path, in: scriptBase)]
         }
@@ -78,7 +89,7 @@ struct WorkerLaunch {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         return Command(arguments: program, environment: environment(order, worker: worker, token: token, dataset: dataset,
                                                                     workDirectory: workDirectory),
-                       directory: directory)
+                       directory: directory, python: python)
     }
 
     private func environment(_ order: TrainingOrder, worker: TrainingWorker, token: String, dataset: DatasetRecord,

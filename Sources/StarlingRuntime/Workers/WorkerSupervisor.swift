@@ -55,7 +55,11 @@ final class WorkerSupervisor {
     private var failuresInARow = 0
     private(set) var gaveUp: String?
     private(set) var released = false
-    private var lastLine = ""
+    /// The last lines the running process printed, for its failure reason.
+    private var standardOutput = LastLine()
+    private var standardError = LastLine()
+    /// The interpreter of a Python worker (for the hint when a module is missing).
+    private var python: String?
 
     init(task: TaskID, worker: String, loop: EventLoop, log: WorkerLog, timing: Timing = Timing(),
          launch: @escaping (TrainingOrder, String) throws -> WorkerLaunch.Command,
@@ -167,23 +171,35 @@ final class WorkerSupervisor {
         }
         log.append("--- starting worker \(worker) for round \(order.round): \(command.arguments.joined(separator: " "))\n")
         stopAsked = false
+        standardOutput = LastLine()
+        standardError = LastLine()
+        python = command.python
         do {
             process = try ChildProcess(
                 loop: loop, arguments: command.arguments, environment: command.environment, directory: command.directory,
-                onOutput: { [weak self] bytes in self?.output(bytes) },
+                onOutput: { [weak self] bytes, isStandardError in self?.output(bytes, isStandardError: isStandardError) },
                 onExit: { [weak self] status, signal in self?.exited(status: status, signal: signal) })
         } catch {
             giveUp("cannot start the worker: \(error)")
         }
     }
 
-    private func output(_ bytes: [UInt8]) {
+    private func output(_ bytes: [UInt8], isStandardError: Bool) {
         log.append(bytes)
-        let text = String(decoding: bytes, as: UTF8.self)
-        let lines = text.split(separator: "\n")
-        if let line = lines.last(where: { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-            lastLine = String(line.prefix(200))
+        if isStandardError { standardError.append(bytes) } else { standardOutput.append(bytes) }
+    }
+
+    /// Why the process ended, as its report says it: its last line of standard error (else of
+    /// standard output), and what to do when a Python worker lacks a module.
+    private func failure(_ how: String) -> (reason: String, hint: String?) {
+        standardOutput.finish()
+        standardError.finish()
+        if let python, let hint = WorkerFailureHint.hint(lastLine: standardError.line, python: python),
+           let module = WorkerFailureHint.missingModule(in: standardError.line) {
+            return ("worker \(how): No module named '\(module)': \(hint)", hint)
         }
+        let line = standardError.line.isEmpty ? standardOutput.line : standardError.line
+        return ("worker \(how)" + (line.isEmpty ? "" : ": \(line)"), nil)
     }
 
     private func exited(status: Int64, signal: Int32) {
@@ -206,7 +222,8 @@ final class WorkerSupervisor {
             return
         }
         failuresInARow += 1
-        let reason = "worker \(how)" + (lastLine.isEmpty ? "" : ": \(lastLine)")
+        let (reason, hint) = failure(how)
+        if let hint { log.append("--- \(hint)\n") }
         if failuresInARow > timing.restartDelays.count {
             giveUp("\(reason) (\(failuresInARow) times in a row; not restarted)")
             return
