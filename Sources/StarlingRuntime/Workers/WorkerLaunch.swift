@@ -110,26 +110,22 @@ struct WorkerLaunch {
         return variables.map { "\($0.key)=\($0.value)" }.sorted()
     }
 
-    /// The worker's parameters as one JSON object: the ones Starling reads as numbers, the others
-    /// as written (strings; a key given without a value is null).
+    /// The worker's parameters as one JSON object (`WorkerParameters`): numbers as numbers,
+    /// booleans as booleans, other text as strings, a key given without a value as null.
     static func parametersJSON(_ spec: TaskSpec, worker: TrainingWorker) -> String {
-        var object: [String: Any] = [
-            "batch_size": worker.hyperparameters.batchSize,
-            "learning_rate": worker.hyperparameters.learningRate,
-            "epochs": worker.hyperparameters.epochs,
-        ]
-        if let federated = spec.federatedTask {
-            object["rounds"] = federated.rounds.rounds
-            object["aggregation"] = federated.aggregationWorker.algorithm.rawValue
-            for parameter in federated.aggregationWorker.extraParameters where parameter.key == "proximal_mu" {
-                object["proximal_mu"] = Double(parameter.value ?? "") ?? 0
+        guard let federated = spec.federatedTask else { return "{}" }
+        var object: [String: Any] = [:]
+        for (key, value) in WorkerParameters.values(for: worker, of: federated) {
+            switch value {
+            case let .integer(number): object[key] = number
+            case let .number(number): object[key] = number
+            case let .boolean(flag): object[key] = flag
+            case let .text(text): object[key] = text
+            case .none: object[key] = NSNull()
             }
         }
-        if object["proximal_mu"] == nil { object["proximal_mu"] = 0.0 }
-        for parameter in worker.extraParameters where object[parameter.key] == nil {
-            object[parameter.key] = parameter.value ?? NSNull()
-        }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }
