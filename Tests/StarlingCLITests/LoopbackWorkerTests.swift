@@ -119,4 +119,50 @@ extension LoopbackClusterTests {
         #expect(logs.contains("--- the Python that runs .py workers (\(python)) lacks the Starling Lib: pip install ./python there, "
             + "or start the peer with --python PATH (or STARLING_PYTHON) naming one that has it"), "\(logs)")
     }
+
+    @Test func theParametersDocumentedForThePythonExampleAreWhatItsWorkersGet() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        let node = try Self.soloPeer(cli)
+        defer { Self.stopAll([node]) }
+        // The example's five datasets, all on this peer (the same file).
+        for index in 0..<5 {
+            let added = try cli.run("dataset", "add", "digits-\(index)", "--path", cli.path("digits-solo.csv"), "--peer", node.directory)
+            try #require(added.status == 0, "\(added.stderr)")
+        }
+        // The example as written, but for its script: one that prints what it was given, then trains.
+        let scripts = cli.path("scripts")
+        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+        try "#!/bin/sh\nprintf 'STARLING_PARAMETERS=%s\\n' \"$STARLING_PARAMETERS\"\nexec '\(CLIRunner.executable.path)' worker builtin logreg\n"
+            .write(toFile: "\(scripts)/dump.sh", atomically: true, encoding: .utf8)
+        chmod("\(scripts)/dump.sh", 0o755)
+        var text = try String(contentsOfFile: TaskCommandTests.example("federatedtask-python.yaml"), encoding: .utf8)
+        for (from, to) in [("trainScriptDir: examples/workers", "trainScriptDir: \(scripts)"),
+                           ("trainScriptBootFile: numpy_logreg.py", "trainScriptBootFile: dump.sh")] {
+            try #require(text.contains(from), "examples/federatedtask-python.yaml changed: \(from)")
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        let spec = cli.path("python-example.yaml")
+        try text.write(toFile: spec, atomically: true, encoding: .utf8)
+        let submitted = try cli.run("task", "submit", spec, "--peer", node.directory)
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+        var given: String?
+        let printed = PeerCommandTests.wait(seconds: 30) {
+            let logs = (try? cli.run("task", "logs", "digits-python", "--worker", "work0", "--peer", node.directory).stdout) ?? ""
+            given = logs.split(separator: "\n").first { $0.hasPrefix("STARLING_PARAMETERS=") }.map { String($0.dropFirst(20)) }
+            return given != nil
+        }
+        _ = try? cli.run("task", "cancel", "digits-python", "--peer", node.directory)
+        try #require(printed, "work0 started within 30 s:\n\(Self.describeTraining(cli, [node], name: "digits-python"))")
+
+        // docs/workers.md: "| `STARLING_PARAMETERS` | a JSON object; for `examples/federatedtask-python.yaml`: `{…}`"
+        let docs = try String(contentsOf: TaskCommandTests.packageRoot.appendingPathComponent("docs/workers.md"), encoding: .utf8)
+        let row = try #require(docs.split(separator: "\n").first { $0.hasPrefix("| `STARLING_PARAMETERS` |") }, "the row is in docs/workers.md")
+        let marker = "for `examples/federatedtask-python.yaml`: `"
+        let start = try #require(row.range(of: marker)?.upperBound, "the row shows the example's parameters: \(row)")
+        let documented = String(row[start...].prefix { $0 != "`" })
+        let real = try JSONSerialization.jsonObject(with: Data(try #require(given).utf8)) as? NSDictionary
+        let example = try JSONSerialization.jsonObject(with: Data(documented.utf8)) as? NSDictionary
+        #expect(real != nil && real == example, "docs/workers.md shows \(documented); a worker of the example gets \(given ?? "-")")
+    }
 }
