@@ -88,6 +88,25 @@ extension LoopbackClusterTests {
         #expect(PeerCommandTests.wait(seconds: 5) { Self.workerProcesses(of: cli).isEmpty }, "the worker is gone")
     }
 
+    @Test func aStoppingPeerDoesNotWaitForItsWorkers() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        var node = try Self.soloPeer(cli)
+        defer { Self.stopAll([node]) }
+        let spec = try Self.soloTask(cli, name: "long", rounds: 1000, directory: nil, bootFile: "builtin:logreg")
+        #expect(try cli.run("task", "submit", spec, "--peer", node.directory).status == 0)
+        try #require(PeerCommandTests.wait(seconds: 30) { !Self.workerProcesses(of: cli).isEmpty }, "the worker started")
+        // SIGTERM: the peer leaves (at most RuntimeLimits.leaveGracePeriod, 3 s) and kills its
+        // workers on the way out; the 10 s a released worker is given do not hold it back.
+        let process = try #require(node.process)
+        let stopping = Date()
+        kill(process.processIdentifier, SIGTERM)
+        let stopped = PeerCommandTests.wait(seconds: 8) { !process.isRunning }
+        #expect(stopped && Date().timeIntervalSince(stopping) < 6, "stopped in \(Date().timeIntervalSince(stopping)) s")
+        #expect(PeerCommandTests.wait(seconds: 5) { Self.workerProcesses(of: cli).isEmpty }, "its worker is gone")
+        node.process = nil
+    }
+
     @Test func aPythonWorkerWithoutTheLibSaysWhatToInstallOrSet() throws {
         let cli = CLIRunner()
         defer { cli.remove() }
