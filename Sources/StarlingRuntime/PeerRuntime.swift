@@ -277,6 +277,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
         guard let directory = configuration.localAPIDirectory, let blobs else { return }
         let runner = TaskRunner(
             loop: loop, blobs: blobs, store: store, dataDirectory: directory, launcher: configuration.workerLauncher,
+            python: configuration.workerPython,
             socketPath: LocalAPIProtocol.socketPath(dataDirectory: directory), counters: counters,
             deliver: { [unowned self] input in self.deliver(input) },
             log: { [unowned self] level, message in self.logger.log(level: level.loggerLevel, "\(message)") })

@@ -16,6 +16,9 @@ public struct RuntimeConfiguration: Sendable {
     /// the runtime runs inside another program: Python and executable workers then start directly,
     /// built-in ones cannot.
     public var workerLauncher: String?
+    /// The interpreter that runs `.py` workers (`WorkerPython`: the CLI's `--python`, checked);
+    /// nil: `$STARLING_PYTHON`, else `python3`.
+    public var workerPython: String?
     /// Serve and fetch blobs (`PeerRuntime.blobs`); nil for none.
     public var blobs: BlobSettings?
 

@@ -17,8 +17,8 @@ public struct WorkerContext: Sendable {
     public let modelName: String
     /// The same for every worker of the task: seed round 1's model with it.
     public let seed: UInt64
-    /// `STARLING_PARAMETERS`: batch_size, learning_rate, epochs, rounds, proximal_mu, and the spec's
-    /// other parameters as written.
+    /// `STARLING_PARAMETERS`: batch_size, learning_rate, epochs, rounds, aggregation, proximal_mu,
+    /// and the spec's other parameters (numbers as numbers, true/false as booleans, else text).
     public let parameters: [String: WorkerParameter]
     /// `STARLING_ROLE`: `train`, or `evaluate` in a process started for central evaluation.
     public var role = "train"
@@ -32,14 +32,9 @@ public struct WorkerContext: Sendable {
             return value
         }
         let json = try value("STARLING_PARAMETERS")
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else {
+        // JSONDecoder, not JSONSerialization: on Linux the latter's numbers 0 and 1 pass for booleans.
+        guard let parameters = try? JSONDecoder().decode([String: WorkerParameter].self, from: Data(json.utf8)) else {
             throw WorkerError("STARLING_PARAMETERS is not a JSON object: \(json.prefix(80))")
-        }
-        var parameters: [String: WorkerParameter] = [:]
-        for (key, raw) in object {
-            if let number = raw as? NSNumber, !(raw is Bool) { parameters[key] = .number(number.doubleValue) }
-            else if let text = raw as? String { parameters[key] = .text(text) }
-            else { parameters[key] = .none }
         }
         guard let seed = UInt64(try value("STARLING_SEED")) else { throw WorkerError("STARLING_SEED is not a number") }
         var context = WorkerContext(
@@ -63,11 +58,27 @@ public struct WorkerContext: Sendable {
     }
 }
 
-public enum WorkerParameter: Sendable, Equatable {
+public enum WorkerParameter: Sendable, Equatable, Decodable {
     case number(Double)
+    case boolean(Bool)
     case text(String)
-    /// Given in the spec without a value.
+    /// Given in the spec without a value (or a JSON value of another kind).
     case none
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .none
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .boolean(flag)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else {
+            self = .none
+        }
+    }
 }
 
 public struct WorkerError: Error, CustomStringConvertible, Sendable {

@@ -40,6 +40,12 @@ struct PeerCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The Python that runs .py workers (default: $STARLING_PYTHON, else python3 from PATH).",
+        discussion: "It needs the Starling Lib: pip install ./python (from the repository) with it.",
+        valueName: "path"))
+    var python: String?
+
     /// DIR/keyring, when present, turns on gossip encryption (`starling keyring install ... --file DIR/keyring`).
     static func loadKeyring(_ directory: String) throws -> Keyring? {
         let path = "\(directory)/keyring"
@@ -54,6 +60,10 @@ struct PeerCommand: ParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Absolute from here on: workers run in their trainScriptDir, and every path they are given
+        // (socket, work directory, models) must still name the same file there.
+        let dataDir = Self.absolutePath(self.dataDir)
+        let python = try Self.workerPython(python)
         let files = try NodeFiles.load(dataDirectory: dataDir)
         let store = try userFacing { try Store(directory: dataDir) }
         let now = currentUnixTime()
@@ -84,8 +94,14 @@ struct PeerCommand: ParsableCommand {
         logger.logLevel = level
         if undecodable > 0 { logger.warning("\(undecodable) stored task(s) do not decode with this build; left in the store") }
         logger.info("node \(files.certificate.name) (\(files.node.short)) advertising \(addresses.advertise)")
+        if let path = python.path {
+            logger.info(".py workers run with \(path)")
+        } else {
+            logger.warning("\(python.choice.command) is not in PATH: .py workers cannot start on this peer; give --python PATH")
+        }
         var configuration = RuntimeConfiguration(listen: addresses.listen, localAPIDirectory: dataDir, handlesSignals: true)
         configuration.workerLauncher = Self.executablePath()
+        configuration.workerPython = python.path ?? python.choice.command
         configuration.blobs = BlobSettings(directory: "\(dataDir)/blobs", identity: files.identity)
         let runtime = PeerRuntime(machine: Peer(setup: setup), loop: loop, configuration: configuration, store: store,
                                   logger: logger)
@@ -99,6 +115,27 @@ struct PeerCommand: ParsableCommand {
         }
         let reason = try userFacing { try runtime.run() }
         if reason == .forced { throw ExitCode(130) }
+    }
+
+    /// The Python for `.py` workers and its absolute path. One named by `--python` or
+    /// `$STARLING_PYTHON` must be an executable file; `python3` may be missing from PATH (a peer
+    /// that runs no Python worker needs none: a warning is logged).
+    static func workerPython(_ flag: String?) throws -> (choice: WorkerPython, path: String?) {
+        let choice = WorkerPython.choose(flag: flag)
+        let path = choice.locate()
+        guard path != nil || choice.source == .fallback else {
+            let given = choice.source == .flag ? "--python \(choice.command)" : "\(WorkerPython.variable)=\(choice.command)"
+            let lookedUp = choice.command.contains("/") ? "is not an executable file" : "is not an executable in PATH"
+            throw CLIError("\(given): \(choice.command) \(lookedUp); name the Python that runs .py workers "
+                + "(one with the Starling Lib: pip install ./python)")
+        }
+        return (choice, path)
+    }
+
+    /// `path` made absolute against the current directory (`node1` → `/home/me/node1`), with `.`
+    /// and `..` components removed (symbolic links are kept as named).
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardized.path
     }
 
     /// The datasets registered and the models imported in the store, as the tags that declare

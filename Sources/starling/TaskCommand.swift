@@ -136,7 +136,10 @@ struct TaskCommand: ParsableCommand {
         text += "kind         \(task.kind)\n"
         text += "phase        \(task.phase)\n"
         text += "submitted    by \(display(task.submitter, name: task.submitterName, names: names)) at \(timestamp(task.submittedAt))\n"
-        if let epoch = task.epoch {
+        if let epoch = task.epoch, isFinished(task) {
+            // A finished task needs no coordinator: its lease lapses as it should.
+            text += "coordinator  \(coordinatorText(task, names: names)) at epoch \(epoch)\n"
+        } else if let epoch = task.epoch {
             let lease: String
             if task.leaseValid {
                 lease = task.leaseExpiresAt.map { "lease valid until \(timestamp($0))" } ?? "lease valid"
@@ -384,15 +387,20 @@ struct TaskCommand: ParsableCommand {
             let coordinator = new.epoch.map { "coordinator \(TaskCommand.coordinatorText(new, names: names)) epoch \($0)" }
                 ?? "no coordinator"
             var lines: [String] = []
+            // The end (completed, cancelled) is printed last, after the rounds committed before it
+            // that the same poll saw; the start (pending -> running) first.
+            var end: String?
             if let old {
                 if old.phase != new.phase {
                     var line = "phase \(old.phase) -> \(new.phase)"
                     if new.phase == "cancelled", let reason = new.cancelReason { line += " (\(reason))" }
                     if new.phase == "failed", let failure = new.failure { line += ": \(failure)" }
-                    lines.append(line)
+                    if TaskCommand.isFinished(new) { end = line } else { lines.append(line) }
                 }
                 if old.coordinator != new.coordinator || old.epoch != new.epoch { lines.append(coordinator) }
-                if old.leaseValid != new.leaseValid && old.coordinator == new.coordinator && old.epoch == new.epoch {
+                // A finished task's lease lapses as it should: no warning.
+                if old.leaseValid != new.leaseValid && old.coordinator == new.coordinator && old.epoch == new.epoch
+                    && !TaskCommand.isFinished(new) {
                     lines.append(new.leaseValid ? "lease stands again" : "lease lapsed (expired, or the coordinator is down)")
                 }
                 let oldRounds = Set(old.committed.map { "\($0.round)/\($0.epoch)/\($0.modelHash)" })
@@ -424,6 +432,7 @@ struct TaskCommand: ParsableCommand {
                 reported[participant.worker] = line
                 lines.append(line)
             }
+            if let end { lines.append(end) }
             return lines
         }
     }

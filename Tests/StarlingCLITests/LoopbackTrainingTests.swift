@@ -49,7 +49,10 @@ extension LoopbackClusterTests {
 
     /// Starts admitted peers named `names` (the first is the cloud: capacity 10, submit role); all
     /// may coordinate unless `coordinators` names those that may.
-    static func trainingCluster(_ cli: CLIRunner, names: [String], coordinators: Set<String>? = nil) throws -> [Node] {
+    /// `relativeDataDirectories`: each peer is given its data directory as a path relative to its
+    /// working directory (`--data-dir cloud`), as the README does.
+    static func trainingCluster(_ cli: CLIRunner, names: [String], coordinators: Set<String>? = nil,
+                                relativeDataDirectories: Bool = false, extraArguments: [String] = []) throws -> [Node] {
         var nodes = try names.enumerated().map { index, name in
             let coordinates = coordinators?.contains(name) ?? true
             let (directory, _) = try PeerCommandTests.admittedNode(
@@ -58,8 +61,9 @@ extension LoopbackClusterTests {
         }
         for index in nodes.indices {
             nodes[index].process = try PeerCommandTests.startPeer(
-                cli, ["--data-dir", nodes[index].directory, "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
-                      "--tags", index == 0 ? "role=cloud,capacity=10" : "role=edge", "--log-level", "info"],
+                cli, ["--data-dir", relativeDataDirectories ? nodes[index].name : nodes[index].directory,
+                      "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
+                      "--tags", index == 0 ? "role=cloud,capacity=10" : "role=edge", "--log-level", "info"] + extraArguments,
                 log: "\(nodes[index].directory)/peer.log")
         }
         let joined = try PeerCommandTests.wait(seconds: 15) {
@@ -80,7 +84,7 @@ extension LoopbackClusterTests {
                                               parts: holders.count, alpha: 0.5, seed: 0)
         for (index, node) in holders.enumerated() {
             let path = cli.path("digits-\(node.name).csv")
-            FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(parts[index])))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(parts[index])))
             let added = try cli.run("dataset", "add", dataset(index), "--path", path, "--peer", node.directory)
             try #require(added.status == 0, "dataset add on \(node.name): \(added.stderr)")
         }
@@ -291,8 +295,12 @@ extension LoopbackClusterTests {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let libPath = repository.appendingPathComponent("python").path
         let workers = repository.appendingPathComponent("examples/workers").path
-        // The boot file runs the example with the Lib from the repository on PYTHONPATH.
+        // The boot file runs the example with the Lib from the repository on PYTHONPATH, then a
+        // line of code after it: it runs once the example's rounds loop returned at "done".
         let wrapper = cli.path("python-with-lib")
+        let afterLoop = cli.path("after_loop.py")
+        try "import runpy\nrunpy.run_path('numpy_logreg.py', run_name='__main__')\nprint('after the rounds loop', flush=True)\n"
+            .write(toFile: afterLoop, atomically: true, encoding: .utf8)
         let spec = cli.path("python.yaml")
         try """
             apiVersion: edgeai.io/v1alpha1
@@ -312,7 +320,7 @@ extension LoopbackClusterTests {
                 - name: py-b
                   workerSpec: {dataset: {name: digits-1}}
             """.write(toFile: spec, atomically: true, encoding: .utf8)
-        try "#!/bin/sh\nPYTHONPATH=\(libPath) exec \(python) numpy_logreg.py\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nPYTHONPATH=\(libPath) exec \(python) \(afterLoop)\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         let submitted = try cli.run("task", "submit", spec, "--peer", nodes[0].directory)
         try #require(submitted.status == 0, "\(submitted.stderr)")
@@ -323,5 +331,14 @@ extension LoopbackClusterTests {
         #expect(task.committed.map(\.round) == [1, 2, 3])
         #expect(task.committed.allSatisfy { $0.participants == ["py-a", "py-b"] })
         #expect(task.committed.last?.metrics?["accuracy"].map { $0 > 0.5 } == true, "\(task.committed.last?.metrics ?? [:])")
+        // Told "done" at completion, each worker ran the code after its loop and exited by itself.
+        for node in nodes[1...] {
+            let finished = PeerCommandTests.wait(seconds: 10) {
+                Self.logs(cli, node, task: "python-digits").contains("after the rounds loop\n--- worker")
+            }
+            let text = Self.logs(cli, node, task: "python-digits")
+            #expect(finished && text.contains("after the rounds loop\n--- worker py-") && text.contains("exited with status 0"), "\(text)")
+            #expect(!text.contains("killed by signal"), "\(text)")
+        }
     }
 }

@@ -161,4 +161,39 @@ import Glibc
             #expect(!result.stderr.contains("Fatal error") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
     }
+
+    @Test func aPythonForWorkersThatIsNotThereIsRefusedAtStart() throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        let (directory, _) = try Self.admittedNode(cli, name: "edge-1")
+        func peer(_ extra: [String], python variable: String?) throws -> CLIRunner.Result {
+            let process = Process()
+            process.executableURL = CLIRunner.executable
+            process.arguments = ["peer", "--data-dir", directory, "--listen", "127.0.0.1:\(Self.freePort())"] + extra
+            var environment = ProcessInfo.processInfo.environment
+            environment["STARLING_PYTHON"] = variable
+            process.environment = environment
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return CLIRunner.Result(status: process.terminationStatus, stdout: "",
+                                    stderr: String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let missing = try peer(["--python", cli.path("nowhere/python3")], python: nil)
+        #expect(missing.status == 1 && missing.stderr == "Error: --python \(cli.path("nowhere/python3")): \(cli.path("nowhere/python3")) "
+            + "is not an executable file; name the Python that runs .py workers (one with the Starling Lib: pip install ./python)",
+                "\(missing.stderr)")
+        let notInPath = try peer(["--python", "no-such-python-here"], python: nil)
+        #expect(notInPath.status == 1 && notInPath.stderr.contains("--python no-such-python-here: no-such-python-here is not an executable in PATH"),
+                "\(notInPath.stderr)")
+        let variable = try peer([], python: "/nonexistent/python")
+        #expect(variable.status == 1 && variable.stderr.contains("STARLING_PYTHON=/nonexistent/python: /nonexistent/python is not an executable file"),
+                "\(variable.stderr)")
+        for result in [missing, notInPath, variable] {
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+    }
 }

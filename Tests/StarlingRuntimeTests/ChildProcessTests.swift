@@ -11,14 +11,16 @@ import Glibc
         let loop = try EventLoop()
         defer { loop.close() }
         var output: [UInt8] = []
+        var errors: [UInt8] = []
         var exit: (Int64, Int32)?
         let process = try ChildProcess(
             loop: loop, arguments: ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], environment: ["PATH=/usr/bin:/bin"],
-            directory: nil, onOutput: { output += $0 }, onExit: { exit = ($0, $1) })
+            directory: nil, onOutput: { bytes, isStandardError in if isStandardError { errors += bytes } else { output += bytes } },
+            onExit: { exit = ($0, $1) })
         #expect(loop.run(until: { exit != nil }, timeout: .seconds(10)))
         #expect(exit?.0 == 3 && exit?.1 == 0)
-        let text = String(decoding: output, as: UTF8.self)
-        #expect(text.contains("out\n") && text.contains("err\n"), "\(text)")
+        #expect(String(decoding: output, as: UTF8.self) == "out\n")
+        #expect(String(decoding: errors, as: UTF8.self) == "err\n")
         process.close()
     }
 
@@ -27,7 +29,7 @@ import Glibc
         defer { loop.close() }
         var exit: (Int64, Int32)?
         let process = try ChildProcess(
-            loop: loop, arguments: ["/bin/sleep", "30"], environment: [], directory: nil, onOutput: { _ in },
+            loop: loop, arguments: ["/bin/sleep", "30"], environment: [], directory: nil, onOutput: { _, _ in },
             onExit: { exit = ($0, $1) })
         process.kill(SIGTERM)
         #expect(loop.run(until: { exit != nil }, timeout: .seconds(10)))
@@ -40,7 +42,7 @@ import Glibc
         defer { loop.close() }
         #expect(throws: RuntimeError.self) {
             _ = try ChildProcess(loop: loop, arguments: ["/nonexistent/program"], environment: [], directory: nil,
-                                 onOutput: { _ in }, onExit: { _, _ in })
+                                 onOutput: { _, _ in }, onExit: { _, _ in })
         }
     }
 }
@@ -55,7 +57,7 @@ extension ChildProcessTests {
         var exit: (Int64, Int32)?
         let process = try ChildProcess(
             loop: loop, arguments: [starling, "exec-worker", "--", "/bin/sh", "-c", "echo boom >&2; exit 1"],
-            environment: ["PATH=/usr/bin:/bin"], directory: nil, onOutput: { output += $0 }, onExit: { exit = ($0, $1) })
+            environment: ["PATH=/usr/bin:/bin"], directory: nil, onOutput: { bytes, _ in output += bytes }, onExit: { exit = ($0, $1) })
         #expect(loop.run(until: { exit != nil }, timeout: .seconds(10)), "\(String(decoding: output, as: UTF8.self))")
         #expect(exit?.0 == 1)
         process.close()

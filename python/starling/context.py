@@ -89,5 +89,7 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
 
 def parameters() -> Dict[str, Any]:
     """The task's worker parameters (STARLING_PARAMETERS): batch_size, learning_rate, epochs, rounds,
-    proximal_mu as numbers, and the spec's other parameters as strings. A fresh dict every call."""
+    aggregation, proximal_mu, and the spec's other parameters (the worker's own, then the aggregation
+    worker's custom ones): numbers as numbers, true/false as booleans, other text as strings, a key
+    given without a value as None. A fresh dict every call."""
     return dict(context().parameters)

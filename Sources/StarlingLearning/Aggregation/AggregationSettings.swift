@@ -14,16 +14,11 @@ public struct AggregationSettings: Sendable, Equatable {
         self.parameters = canonical
     }
 
-    /// Every parameter name this target reads.
-    public static let knownParameters = [
-        "server_learning_rate", "server_momentum", "beta_1", "beta_2", "tau", "eta_l",
-        "trim_fraction", "num_malicious", "num_to_keep", "proximal_mu",
-    ]
+    /// Every parameter name this target reads (kept with the algorithms in StarlingTasks, where
+    /// the spec reader tells them from the workers' custom values).
+    public static let knownParameters = AggregationAlgorithm.parameterNames
 
-    static let aliases = [
-        "eta": "server_learning_rate", "beta": "trim_fraction",
-        "num_malicious_clients": "num_malicious", "num_clients_to_keep": "num_to_keep",
-    ]
+    static let aliases = AggregationAlgorithm.parameterAliases
 
     /// Flower's defaults for `algorithm` (FedOpt family: eta, eta_l, beta_1, beta_2, tau).
     public static func defaults(for algorithm: AggregationAlgorithm) -> [String: Double] {

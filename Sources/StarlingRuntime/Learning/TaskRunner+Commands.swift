@@ -72,7 +72,8 @@ struct TaskRunnerCommands {
         case .wait: return Self.json(["state": "wait"])
         case .done: return Self.json(["state": "done"])
         case let .train(order, path):
-            return Self.json(["state": "train", "epoch": order.epoch, "round": order.round, "model": path ?? NSNull(),
+            let model = path.map { WorkerLaunch.absolute($0, in: runner.launch.baseDirectory) }
+            return Self.json(["state": "train", "epoch": order.epoch, "round": order.round, "model": model ?? NSNull(),
                               "validate": order.validate, "deadline": order.deadline])
         }
     }

@@ -39,14 +39,15 @@ final class TaskRunner {
     private var serverStates: [TaskID: ServerOptimizerState] = [:]
     private var opened: UInt64 = 0
 
-    init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?,
+    init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?, python: String?,
          socketPath: String, counters: RuntimeCounters, deliver: @escaping (PeerInput) -> Void,
          log: @escaping (LogLevel, String) -> Void) {
         self.loop = loop
         self.blobs = blobs
         self.store = store
         self.dataDirectory = dataDirectory
-        self.launch = WorkerLaunch(launcher: launcher, socketPath: socketPath, workDirectory: "\(dataDirectory)/work")
+        self.launch = WorkerLaunch(launcher: launcher, socketPath: socketPath, workDirectory: "\(dataDirectory)/work",
+                                   python: python)
         self.counters = counters
         self.deliver = deliver
         self.log = log
@@ -252,19 +253,15 @@ final class TaskRunner {
 
     private func release(_ task: TaskID, reason: String) {
         for (key, supervisor) in supervisors where key.task == task {
-            supervisor.release()
-            // The supervisor (and its log) goes once the process had time to stop. The timer does
-            // not keep the loop alive: a peer stopping meanwhile closes every supervisor itself
-            // (`shutdown`), and waiting for this timer held every stop back by 3 s.
-            if let timer = try? LoopTimer(loop: loop) {
-                timer.start(after: WorkerLimits.stopGrace + .seconds(1)) { [weak self] in
-                    timer.close()
-                    guard let self, let current = self.supervisors[key], current === supervisor, current.released else { return }
-                    current.close()
-                    self.supervisors[key] = nil
-                }
-                timer.unreference()
+            // The supervisor (and its log) goes once its process has exited: told "done", it has
+            // WorkerLimits.doneGrace to finish by itself. A peer stopping meanwhile does not wait
+            // for it: `shutdown` closes every supervisor (and kills its process) at once.
+            supervisor.onStopped = { [weak self, weak supervisor] in
+                guard let self, let supervisor, self.supervisors[key] === supervisor, supervisor.released else { return }
+                supervisor.close()
+                self.supervisors[key] = nil
             }
+            supervisor.release()
         }
         for key in aggregations.keys where key.task == task { aggregations[key] = nil }
         serverStates[task] = nil

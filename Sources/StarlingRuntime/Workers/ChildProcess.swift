@@ -6,13 +6,14 @@ import Darwin
 #endif
 
 /// A child process started with `uv_spawn`: stdin from /dev/null, stdout and stderr read through
-/// pipes and handed to `onOutput`, `onExit` called once with its status. The pipes and the process
+/// pipes and handed to `onOutput` (with which of the two it came from), `onExit` called once with
+/// its status. The pipes and the process
 /// handle follow `UVHandle`'s memory convention.
 final class ChildProcess: UVHandleOwner {
     private(set) var pid: Int32 = 0
     private let process: UnsafeMutablePointer<uv_process_t>
     private var pipes: [UnsafeMutablePointer<uv_pipe_t>] = []
-    private var onOutput: (([UInt8]) -> Void)?
+    private var onOutput: ((_ bytes: [UInt8], _ isStandardError: Bool) -> Void)?
     private var onExit: ((_ status: Int64, _ signal: Int32) -> Void)?
     private(set) var hasExited = false
     private var isClosed = false
@@ -22,7 +23,7 @@ final class ChildProcess: UVHandleOwner {
     /// Starts `arguments[0]` (a path, or a name searched in PATH) in `directory` with exactly
     /// `environment` (KEY=VALUE strings).
     init(loop: EventLoop, arguments: [String], environment: [String], directory: String?,
-         onOutput: @escaping ([UInt8]) -> Void, onExit: @escaping (_ status: Int64, _ signal: Int32) -> Void) throws {
+         onOutput: @escaping (_ bytes: [UInt8], _ isStandardError: Bool) -> Void, onExit: @escaping (_ status: Int64, _ signal: Int32) -> Void) throws {
         precondition(!arguments.isEmpty, "a process needs a program")
         // libuv learns of exits through SIGCHLD. A peer started by a program that blocks it (Foundation's
         // Process passes its thread's mask on; test runners block most signals) would never hear of
@@ -98,7 +99,7 @@ final class ChildProcess: UVHandleOwner {
             }, { stream, count, buffer in
                 guard let owner = UVHandle.owner(of: stream, as: ChildProcess.self) else { return }
                 if count > 0, let base = buffer?.pointee.base {
-                    owner.output(UnsafeRawBufferPointer(start: base, count: count))
+                    owner.output(UnsafeRawBufferPointer(start: base, count: count), from: stream!)
                 } else if count < 0 {
                     owner.pipeClosed(stream!)
                 }
@@ -123,8 +124,9 @@ final class ChildProcess: UVHandleOwner {
         UVHandle.close(process)
     }
 
-    private func output(_ bytes: UnsafeRawBufferPointer) {
-        onOutput?(Array(bytes))
+    private func output(_ bytes: UnsafeRawBufferPointer, from stream: UnsafeMutablePointer<uv_stream_t>) {
+        let isStandardError = pipes.count > 1 && UVHandle.stream(pipes[1]) == stream
+        onOutput?(Array(bytes), isStandardError)
     }
 
     private func pipeClosed(_ stream: UnsafeMutablePointer<uv_stream_t>) {

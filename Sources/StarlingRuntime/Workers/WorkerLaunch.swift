@@ -7,7 +7,8 @@ import StarlingTasks
 /// environment the Lib reads.
 ///
 /// - `builtin:logreg`, `builtin:mlp`: `starling worker builtin KIND` (the peer's own executable);
-/// - a path ending in `.py`: `$STARLING_PYTHON` (default `python3`) with the path;
+/// - a path ending in `.py`: the peer's Python (`starling peer --python`, else `$STARLING_PYTHON`,
+///   else `python3`) with the path;
 /// - any other path: run as it is.
 ///
 /// With a launcher (the `starling` executable), every command goes through
@@ -18,12 +19,39 @@ struct WorkerLaunch {
         var arguments: [String]
         var environment: [String]
         var directory: String?
+        /// The interpreter, for a Python worker.
+        var python: String? = nil
     }
 
     /// The `starling` executable, or nil when the runtime runs inside another program (tests).
     let launcher: String?
     let socketPath: String
     let workDirectory: String
+    /// What relative paths are relative to: the peer's working directory.
+    let baseDirectory: String
+    /// The interpreter that runs `.py` workers.
+    let python: String
+
+    /// Every path a worker is given is absolute: the worker runs in its `trainScriptDir`, where a
+    /// path relative to the peer's working directory would name another file (or none).
+    /// `python`: the interpreter the peer chose (`WorkerPython`); nil for `$STARLING_PYTHON`, else
+    /// `python3`.
+    init(launcher: String?, socketPath: String, workDirectory: String, python: String? = nil,
+         baseDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.launcher = launcher
+        self.python = python ?? WorkerPython.choose(flag: nil).command
+        self.baseDirectory = baseDirectory
+        self.socketPath = Self.absolute(socketPath, in: baseDirectory)
+        self.workDirectory = Self.absolute(workDirectory, in: baseDirectory)
+    }
+
+    /// `path` as an absolute path: relative ones are taken relative to `directory`; `.` and `..`
+    /// are removed, symbolic links kept (a virtual environment's `bin/python` is one, and only
+    /// works by that name).
+    static func absolute(_ path: String, in directory: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
+        return URL(fileURLWithPath: joined).standardized.path
+    }
 
     func command(for order: TrainingOrder, token: String, dataset: DatasetRecord?) throws -> Command {
         guard let federated = order.spec.federatedTask,
@@ -35,17 +63,21 @@ struct WorkerLaunch {
                 + "(starling dataset add \(worker.dataset.name) --path FILE)")
         }
         var program: [String]
-        var directory = worker.script.directory
+        var python: String?
+        // A relative trainScriptDir is relative to the peer's working directory; a relative boot
+        // file to trainScriptDir (the spec refuses one without it).
+        var directory = worker.script.directory.map { Self.absolute($0, in: baseDirectory) }
+        let scriptBase = directory ?? baseDirectory
         switch worker.script.bootFile {
         case let .builtin(kind):
             guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
             program = [launcher, "worker", "builtin", kind.rawValue]
             directory = nil
         case let .python(path):
-            let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
-            program = [python, path]
+            python = self.python
+            program = [self.python, Self.absolute(path, in: scriptBase)]
         case let .executable(path):
-            program = [path]
+            program = [Self.absolute(path, in: scriptBase)]
         }
         if let directory, !FileManager.default.fileExists(atPath: directory) {
             throw RuntimeError("trainScriptDir \(directory) does not exist on this peer")
@@ -57,7 +89,7 @@ struct WorkerLaunch {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         return Command(arguments: program, environment: environment(order, worker: worker, token: token, dataset: dataset,
                                                                     workDirectory: workDirectory),
-                       directory: directory)
+                       directory: directory, python: python)
     }
 
     private func environment(_ order: TrainingOrder, worker: TrainingWorker, token: String, dataset: DatasetRecord,
@@ -78,26 +110,22 @@ struct WorkerLaunch {
         return variables.map { "\($0.key)=\($0.value)" }.sorted()
     }
 
-    /// The worker's parameters as one JSON object: the ones Starling reads as numbers, the others
-    /// as written (strings; a key given without a value is null).
+    /// The worker's parameters as one JSON object (`WorkerParameters`): numbers as numbers,
+    /// booleans as booleans, other text as strings, a key given without a value as null.
     static func parametersJSON(_ spec: TaskSpec, worker: TrainingWorker) -> String {
-        var object: [String: Any] = [
-            "batch_size": worker.hyperparameters.batchSize,
-            "learning_rate": worker.hyperparameters.learningRate,
-            "epochs": worker.hyperparameters.epochs,
-        ]
-        if let federated = spec.federatedTask {
-            object["rounds"] = federated.rounds.rounds
-            object["aggregation"] = federated.aggregationWorker.algorithm.rawValue
-            for parameter in federated.aggregationWorker.extraParameters where parameter.key == "proximal_mu" {
-                object["proximal_mu"] = Double(parameter.value ?? "") ?? 0
+        guard let federated = spec.federatedTask else { return "{}" }
+        var object: [String: Any] = [:]
+        for (key, value) in WorkerParameters.values(for: worker, of: federated) {
+            switch value {
+            case let .integer(number): object[key] = number
+            case let .number(number): object[key] = number
+            case let .boolean(flag): object[key] = flag
+            case let .text(text): object[key] = text
+            case .none: object[key] = NSNull()
             }
         }
-        if object["proximal_mu"] == nil { object["proximal_mu"] = 0.0 }
-        for parameter in worker.extraParameters where object[parameter.key] == nil {
-            object[parameter.key] = parameter.value ?? NSNull()
-        }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

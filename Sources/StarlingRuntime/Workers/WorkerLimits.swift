@@ -3,7 +3,11 @@ public enum WorkerLimits {
     /// A worker that exits while owing an update is started again after these delays; one more
     /// failure in a row and its participant is reported failed (and not restarted for the task).
     public static let restartDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4)]
-    /// After SIGTERM (task ended), a worker has this long before SIGKILL.
+    /// When its task ends here (completed, cancelled, the worker no longer placed on this peer), a
+    /// worker's polls are answered "done" and it has this long to exit by itself (the code after
+    /// its rounds loop runs: saving, reporting) before it gets SIGTERM.
+    public static let doneGrace: Duration = .seconds(10)
+    /// After SIGTERM, a worker has this long before SIGKILL.
     public static let stopGrace: Duration = .seconds(2)
     /// A worker's log file is rotated (to `<worker>.log.1`) past this size, so one worker keeps at
     /// most twice this on disk.

@@ -15,11 +15,22 @@ import Darwin
 /// started when the first round is ordered, restarted after `WorkerLimits.restartDelays` when it
 /// exits while owing an update, and given up after as many failures in a row: the round's order is
 /// then answered "failed" with the last line it printed, as is every later order of the task.
+///
+/// Released (its task ended here), it is told "done" at its next poll and given
+/// `WorkerLimits.doneGrace` to exit by itself, so the code after its rounds loop runs; only then
+/// does it get SIGTERM, and SIGKILL after `WorkerLimits.stopGrace`.
 final class WorkerSupervisor {
     enum Poll: Equatable {
         case wait
         case train(TrainingOrder, modelPath: String?)
         case done
+    }
+
+    /// The delays of the restart and stop rules (`WorkerLimits`; shorter in tests).
+    struct Timing {
+        var restartDelays = WorkerLimits.restartDelays
+        var doneGrace = WorkerLimits.doneGrace
+        var stopGrace = WorkerLimits.stopGrace
     }
 
     let task: TaskID
@@ -29,7 +40,12 @@ final class WorkerSupervisor {
     private let loop: EventLoop
     private let launch: (TrainingOrder, String) throws -> WorkerLaunch.Command
     private let answer: (TaskWorkResult) -> Void
+    private let timing: Timing
+    /// Called when the supervisor is released and has no process left: its owner may forget it.
+    var onStopped: (() -> Void)?
     private var process: ChildProcess?
+    /// The running process was told "done" or sent a signal: its exit is no failure.
+    private var stopAsked = false
     private var restartTimer: LoopTimer?
     private var stopTimer: LoopTimer?
     /// The round owed, and the base model's local path once fetched (nil path: round 1, or fetching).
@@ -39,12 +55,17 @@ final class WorkerSupervisor {
     private var failuresInARow = 0
     private(set) var gaveUp: String?
     private(set) var released = false
-    private var lastLine = ""
+    /// The last lines the running process printed, for its failure reason.
+    private var standardOutput = LastLine()
+    private var standardError = LastLine()
+    /// The interpreter of a Python worker (for the hint when a module is missing).
+    private var python: String?
 
-    init(task: TaskID, worker: String, loop: EventLoop, log: WorkerLog,
+    init(task: TaskID, worker: String, loop: EventLoop, log: WorkerLog, timing: Timing = Timing(),
          launch: @escaping (TrainingOrder, String) throws -> WorkerLaunch.Command,
          answer: @escaping (TaskWorkResult) -> Void) {
         self.task = task
+        self.timing = timing
         self.worker = worker
         self.loop = loop
         self.log = log
@@ -60,6 +81,10 @@ final class WorkerSupervisor {
     /// A new round to train. The model path comes later (`modelFetched`) unless the round has none.
     func assign(_ order: TrainingOrder) {
         released = false
+        // Placed here again while stopping: a process that has not seen "done" yet trains on; one
+        // that has exits, and is started again at once (`exited`).
+        stopTimer?.close()
+        stopTimer = nil
         if let gaveUp {
             answer(.trainingFailed(task: task, worker: worker, epoch: order.epoch, round: order.round, reason: gaveUp))
             return
@@ -85,7 +110,10 @@ final class WorkerSupervisor {
 
     /// What the worker's `worker-poll` gets.
     func poll() -> Poll {
-        if released { return .done }
+        if released {
+            stopAsked = true
+            return .done
+        }
         guard let order, modelReady else { return .wait }
         return .train(order, modelPath: modelPath)
     }
@@ -97,17 +125,26 @@ final class WorkerSupervisor {
         answer(result)
     }
 
-    /// The task ended or this peer left it: ask the process to stop, then kill it.
+    /// The task ended here (completed, cancelled, or the worker is no longer placed on this peer):
+    /// the process is told "done" at its next poll and has `doneGrace` to exit; then SIGTERM, then
+    /// SIGKILL after `stopGrace`. `onStopped` follows its exit (at once when none runs).
     func release() {
         released = true
         order = nil
         restartTimer?.close()
         restartTimer = nil
-        guard let process else { return }
-        process.kill(SIGTERM)
-        if stopTimer == nil, let timer = try? LoopTimer(loop: loop) {
-            stopTimer = timer
-            timer.start(after: WorkerLimits.stopGrace) { [weak self] in
+        guard process != nil else {
+            onStopped?()
+            return
+        }
+        guard stopTimer == nil, let timer = try? LoopTimer(loop: loop) else { return }
+        stopTimer = timer
+        timer.start(after: timing.doneGrace) { [weak self] in
+            guard let self, let process = self.process else { return }
+            self.log.append("--- worker \(self.worker) still runs \(self.timing.doneGrace) after its task ended here: SIGTERM\n")
+            self.stopAsked = true
+            process.kill(SIGTERM)
+            timer.start(after: self.timing.stopGrace) { [weak self] in
                 self?.process?.kill(SIGKILL)
             }
         }
@@ -133,23 +170,36 @@ final class WorkerSupervisor {
             return
         }
         log.append("--- starting worker \(worker) for round \(order.round): \(command.arguments.joined(separator: " "))\n")
+        stopAsked = false
+        standardOutput = LastLine()
+        standardError = LastLine()
+        python = command.python
         do {
             process = try ChildProcess(
                 loop: loop, arguments: command.arguments, environment: command.environment, directory: command.directory,
-                onOutput: { [weak self] bytes in self?.output(bytes) },
+                onOutput: { [weak self] bytes, isStandardError in self?.output(bytes, isStandardError: isStandardError) },
                 onExit: { [weak self] status, signal in self?.exited(status: status, signal: signal) })
         } catch {
             giveUp("cannot start the worker: \(error)")
         }
     }
 
-    private func output(_ bytes: [UInt8]) {
+    private func output(_ bytes: [UInt8], isStandardError: Bool) {
         log.append(bytes)
-        let text = String(decoding: bytes, as: UTF8.self)
-        let lines = text.split(separator: "\n")
-        if let line = lines.last(where: { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-            lastLine = String(line.prefix(200))
+        if isStandardError { standardError.append(bytes) } else { standardOutput.append(bytes) }
+    }
+
+    /// Why the process ended, as its report says it: its last line of standard error (else of
+    /// standard output), and what to do when a Python worker lacks a module.
+    private func failure(_ how: String) -> (reason: String, hint: String?) {
+        standardOutput.finish()
+        standardError.finish()
+        if let python, let hint = WorkerFailureHint.hint(lastLine: standardError.line, python: python),
+           let module = WorkerFailureHint.missingModule(in: standardError.line) {
+            return ("worker \(how): No module named '\(module)': \(hint)", hint)
         }
+        let line = standardError.line.isEmpty ? standardOutput.line : standardError.line
+        return ("worker \(how)" + (line.isEmpty ? "" : ": \(line)"), nil)
     }
 
     private func exited(status: Int64, signal: Int32) {
@@ -159,15 +209,26 @@ final class WorkerSupervisor {
         stopTimer = nil
         let how = signal != 0 ? "was killed by signal \(signal)" : "exited with status \(status)"
         log.append("--- worker \(worker) \(how)\n")
-        guard !released else { return }
+        let wasAsked = stopAsked
+        stopAsked = false
+        guard !released else {
+            onStopped?()
+            return
+        }
         guard order != nil else { return }  // exited owing nothing: started again with the next round
+        // Told to stop, then placed here again before it was gone: no failure, start it afresh.
+        guard !wasAsked else {
+            startIfNeeded()
+            return
+        }
         failuresInARow += 1
-        let reason = "worker \(how)" + (lastLine.isEmpty ? "" : ": \(lastLine)")
-        if failuresInARow > WorkerLimits.restartDelays.count {
+        let (reason, hint) = failure(how)
+        if let hint { log.append("--- \(hint)\n") }
+        if failuresInARow > timing.restartDelays.count {
             giveUp("\(reason) (\(failuresInARow) times in a row; not restarted)")
             return
         }
-        let delay = WorkerLimits.restartDelays[failuresInARow - 1]
+        let delay = timing.restartDelays[failuresInARow - 1]
         log.append("--- restarting in \(delay)\n")
         guard let timer = try? LoopTimer(loop: loop) else { return }
         restartTimer = timer

@@ -23,4 +23,23 @@ public enum AggregationAlgorithm: String, Sendable, CaseIterable {
 
     /// "FedAvg, FedAvgM, ...", for error messages and docs.
     public static var knownNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// Every parameter the aggregation reads (Flower's names; docs/learning.md), in the aggregation
+    /// worker's `parameters`. Any other key there that Starling does not read either is a custom
+    /// value for the training workers (`WorkerParameters`).
+    public static let parameterNames = [
+        "server_learning_rate", "server_momentum", "beta_1", "beta_2", "tau", "eta_l",
+        "trim_fraction", "num_malicious", "num_to_keep", "proximal_mu",
+    ]
+
+    /// Flower's other spellings of some of them.
+    public static let parameterAliases = [
+        "eta": "server_learning_rate", "beta": "trim_fraction",
+        "num_malicious_clients": "num_malicious", "num_clients_to_keep": "num_to_keep",
+    ]
+
+    /// Whether the aggregation reads `key` (by name or alias).
+    public static func readsParameter(_ key: String) -> Bool {
+        parameterNames.contains(parameterAliases[key] ?? key)
+    }
 }

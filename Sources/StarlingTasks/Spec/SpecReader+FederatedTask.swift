@@ -35,6 +35,7 @@ extension SpecReader {
             seedWorkers = worker["trainingWorkers"]
         }
         aggregation.extraParameters = aggregationParameters.filter { $0.known == nil }.map(\.parameter).sorted()
+        customTaskParameters(aggregationParameters)
 
         guard let workersField = trainingWorkersField(spec, seed: seedWorkers),
               let items = list(workersField, limit: TaskSpecLimits.workersMax, what: "training workers") else { return nil }
@@ -51,6 +52,21 @@ extension SpecReader {
         let rounds = roundSettings(spec, aggregationParameters, workerCount: items.count)
         guard workers.count == items.count, let rounds else { return nil }
         return FederatedTaskSpec(aggregationWorker: aggregation, trainingWorkers: workers, rounds: rounds)
+    }
+
+    /// A key in the aggregation worker's list that neither Starling nor the aggregation reads is
+    /// a task-wide value for the training workers (`WorkerParameters`): easily meant otherwise (a
+    /// typo, a worker setting put here), so it is named with where it goes.
+    private mutating func customTaskParameters(_ parameters: [RawParameter]) {
+        let read = KnownParameter.allCases.map(\.rawValue) + AggregationAlgorithm.parameterNames
+            + AggregationAlgorithm.parameterAliases.keys.sorted()
+        for parameter in parameters where parameter.known == nil && !AggregationAlgorithm.readsParameter(parameter.key) {
+            let key = parameter.key
+            var message = "\(key) is read by neither Starling nor the aggregation: every training worker gets it in "
+                + "STARLING_PARAMETERS (a worker's own \(key) wins)"
+            if let near = NearestName.suggestion(for: key, among: read) { message += "; did you mean \(near)?" }
+            warning(parameter.field, message)
+        }
     }
 
     /// `spec.trainingWorkers` (tidy) or `spec.aggregationWorker.trainingWorkers` (the seed's placement).
