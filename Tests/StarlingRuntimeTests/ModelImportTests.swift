@@ -103,7 +103,7 @@ import Testing
         var runner: TaskRunner!
 
         init(_ peer: ModelPeer, loop: EventLoop) {
-            runner = TaskRunner(loop: loop, blobs: peer.blobs, store: peer.store, dataDirectory: peer.directory, launcher: nil,
+            runner = TaskRunner(loop: loop, blobs: peer.blobs, store: peer.store, dataDirectory: peer.directory, launcher: nil, python: nil,
                                 socketPath: "\(peer.directory)/starling.sock", counters: RuntimeCounters(),
                                 deliver: { [unowned self] input in
                                     if case let .workDone(result) = input { self.results.append(result) }

@@ -50,6 +50,20 @@ public struct TrainingOrder: Sendable, Equatable {
     public let deadline: UInt64
     /// The same for every worker of a task (from its id): workers initialise round 1 identically.
     public let seed: UInt64
+
+    public init(task: TaskID, spec: TaskSpec, worker: String, epoch: UInt64, round: UInt64, baseModel: ContentHash,
+                sources: [BlobSource], validate: Bool, deadline: UInt64, seed: UInt64) {
+        self.task = task
+        self.spec = spec
+        self.worker = worker
+        self.epoch = epoch
+        self.round = round
+        self.baseModel = baseModel
+        self.sources = sources
+        self.validate = validate
+        self.deadline = deadline
+        self.seed = seed
+    }
 }
 
 public struct CollectOrder: Sendable, Equatable {

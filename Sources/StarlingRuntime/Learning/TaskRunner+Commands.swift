@@ -11,13 +11,15 @@ import StarlingTasks
 ///        ← {"state":"wait"} | {"state":"train","epoch":E,"round":R,"model":PATH|null,"validate":B,"deadline":S} | {"state":"done"}
 ///     → {"command":"worker-submit",...,"epoch":E,"round":R,"update":PATH,"num_samples":N,"metrics":{...}}  ← {"ok":…,"message":…}
 ///     → {"command":"worker-fail",...,"epoch":E,"round":R,"reason":TEXT}                                   ← {"ok":…,"message":…}
+///     (a central evaluator's poll) ← {"state":"evaluate","epoch":E,"round":R,"model":PATH}
+///     → {"command":"worker-evaluated",...,"epoch":E,"round":R,"metrics":{...}}                          ← {"ok":…,"message":…}
 ///     → {"command":"dataset-add","name":N,"path":P,"format":"csv|npz"}   ← {"ok":…,"message":…,"dataset":{…}}
 ///     → {"command":"dataset-list"}        ← {"datasets":[{…}],"declared":[{"peer":…,"name":…,"format":…,"bytes":…,"samples":…}]}
 ///     → {"command":"dataset-remove","name":N}                             ← {"ok":…,"message":…}
 ///     → {"command":"model-list"|"model-import"|"model-remove"|"model-export",…}   (TaskRunnerCommands+Models.swift)
 ///     → {"command":"task-logs","task":ID|NAME,"worker":W?}               ← {"logs":[{"worker":…,"path":…,"text":…}]}
 struct TaskRunnerCommands {
-    static let commands = ["worker-poll", "worker-submit", "worker-fail", "dataset-add", "dataset-list", "dataset-remove",
+    static let commands = ["worker-poll", "worker-submit", "worker-fail", "worker-evaluated", "dataset-add", "dataset-list", "dataset-remove",
                            "model-list", "model-import", "model-remove", "model-export", "task-logs"]
 
     let runner: TaskRunner
@@ -34,6 +36,7 @@ struct TaskRunnerCommands {
         case "worker-poll": return .now(workerPoll(request))
         case "worker-submit": return .now(workerSubmit(request))
         case "worker-fail": return .now(workerFail(request))
+        case "worker-evaluated": return .now(workerEvaluated(request))
         case "dataset-add": return .now(datasetAdd(request))
         case "dataset-list": return .now(datasetList())
         case "dataset-remove": return .now(datasetRemove(request))
@@ -71,6 +74,9 @@ struct TaskRunnerCommands {
         switch supervisor.poll() {
         case .wait: return Self.json(["state": "wait"])
         case .done: return Self.json(["state": "done"])
+        case let .evaluate(order, path):
+            return Self.json(["state": "evaluate", "epoch": order.epoch, "round": order.round,
+                              "model": WorkerLaunch.absolute(path, in: runner.launch.baseDirectory)])
         case let .train(order, path):
             let model = path.map { WorkerLaunch.absolute($0, in: runner.launch.baseDirectory) }
             return Self.json(["state": "train", "epoch": order.epoch, "round": order.round, "model": model ?? NSNull(),
@@ -111,6 +117,32 @@ struct TaskRunnerCommands {
         } catch {
             return Self.control(ok: false, "cannot read the update \(path): \(error)")
         }
+    }
+
+    /// A central evaluator's scores of the model it was asked about.
+    private func workerEvaluated(_ request: [String: Any]) -> [UInt8] {
+        let supervisor: WorkerSupervisor
+        switch self.supervisor(request) {
+        case let .success(found): supervisor = found
+        case let .failure(error): return Self.error(error.description)
+        }
+        guard supervisor.role == .evaluate, let order = supervisor.order, Self.uint(request["epoch"]) == order.epoch,
+              Self.uint(request["round"]) == order.round else {
+            return Self.control(ok: false, "no evaluation of round \(Self.uint(request["round"]).map(String.init) ?? "?") "
+                + "is owed by \(supervisor.worker) now (late, repeated, or not an evaluator)")
+        }
+        var metrics: [String: Double] = [:]
+        for (name, value) in (request["metrics"] as? [String: Any]) ?? [:] {
+            guard let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
+                return Self.control(ok: false, "metric \(name) is not a finite number")
+            }
+            metrics[name] = number
+        }
+        supervisor.evaluationFinished()
+        supervisor.log.append("--- round \(order.round) scored: "
+            + metrics.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n")
+        runner.evaluationEnded(task: supervisor.task, epoch: order.epoch, round: order.round, outcome: .success(metrics))
+        return Self.control(ok: true, "scores of round \(order.round) recorded")
     }
 
     private func workerFail(_ request: [String: Any]) -> [UInt8] {

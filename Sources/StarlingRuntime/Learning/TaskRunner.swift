@@ -33,10 +33,12 @@ final class TaskRunner {
     let launch: WorkerLaunch
     let counters: RuntimeCounters
     private let deliver: (PeerInput) -> Void
-    private let log: (LogLevel, String) -> Void
+    let log: (LogLevel, String) -> Void
     var supervisors: [WorkerKey: WorkerSupervisor] = [:]
     private var aggregations: [RoundKey: PendingAggregation] = [:]
     private var serverStates: [TaskID: ServerOptimizerState] = [:]
+    /// Coordinator: aggregated rounds waiting for their central evaluation, by task (one at a time).
+    var evaluations: [TaskID: PendingEvaluation] = [:]
     private var opened: UInt64 = 0
 
     init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?, python: String?,
@@ -195,8 +197,13 @@ final class TaskRunner {
             modelArrived(hash, task: order.task, taskName: order.spec.name, round: order.round, epoch: order.epoch,
                          made: (model, encoded.count))
             counters.increment("aggregation.rounds")
-            answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, AggregatedRound(
-                model: hash, participants: pending.folded.sorted(), sampleCount: result.sampleCount, metrics: result.metrics)))
+            let aggregated = AggregatedRound(model: hash, participants: pending.folded.sorted(), sampleCount: result.sampleCount,
+                                             metrics: result.metrics)
+            if order.evaluate {
+                evaluate(aggregated, of: order)
+            } else {
+                answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, aggregated))
+            }
         } catch {
             answer(.aggregationFailed(task: order.task, epoch: order.epoch, round: order.round, reason: "\(error)"))
         }
@@ -264,6 +271,7 @@ final class TaskRunner {
             supervisor.release()
         }
         for key in aggregations.keys where key.task == task { aggregations[key] = nil }
+        evaluations.removeValue(forKey: task)?.timer.close()
         serverStates[task] = nil
         log(.info, "task \(task.short): workers released (\(reason))")
     }

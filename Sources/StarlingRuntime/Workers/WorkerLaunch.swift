@@ -53,14 +53,20 @@ struct WorkerLaunch {
         return URL(fileURLWithPath: joined).standardized.path
     }
 
+    /// `order.worker` is a training worker's name, or the aggregation worker's for the task's
+    /// central evaluator: the first training worker's script, started with `STARLING_ROLE=evaluate`
+    /// on the evaluation dataset (docs/workers.md, "Central evaluation").
     func command(for order: TrainingOrder, token: String, dataset: DatasetRecord?) throws -> Command {
-        guard let federated = order.spec.federatedTask,
-              let worker = federated.trainingWorkers.first(where: { $0.name == order.worker }) else {
+        guard let federated = order.spec.federatedTask else { throw RuntimeError("task \(order.spec.name) is not federated") }
+        let evaluator = order.worker == federated.aggregationWorker.name
+        guard let worker = evaluator ? federated.trainingWorkers.first
+                : federated.trainingWorkers.first(where: { $0.name == order.worker }) else {
             throw RuntimeError("\(order.worker) is not a training worker of task \(order.spec.name)")
         }
+        let datasetName = evaluator ? federated.aggregationWorker.evaluationDataset?.name ?? "" : worker.dataset.name
         guard let dataset else {
-            throw RuntimeError("dataset \(worker.dataset.name) is not registered on this peer "
-                + "(starling dataset add \(worker.dataset.name) --path FILE)")
+            throw RuntimeError("dataset \(datasetName) is not registered on this peer "
+                + "(starling dataset add \(datasetName) --path FILE)")
         }
         var program: [String]
         var python: String?
@@ -87,9 +93,9 @@ struct WorkerLaunch {
         }
         let workDirectory = "\(self.workDirectory)/\(order.task.text.prefix(16))/\(order.worker)"
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        return Command(arguments: program, environment: environment(order, worker: worker, token: token, dataset: dataset,
-                                                                    workDirectory: workDirectory),
-                       directory: directory, python: python)
+        var environment = environment(order, worker: worker, token: token, dataset: dataset, workDirectory: workDirectory)
+        environment.append("STARLING_ROLE=\(evaluator ? "evaluate" : "train")")
+        return Command(arguments: program, environment: environment.sorted(), directory: directory, python: python)
     }
 
     private func environment(_ order: TrainingOrder, worker: TrainingWorker, token: String, dataset: DatasetRecord,

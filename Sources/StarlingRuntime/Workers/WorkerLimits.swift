@@ -18,6 +18,9 @@ public enum WorkerLimits {
     public static let aggregationsMax = 8
     /// Committed models kept per task in the store (older blobs are deleted).
     public static let modelsPerTaskMax = 20
+    /// A central evaluation (docs/workers.md) may take at most this long (the task's round timeout
+    /// when that is shorter); the round is then committed without the central scores.
+    public static let evaluationTimeout: Duration = .seconds(120)
     /// `task logs` prints at most this much of the end of a log.
     public static let logTailBytesMax = 256 * 1024
 }

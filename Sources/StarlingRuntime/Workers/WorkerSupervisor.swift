@@ -23,7 +23,15 @@ final class WorkerSupervisor {
     enum Poll: Equatable {
         case wait
         case train(TrainingOrder, modelPath: String?)
+        /// A central evaluator's job: score the model of `order.baseModel` (at `modelPath`).
+        case evaluate(TrainingOrder, modelPath: String)
         case done
+    }
+
+    /// A training worker, or the task's central evaluator (`STARLING_ROLE=evaluate`).
+    enum Role: Equatable {
+        case train
+        case evaluate
     }
 
     /// The delays of the restart and stop rules (`WorkerLimits`; shorter in tests).
@@ -35,6 +43,7 @@ final class WorkerSupervisor {
 
     let task: TaskID
     let worker: String
+    let role: Role
     let token: String
     let log: WorkerLog
     private let loop: EventLoop
@@ -61,10 +70,11 @@ final class WorkerSupervisor {
     /// The interpreter of a Python worker (for the hint when a module is missing).
     private var python: String?
 
-    init(task: TaskID, worker: String, loop: EventLoop, log: WorkerLog, timing: Timing = Timing(),
+    init(task: TaskID, worker: String, role: Role = .train, loop: EventLoop, log: WorkerLog, timing: Timing = Timing(),
          launch: @escaping (TrainingOrder, String) throws -> WorkerLaunch.Command,
          answer: @escaping (TaskWorkResult) -> Void) {
         self.task = task
+        self.role = role
         self.timing = timing
         self.worker = worker
         self.loop = loop
@@ -115,7 +125,17 @@ final class WorkerSupervisor {
             return .done
         }
         guard let order, modelReady else { return .wait }
+        if role == .evaluate {
+            guard let modelPath else { return .wait }
+            return .evaluate(order, modelPath: modelPath)
+        }
         return .train(order, modelPath: modelPath)
+    }
+
+    /// The evaluator sent its scores of the model it was asked about.
+    func evaluationFinished() {
+        order = nil
+        failuresInARow = 0
     }
 
     /// The worker submitted (after the runner stored the update) or failed the round.
