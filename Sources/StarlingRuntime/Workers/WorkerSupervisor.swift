@@ -157,7 +157,13 @@ final class WorkerSupervisor {
             onStopped?()
             return
         }
-        guard stopTimer == nil, let timer = try? LoopTimer(loop: loop) else { return }
+        guard stopTimer == nil else { return }
+        guard let timer = try? LoopTimer(loop: loop) else {
+            // No timer to wait with (libuv refused one): stop it now rather than never.
+            stopAsked = true
+            process?.kill(SIGTERM)
+            return
+        }
         stopTimer = timer
         timer.start(after: timing.doneGrace) { [weak self] in
             guard let self, let process = self.process else { return }
