@@ -174,10 +174,11 @@ struct TaskCommand: ParsableCommand {
             text += "committed    none yet\n"
         } else {
             text += "committed\n"
-            var rows = [["ROUND", "EPOCH", "COORDINATOR", "MODEL", "PARTICIPANTS"]]
+            var rows = [["ROUND", "EPOCH", "COORDINATOR", "MODEL", "PARTICIPANTS", "METRICS"]]
             for commit in task.committed {
                 rows.append([String(commit.round), String(commit.epoch), display(commit.coordinator, name: nil, names: names),
-                             String(commit.modelHash.prefix(16)), commit.participants.joined(separator: ",")])
+                             String(commit.modelHash.prefix(16)), commit.participants.joined(separator: ","),
+                             RoundMetrics.describe(commit.metrics)])
             }
             text += columns(rows, indent: "  ")
         }
@@ -405,8 +406,10 @@ struct TaskCommand: ParsableCommand {
                 }
                 let oldRounds = Set(old.committed.map { "\($0.round)/\($0.epoch)/\($0.modelHash)" })
                 for commit in new.committed where !oldRounds.contains("\(commit.round)/\(commit.epoch)/\(commit.modelHash)") {
+                    let metrics = RoundMetrics.describe(commit.metrics)
                     lines.append("round \(commit.round)/\(new.rounds) committed at epoch \(commit.epoch) by "
-                        + TaskCommand.display(commit.coordinator, name: nil, names: names))
+                        + TaskCommand.display(commit.coordinator, name: nil, names: names)
+                        + " from \(commit.participants.count) updates" + (metrics.isEmpty ? "" : ": \(metrics)"))
                 }
                 if new.round < old.round { lines.append("last committed round went back from \(old.round) to \(new.round)") }
                 if let announced = new.announcedRound,

@@ -43,12 +43,17 @@ extension LoopbackClusterTests {
             """.write(toFile: spec, atomically: true, encoding: .utf8)
         let submitted = try cli.run("task", "submit", spec, "--peer", nodes[0].directory)
         try #require(submitted.status == 0, "\(submitted.stderr)")
-        let completed = PeerCommandTests.wait(seconds: 90) { Self.trainingTask(cli, nodes[0], name: "evaluated")?.phase == "completed" }
+        // Completed on the edge that is read below, not only on the coordinator.
+        let completed = PeerCommandTests.wait(seconds: 90) { Self.trainingTask(cli, nodes[2], name: "evaluated")?.phase == "completed" }
         try #require(completed, "completed within 90 s:\n\(Self.describeTraining(cli, nodes, name: "evaluated"))")
         let task = try #require(Self.trainingTask(cli, nodes[2], name: "evaluated"))
         #expect(task.coordinatorName == "cloud", "only the peer holding digits-test coordinates")
         let scored = task.committed.filter { $0.metrics?["central_accuracy"] != nil }.map(\.round)
-        #expect(scored == [2, 4], "rounds 2 and 4 validate: \(task.committed.map { ($0.round, $0.metrics ?? [:]) })")
+        let evaluatorLog = (try? cli.run("task", "logs", "evaluated", "--worker", "aggregation-worker", "--peer", nodes[0].directory))?.stdout ?? ""
+        let peerLog = (try? String(contentsOfFile: "\(nodes[0].directory)/peer.log", encoding: .utf8)) ?? ""
+        let cloudLines = peerLog.split(separator: "\n").filter { $0.contains("evaluat") || $0.contains("scored") }.suffix(20)
+        let context = "evaluator:\n\(evaluatorLog.suffix(1500))\ncloud:\n\(cloudLines.joined(separator: "\n"))"
+        #expect(scored == [2, 4], "rounds 2 and 4 validate: \(task.committed.map { ($0.round, $0.metrics ?? [:]) })\n\(context)")
         let last = try #require(task.committed.last?.metrics)
         #expect((last["central_accuracy"] ?? 0) > 0.8, "the global model scores on the held-out set: \(last)")
         #expect((last["central_loss"] ?? .infinity) < 1.5, "\(last)")
