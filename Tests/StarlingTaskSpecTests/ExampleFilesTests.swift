@@ -26,9 +26,11 @@ import Testing
         #expect(spec.placement.matches(["site": "factory-1", "zone": "a"]))
         #expect(!spec.placement.matches(["site": "factory-2"]))
         let task = try #require(spec.federatedTask)
-        #expect(task.rounds == RoundSettings(rounds: 20, minNodeNumber: 2, roundTimeout: .seconds(120), roundsBetweenValidations: 5))
+        #expect(task.rounds == RoundSettings(rounds: 20, minNodeNumber: 2, roundTimeout: .seconds(120), roundsBetweenValidations: 5,
+                                             roundRetries: 5))
         #expect(task.aggregationWorker == AggregationWorker(name: "aggregator", model: ModelRef(name: "digits-logreg"), algorithm: .fedAvgM,
-                                                            extraParameters: [Parameter(key: "server_momentum", value: "0.9")]))
+                                                            extraParameters: [Parameter(key: "server_momentum", value: "0.9")],
+                                                            evaluationDataset: DatasetRef(name: "digits-test")))
         let script = ScriptSpec(bootFile: .builtin(.logreg), frameworkType: "swift")
         #expect(task.trainingWorkers == [
             TrainingWorker(name: "edge-a", dataset: DatasetRef(name: "digits"), script: script,
