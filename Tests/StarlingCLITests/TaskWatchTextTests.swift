@@ -31,7 +31,7 @@ struct TaskWatchTextTests {
         let after = try Self.task(phase: "completed", committed: 1...20, leaseValid: false)
         var reported: [String: String] = [:]
         let lines = TaskCommand.Watch.changes(from: before, to: after, names: [:], reported: &reported)
-        #expect(lines == (16...20).map { "round \($0)/20 committed at epoch 1 by node1" } + ["phase running -> completed"])
+        #expect(lines == (16...20).map { "round \($0)/20 committed at epoch 1 by node1 from 1 updates" } + ["phase running -> completed"])
     }
 
     @Test func watchPrintsTheRoundsBeforeACancellationToo() throws {
@@ -39,7 +39,7 @@ struct TaskWatchTextTests {
         let after = try Self.task(phase: "cancelled", committed: 1...4, leaseValid: true)
         var reported: [String: String] = [:]
         #expect(TaskCommand.Watch.changes(from: before, to: after, names: [:], reported: &reported)
-            == ["round 4/20 committed at epoch 1 by node1", "phase running -> cancelled"])
+            == ["round 4/20 committed at epoch 1 by node1 from 1 updates", "phase running -> cancelled"])
     }
 
     @Test func theStartStillComesFirst() throws {
@@ -50,7 +50,36 @@ struct TaskWatchTextTests {
         let running = try Self.task(phase: "running", committed: 1...1, leaseValid: true)
         var reported: [String: String] = [:]
         #expect(TaskCommand.Watch.changes(from: pending, to: running, names: [:], reported: &reported)
-            == ["phase pending -> running", "coordinator node1 epoch 1", "round 1/20 committed at epoch 1 by node1"])
+            == ["phase pending -> running", "coordinator node1 epoch 1", "round 1/20 committed at epoch 1 by node1 from 1 updates"])
+    }
+
+    @Test func metricsAreNamedForWhatTheyMeasure() throws {
+        let metrics: [String: Double] = ["loss": 0.31214, "accuracy": 0.9, "val_loss": 0.5, "central_accuracy": 0.93611,
+                                         "central_f1": 0.8, "updates_rejected": 1, "custom": 2.5]
+        #expect(RoundMetrics.describe(metrics) == "train loss 0.3121, local val loss 0.5000, local val accuracy 0.9000, "
+            + "central accuracy 0.9361, updates rejected 1, central f1 0.8000, custom 2.5000")
+        #expect(RoundMetrics.describe([:]) == "" && RoundMetrics.describe(nil) == "")
+        let before = try Self.task(phase: "running", committed: 1...1, leaseValid: true)
+        var after = try Self.task(phase: "running", committed: 1...2, leaseValid: true)
+        after.committed[1].metrics = ["loss": 0.25, "central_accuracy": 0.875]
+        var reported: [String: String] = [:]
+        #expect(TaskCommand.Watch.changes(from: before, to: after, names: [:], reported: &reported)
+            == ["round 2/20 committed at epoch 1 by node1 from 1 updates: train loss 0.2500, central accuracy 0.8750"])
+        let status = TaskCommand.statusText(after, names: [:])
+        #expect(status.contains("METRICS") && status.contains("train loss 0.2500, central accuracy 0.8750"), "\(status)")
+    }
+
+    @Test func aFailedTaskSaysWhyInStatusAndWatch() throws {
+        let before = try Self.task(phase: "running", committed: 1...1, leaseValid: true, announced: 2)
+        var after = try Self.task(phase: "failed", committed: 1...1, leaseValid: true)
+        after.failure = "round 2 had 1 of the 2 updates it needs (min_node_number) after 4 announcements (round_retries 3); w1 on edge-1: no report"
+        var reported: [String: String] = [:]
+        let lines = TaskCommand.Watch.changes(from: before, to: after, names: [:], reported: &reported)
+        #expect(lines.last == "phase running -> failed: \(after.failure!)", "\(lines)")
+        #expect(TaskCommand.isFinished(after))
+        let status = TaskCommand.statusText(after, names: [:])
+        #expect(status.contains("failed       round 2 had 1 of the 2 updates"), "\(status)")
+        #expect(!status.contains("lease"), "\(status)")
     }
 
     @Test func aFinishedTaskShowsNoLeaseWarning() throws {

@@ -53,7 +53,7 @@ import Glibc
 
         let error = try JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(lines[2].utf8)).error
         #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
-            + "task-cancel, worker-poll, worker-submit, worker-fail, dataset-add, dataset-list, dataset-remove, model-list, model-import, "
+            + "task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-list, dataset-remove, model-list, model-import, "
             + "model-remove, model-export, task-logs")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
