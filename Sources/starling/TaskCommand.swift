@@ -374,7 +374,11 @@ struct TaskCommand: ParsableCommand {
                     fflush(nil)  // all streams: each change shows at once, even into a pipe
                     previous = current
                 }
-                if TaskCommand.isFinished(current) { return }
+                if TaskCommand.isFinished(current) {
+                    // A script can tell a failed task (the reason is printed above) from a finished one.
+                    if current.phase == "failed" { throw ExitCode(2) }
+                    return
+                }
                 usleep(useconds_t(pause * 1_000_000))
             }
         }
