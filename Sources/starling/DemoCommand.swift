@@ -45,15 +45,15 @@ struct DemoCommand: ParsableCommand {
             let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)
             try FileManager.default.createDirectory(atPath: writeData, withIntermediateDirectories: true)
             for (index, part) in Digits.dirichletPartition(train, parts: 5, alpha: alpha, seed: seed).enumerated() {
-                FileManager.default.createFile(atPath: "\(writeData)/digits-\(index).csv", contents: Data(DatasetFile.encodeCSV(part)))
+                _ = FileManager.default.createFile(atPath: "\(writeData)/digits-\(index).csv", contents: Data(DatasetFile.encodeCSV(part)))
             }
-            FileManager.default.createFile(atPath: "\(writeData)/test.csv", contents: Data(DatasetFile.encodeCSV(test)))
+            _ = FileManager.default.createFile(atPath: "\(writeData)/test.csv", contents: Data(DatasetFile.encodeCSV(test)))
             print("wrote digits-0.csv … digits-4.csv (Dirichlet \(alpha), seed \(seed)) and test.csv (\(test.count) samples) to \(writeData)")
             return
         }
-        let cluster = try DemoCluster(keep: keep)
+        let cluster = try LocalCluster(peers: Self.peers, prefix: "starling-demo", keep: keep)
         defer { cluster.stopAll() }
-        let signals = DemoSignals.install { cluster.stopAll() }
+        let signals = ClusterSignals.install { cluster.stopAll() }
         defer { signals.cancel() }
         print("workspace: \(cluster.work)\(keep ? "" : " (removed at the end)")")
 
@@ -61,48 +61,49 @@ struct DemoCommand: ParsableCommand {
         let digits = try Digits.load()
         let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)
         let parts = Digits.dirichletPartition(train, parts: 5, alpha: alpha, seed: seed)
-        try cluster.startPeers()
+        let base = try cluster.startPeers()
+        print("5 peers running on 127.0.0.1:\(base)-\(base + 4); cloud is tagged capacity=10 (it usually wins elections)")
         let holders = ["edge-1", "edge-2", "edge-3", "edge-4", "edge-1"]
         for (index, part) in parts.enumerated() {
             let path = "\(cluster.work)/data/digits-\(index).csv"
             try FileManager.default.createDirectory(atPath: "\(cluster.work)/data", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(part)))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(part)))
             let counts = (0..<10).map { label in part.labels.filter { $0 == label }.count }
-            let answer = try cluster.request(holders[index], ["command": "dataset-add", "name": "digits-\(index)", "path": path])
-            guard answer["ok"] as? Bool == true else { throw CLIError("dataset add: \(answer["message"] ?? "")") }
+            try cluster.addDataset("digits-\(index)", path: path, on: holders[index])
             print("\(holders[index]) holds digits-\(index): \(part.count) samples, per label \(counts)")
         }
         print("held out for the final test: \(test.count) samples")
         // Placement reads the datasets the peers declare: wait until the cloud sees all five.
-        for _ in 0..<100 {
-            let declared = (try? cluster.request("cloud", ["command": "dataset-list"]))?["declared"] as? [[String: Any]] ?? []
-            if declared.count >= parts.count { break }
-            usleep(100_000)
-        }
+        cluster.waitForDatasets(parts.count, seenBy: "cloud")
 
         let spec = Self.spec(model: model, rounds: rounds)
         let specPath = "\(cluster.work)/demo-task.yaml"
-        FileManager.default.createFile(atPath: specPath, contents: Data(spec.utf8))
+        _ = FileManager.default.createFile(atPath: specPath, contents: Data(spec.utf8))
         print("\n$ starling task submit demo-task.yaml --peer cloud\n\(spec)")
-        try cluster.submit(specPath)
+        print(try cluster.submit(specPath, through: "cloud"))
 
-        let watch = DemoWatch(cluster: cluster, rounds: rounds, chaosAfter: chaos ? max(1, rounds / 3) : nil)
-        let final = try watch.run()
+        // Generous: each round has a 60 s deadline, and a failover adds about 20 s.
+        let watch = RoundWatch(cluster: cluster, task: "demo-task", patience: Double(rounds) * 60 + 120,
+                               chaosAfter: chaos ? max(1, rounds / 3) : nil,
+                               timeoutHint: "; logs are in \(cluster.work)/logs" + (keep ? "" : " (use --keep)"))
+        let final = try watch.run().committed.last!.modelHash
 
         let exportPath = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
-        let exporter = try cluster.holderOfModel(final)
-        let answer = try cluster.request(exporter, ["command": "model-export", "model": final, "out": exportPath])
-        guard answer["ok"] as? Bool == true else { throw CLIError("model export: \(answer["message"] ?? "")") }
+        let exporter = try cluster.exportModel(final, to: exportPath)
         let bytes = try POSIXFileRead.read(exportPath)
         let weights = try SafeTensors.decode(bytes)
         let trainer = BuiltinTrainer(kind: model == "mlp" ? .mlp : .logreg, featureCount: 64, classCount: 10)
         let evaluation = try trainer.evaluate(weights, on: test)
-        print("\nfinal model (round \(rounds), from \(exporter)): test accuracy \(DemoWatch.fixed(evaluation.accuracy)) "
-            + "on \(test.count) held-out samples, test loss \(DemoWatch.fixed(evaluation.loss))")
+        print("\nfinal model (round \(rounds), from \(exporter)): test accuracy \(RoundWatch.fixed(evaluation.accuracy)) "
+            + "on \(test.count) held-out samples, test loss \(RoundWatch.fixed(evaluation.loss))")
         print("model exported to \(exportPath) (\(bytes.count) bytes, safetensors)")
         cluster.stopAll()
         print("demo: done; every process it started has stopped")
     }
+
+    /// The cloud (it may submit, and its capacity makes it win most elections) and four edges.
+    static let peers = [LocalPeer(name: "cloud", roles: "peer,coordinator,submit,admin", tags: "role=cloud,capacity=10")]
+        + (1...4).map { LocalPeer(name: "edge-\($0)", roles: "peer,coordinator", tags: "role=edge") }
 
     static func spec(model: String, rounds: Int) -> String {
         """
