@@ -20,7 +20,7 @@ struct TaskCommand: ParsableCommand {
             task is named by its full id, an id prefix of at least 8 hex characters, or its name. \
             Spec format: docs/tasks.md.
             """,
-        subcommands: [Submit.self, List.self, Status.self, Watch.self, Cancel.self, Logs.self])
+        subcommands: [Submit.self, List.self, Status.self, Watch.self, Cancel.self, Logs.self, RunLocal.self])
 
     struct PeerOption: ParsableArguments {
         @Option(name: .long, help: "The peer's data directory (default: $\(MembersCommand.dataDirectoryVariable), else .).")
