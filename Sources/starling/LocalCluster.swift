@@ -137,7 +137,7 @@ final class LocalCluster: @unchecked Sendable {
                 if !peer.tags.isEmpty { arguments += ["--tags", peer.tags] }
                 try startPeer(peer.name, arguments: arguments)
             }
-            if waitForMembers() { return base }
+            if try waitForMembers() { return base }
             guard attempt + 1 < Self.portAttempts else {
                 throw CLIError("the peers did not all join within \(Int(Self.joinSeconds)) s; their logs are in \(work)/logs"
                     + (keep ? "" : " (keep them with --keep)"))
@@ -170,9 +170,14 @@ final class LocalCluster: @unchecked Sendable {
         processes[name] = process
     }
 
-    private func waitForMembers() -> Bool {
+    /// Whether every peer sees all the others alive in time; a peer that exits meanwhile (a bad
+    /// argument or environment) is an error with the end of its log.
+    private func waitForMembers() throws -> Bool {
         let deadline = Date().addingTimeInterval(Self.joinSeconds)
         while Date() < deadline {
+            if let (name, how) = unexpectedExits().first {
+                throw CLIError("the peer \(name) \(how) at start: \(logTail(name, lines: 5))")
+            }
             let views = names.compactMap { name -> Int? in
                 guard let line = try? LocalClient.request("members", dataDirectory: directory(name)),
                       let response = try? JSONDecoder().decode(LocalAPIProtocol.MembersResponse.self, from: Data(line))

@@ -34,7 +34,8 @@ extension TaskCommand {
                 on loopback with a throwaway authority: one per dataset (it registers the file given \
                 with --dataset, so the workers placed by dataset run there; a dataset whose workers \
                 give a nodeName is held by a peer of that name, the others by edge-1, edge-2, ...) \
-                and one named cloud, the only one that may coordinate. Every peer carries the \
+                and one named cloud, the only one that may coordinate (it holds the central \
+                evaluation's dataset, if the spec has one). Every peer carries the \
                 spec's placement tags and the coordinator its coordinator tags too. It submits the \
                 task, prints each committed round (loss, accuracy), exports the final model and \
                 stops every process it started, also on Ctrl-C and on any error.
@@ -46,15 +47,17 @@ extension TaskCommand {
 
                 Exit status 0 when the task completed and its model was exported; 1 when it was \
                 cancelled or failed, a worker's peer gave up on it (it could not start, or crashed \
-                4 times in a row; the end of its log is printed), a peer exited, or --timeout passed.
+                4 times in a row; the end of its log is printed), a peer exited, or --timeout passed; \
+                130 on Ctrl-C. However it ends, no process it started is left running.
                 """)
 
         @Argument(help: "The task spec (YAML, docs/tasks.md): a FederatedTask.")
         var file: String
 
         @Option(name: .customLong("dataset"),
-                help: ArgumentHelp("A dataset the training workers name and its file: CSV (numeric columns, label last) or npz "
-                    + "(arrays x and y, by the .npz extension), as `dataset add` reads it. One for each dataset.",
+                help: ArgumentHelp("A dataset the spec uses and its file: CSV (numeric columns, label last) or npz (arrays x "
+                    + "and y, by the .npz extension), as `dataset add` reads it. One for each dataset the training workers "
+                    + "and the central evaluation name.",
                     valueName: "NAME=PATH"))
         var datasets: [String] = []
 
@@ -84,7 +87,7 @@ extension TaskCommand {
 
         /// `500ms`, `90s`, `20m`, `2h`, or a number of seconds.
         static func seconds(_ text: String) -> Double? {
-            if text.hasSuffix("h") && !text.hasSuffix("ms") { return Double(text.dropLast()).map { $0 * 3600 } }
+            if text.hasSuffix("h") { return Double(text.dropLast()).map { $0 * 3600 } }
             return Watch.seconds(text)
         }
 
@@ -97,7 +100,10 @@ extension TaskCommand {
             let specDirectory = URL(fileURLWithPath: specPath).deletingLastPathComponent().standardizedFileURL.path
             try Self.checkScripts(federated, specDirectory: specDirectory)
             let interpreter = Self.interpreter(python)
-            if federated.trainingWorkers.contains(where: { if case .python = $0.script.bootFile { true } else { false } }) {
+            // A Python named (by --python or $STARLING_PYTHON) is handed to the peers, absolute, and
+            // they refuse to start with one that does not run: check it here, as the .py workers' one.
+            let named = python != nil || ProcessInfo.processInfo.environment["STARLING_PYTHON"] != nil
+            if named || federated.trainingWorkers.contains(where: { if case .python = $0.script.bootFile { true } else { false } }) {
                 try Self.checkPython(interpreter)
             }
             let outPath = try Self.outputPath(out ?? "\(spec.name).safetensors")
@@ -111,7 +117,7 @@ extension TaskCommand {
                 + "\(datasetCount == 1 ? "" : "s"), \(federated.rounds.rounds) rounds of \(federated.aggregationWorker.algorithm.rawValue); "
                 + "run-local waits up to \(Self.durationText(patience)) for it (--timeout)")
             let cluster = try LocalCluster(peers: plan.peers, prefix: "starling-run-local", keep: false, directory: keep,
-                                           environment: ["STARLING_PYTHON": interpreter], workingDirectory: specDirectory)
+                                           environment: named ? ["STARLING_PYTHON": interpreter] : [:], workingDirectory: specDirectory)
             let kept = cluster.keep ? "; the peers' data directories and logs are kept in \(cluster.work)" : ""
             let signals = ClusterSignals.install {
                 cluster.stopAll()
@@ -127,8 +133,7 @@ extension TaskCommand {
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: outPath))?[.size] as? NSNumber
                 cluster.stopAll()
                 printNow("every process run-local started has stopped\(kept)")
-                printNow("model exported to \(outPath) (\(bytes?.intValue ?? 0) bytes, safetensors; round \(last.round), "
-                    + "\(RoundWatch.metricsText(last.metrics)))")
+                printNow("model exported to \(outPath) (\(bytes?.intValue ?? 0) bytes, safetensors: the model of round \(last.round))")
             } catch {
                 cluster.stopAll()
                 if !kept.isEmpty { FileHandle.standardError.write(Data("every process run-local started has stopped\(kept)\n".utf8)) }
@@ -141,10 +146,10 @@ extension TaskCommand {
                              given: [(name: String, path: String)], patience: Double) throws -> LocalAPIProtocol.Task {
             let base = try cluster.startPeers()
             printNow("\(plan.peers.count) peers running on 127.0.0.1:\(base)-\(base + plan.peers.count - 1) in \(specDirectory); "
-                + "\(plan.coordinator.name) is the only coordinator")
+                + "\(plan.coordinator.peer.name) is the only coordinator")
             let paths = Dictionary(given.map { ($0.name, $0.path) }) { first, _ in first }
             let workers = spec.federatedTask!.trainingWorkers
-            for holder in plan.holders {
+            for holder in plan.registrations {
                 for dataset in holder.datasets {
                     let record: [String: Any]
                     do {
@@ -154,11 +159,11 @@ extension TaskCommand {
                     }
                     let names = workers.filter { $0.dataset.name == dataset }.map(\.name).joined(separator: ", ")
                     printNow("\(holder.peer.name) holds \(dataset): \(record["samples"] ?? "?") samples, \(record["features"] ?? "?") "
-                        + "features, \(record["classes"] ?? "?") classes (for \(names))")
+                        + "features, \(record["classes"] ?? "?") classes (" + (holder == plan.coordinator ? "the central evaluation" : "for \(names)") + ")")
                 }
             }
-            cluster.waitForDatasets(given.count, seenBy: plan.coordinator.name)
-            printNow(try cluster.submit(specPath, through: plan.coordinator.name))
+            cluster.waitForDatasets(plan.registrations.map(\.datasets.count).reduce(0, +), seenBy: plan.coordinator.peer.name)
+            printNow(try cluster.submit(specPath, through: plan.coordinator.peer.name))
             let hint = cluster.keep ? "; the logs are kept in \(cluster.work)"
                 : "; give a longer --timeout, or --keep DIR to keep the peers' and workers' logs"
             return try RoundWatch(cluster: cluster, task: spec.name, patience: patience, timeoutHint: hint).run()
@@ -242,8 +247,8 @@ extension TaskCommand {
             return nil
         }
 
-        /// The Python the peers run `.py` workers with: `--python` (absolute when it is a path),
-        /// else `$STARLING_PYTHON`, else `python3`.
+        /// The Python the peers run `.py` workers with: `--python`, else `$STARLING_PYTHON`, else
+        /// `python3`; absolute when it is a path, since the peers run in the spec's directory.
         static func interpreter(_ given: String?) -> String {
             let chosen = given ?? ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
             return chosen.contains("/") ? absolute(chosen) : chosen

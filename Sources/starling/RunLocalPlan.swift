@@ -10,7 +10,9 @@ import StarlingTrust
 ///   workers there); a dataset whose workers give a `nodeName` is held by a peer of that name (two
 ///   names for one dataset cannot be met; datasets pinned to one name share its peer); the others
 ///   are `edge-1`, `edge-2`, ... in the order the spec first names their datasets;
-/// - one coordinator peer, `cloud`, the only one with the coordinator (and submit) role;
+/// - one coordinator peer, `cloud`, the only one with the coordinator (and submit) role; it holds
+///   the central evaluation's dataset (`aggregationWorker.evaluation.dataset`), since only peers
+///   declaring that dataset may coordinate;
 /// - every peer carries the spec's `spec.placement.tags`, the coordinator also its
 ///   `spec.coordinator.tags`, so the spec's own rules place and elect as written.
 struct RunLocalPlan: Equatable {
@@ -19,15 +21,19 @@ struct RunLocalPlan: Equatable {
 
     struct Holder: Equatable {
         let peer: LocalPeer
-        /// The datasets it holds, in the order the spec first names them.
+        /// The datasets it registers, in the order the spec first names them.
         let datasets: [String]
     }
 
+    /// The peers holding the training workers' datasets.
     let holders: [Holder]
-    let coordinator: LocalPeer
+    let coordinator: Holder
 
     /// Every peer, the coordinator first (the others join through it).
-    var peers: [LocalPeer] { [coordinator] + holders.map(\.peer) }
+    var peers: [LocalPeer] { [coordinator.peer] + holders.map(\.peer) }
+
+    /// Every peer with the datasets it registers, the coordinator first.
+    var registrations: [Holder] { [coordinator] + holders }
 
     /// The plan for `spec` with the datasets `given` (`--dataset` names), or every problem found.
     static func make(_ spec: TaskSpec, given: Set<String>) -> Result<RunLocalPlan, CLIError> {
@@ -35,23 +41,25 @@ struct RunLocalPlan: Equatable {
             return .failure(CLIError("run-local runs FederatedTask specs; \(spec.kind.name) is validated but not run yet"))
         }
         var problems: [String] = []
-        // Datasets in the order first named, with the workers that train on them.
+        // Training datasets in the order first named, with the workers that train on them.
         var datasets: [String] = []
         var workers: [String: [TrainingWorker]] = [:]
         for worker in federated.trainingWorkers {
             if workers[worker.dataset.name] == nil { datasets.append(worker.dataset.name) }
             workers[worker.dataset.name, default: []].append(worker)
         }
-        let missing = datasets.filter { !given.contains($0) }
+        let evaluation = federated.aggregationWorker.evaluationDataset?.name
+        var users = datasets.map { dataset in "\(dataset) (\(workers[dataset]!.map(\.name).joined(separator: ", ")))" }
+        if let evaluation, workers[evaluation] == nil { users.append("\(evaluation) (the central evaluation)") }
+        let needed = datasets + (evaluation.map { [$0] } ?? [])
+        let missing = zip(needed, users).filter { !given.contains($0.0) }.map(\.1)
         if !missing.isEmpty {
-            let listed = missing.map { "\($0) (\(workers[$0]!.map(\.name).joined(separator: ", ")))" }
-            problems.append("the training workers train on datasets not given: \(listed.joined(separator: ", ")); "
-                + "give each as --dataset NAME=PATH")
+            problems.append("the spec uses datasets not given: \(missing.joined(separator: ", ")); give each as --dataset NAME=PATH")
         }
-        let extra = given.subtracting(datasets).sorted()
+        let extra = given.subtracting(needed).sorted()
         if !extra.isEmpty {
-            problems.append("--dataset \(extra.joined(separator: ", ")): no training worker of \(spec.name) trains on "
-                + "\(extra.count == 1 ? "it" : "them") (they use \(datasets.joined(separator: ", ")))")
+            problems.append("--dataset \(extra.joined(separator: ", ")): \(spec.name) does not use \(extra.count == 1 ? "it" : "them") "
+                + "(it uses \(Array(Set(needed)).sorted().joined(separator: ", ")))")
         }
 
         // The peer each dataset goes to: the nodeName its workers give, else a fresh edge-N.
@@ -113,7 +121,8 @@ struct RunLocalPlan: Equatable {
         guard problems.isEmpty else { return .failure(CLIError(problems.joined(separator: "\n"))) }
         return .success(RunLocalPlan(
             holders: order.map { Holder(peer: LocalPeer(name: $0, roles: "peer", tags: holderTags), datasets: held[$0]!) },
-            coordinator: LocalPeer(name: coordinatorName, roles: "peer,coordinator,submit", tags: coordinatorArgument)))
+            coordinator: Holder(peer: LocalPeer(name: coordinatorName, roles: "peer,coordinator,submit", tags: coordinatorArgument),
+                                datasets: evaluation.map { [$0] } ?? [])))
     }
 
     /// `tags` as a peer's `--tags` argument, checked the way `starling peer` reads it: a tag that

@@ -131,7 +131,11 @@ import Glibc
             + "    - name: c\n      workerSpec: {dataset: {name: part-b}}\n"
         let datasets = try refusal(spec(three), ["--dataset", "part-a=data.csv", "--dataset", "part-z=data.csv"])
         #expect(datasets.contains("datasets not given: part-b (b, c); give each as --dataset NAME=PATH"), "\(datasets)")
-        #expect(datasets.contains("--dataset part-z: no training worker of trial trains on it (they use part-a, part-b)"), "\(datasets)")
+        #expect(datasets.contains("--dataset part-z: trial does not use it (it uses part-a, part-b)"), "\(datasets)")
+        // The central evaluation's dataset is needed too (the coordinator holds it).
+        let evaluated = "  aggregationWorker: {evaluation: {dataset: {name: holdout}}}\n"
+        #expect(try refusal(spec("    - name: a\n" + builtin, extra: evaluated), ["--dataset", "part-a=data.csv"])
+            .contains("the spec uses datasets not given: holdout (the central evaluation); give each as --dataset NAME=PATH"))
         #expect(try refusal(spec(three), ["--dataset", "part-a=data.csv", "--dataset", "part-b=missing.csv"])
             .contains("--dataset part-b=missing.csv: no such file"))
 
