@@ -183,17 +183,21 @@ import Glibc
         #expect(accuracy > 0.85, "held-out accuracy \(accuracy)")
     }
 
-    /// A task too long to finish: builtin workers, no Python needed.
+    /// A task too long to finish (builtin workers, no Python needed) that only runs when the peers
+    /// carry its placement and coordinator tags and one is named as b's nodeName says.
     static let endless = """
         apiVersion: edgeai.io/v1alpha1
         kind: FederatedTask
         metadata: {name: endless}
         spec:
+          placement: {tags: {site: lab}}
+          coordinator: {tags: {tier: cloud}}
           rounds: 100000
           trainingWorkers:
             - name: a
               workerSpec: {dataset: {name: part-a}, trainScriptBootFile: builtin:logreg}
             - name: b
+              nodeName: gpu-box
               workerSpec: {dataset: {name: part-b}}
         """
 
@@ -205,17 +209,19 @@ import Glibc
         let run = try Self.start(cli, ["endless.yaml", "--dataset", "part-a=data/digits-0.csv", "--dataset", "part-b=data/digits-1.csv",
                                        "--keep", "kept"])
         let training = PeerCommandTests.wait(seconds: 30) { run.stdout.contains("round 2 committed") }
-        let workers = Self.processes(mentioning: "\(cli.directory)/kept/peers/edge-1/starling.sock")
+        let workers = Self.processes(mentioning: "\(cli.directory)/kept/peers/gpu-box/starling.sock")
         kill(run.process.processIdentifier, SIGINT)
         #expect(run.wait(seconds: 15), "stopped within 15 s")
         try #require(training, "rounds committed within 30 s:\n\(run.stdout)\n\(run.stderr)")
-        #expect(!workers.isEmpty, "a worker ran on edge-1")
+        #expect(!workers.isEmpty, "a worker ran on gpu-box")
+        #expect(run.stdout.contains("round 1 participants: a@edge-1 b@gpu-box\n"), "\(run.stdout)")
+        #expect(run.stdout.contains("(coordinator cloud, epoch 1)"), "\(run.stdout)")
         #expect(run.process.terminationStatus == 130)
         #expect(run.stderr.contains("interrupted: every process run-local started has stopped; "
             + "the peers' data directories and logs are kept in \(cli.directory)/kept"), "\(run.stderr)")
         try Self.expectNothingLeft(cli, run, kept: true)
         #expect(FileManager.default.fileExists(atPath: cli.path("kept/logs/edge-1.log")))
-        #expect(FileManager.default.fileExists(atPath: cli.path("kept/peers/edge-2/starling.db")))
+        #expect(FileManager.default.fileExists(atPath: cli.path("kept/peers/gpu-box/starling.db")))
     }
 
     @Test func aTimeoutAndAWorkerGivenUpEndTheRunWithTheReason() throws {
@@ -237,8 +243,8 @@ import Glibc
                        to: cli.path("crashing.yaml"))
         let (crashed, run) = try Self.finish(cli, ["crashing.yaml"] + datasets, seconds: 40)
         #expect(crashed == 1)
-        #expect(run.stderr.contains("Error: edge-2 gave up on worker b: worker exited with status 1"), "\(run.stderr)")
-        #expect(run.stderr.contains("the end of worker b's log on edge-2:") && run.stderr.contains("boom: no accelerator on this peer"))
+        #expect(run.stderr.contains("Error: gpu-box gave up on worker b: worker exited with status 1"), "\(run.stderr)")
+        #expect(run.stderr.contains("the end of worker b's log on gpu-box:") && run.stderr.contains("boom: no accelerator on this peer"))
         try Self.expectNothingLeft(cli, run)
     }
 }
