@@ -71,7 +71,8 @@ struct RoundWatch {
                 let coordinator = task.coordinatorName ?? String(round.coordinator.prefix(8))
                 let elapsed = Self.fixed(Date().timeIntervalSince(start), digits: 1)
                 printNow("\(elapsed) s  round \(round.round) committed: \(round.participants.count) updates, "
-                    + "\(round.sampleCount ?? 0) samples, \(Self.metricsText(round.metrics)) (coordinator \(coordinator), epoch \(round.epoch))")
+                    + "\(round.sampleCount ?? 0) samples, \(Self.metricsText(round.metrics)) "
+                    + "(coordinator \(coordinator), epoch \(round.epoch))")
                 shown = Int(round.round)
             }
             for participant in task.participants where participant.state == "failed" {

@@ -158,8 +158,9 @@ extension TaskCommand {
                         throw CLIError("--dataset \(dataset)=\(paths[dataset]!): \(error)")
                     }
                     let names = workers.filter { $0.dataset.name == dataset }.map(\.name).joined(separator: ", ")
+                    let use = holder == plan.coordinator ? "the central evaluation" : "for \(names)"
                     printNow("\(holder.peer.name) holds \(dataset): \(record["samples"] ?? "?") samples, \(record["features"] ?? "?") "
-                        + "features, \(record["classes"] ?? "?") classes (" + (holder == plan.coordinator ? "the central evaluation" : "for \(names)") + ")")
+                        + "features, \(record["classes"] ?? "?") classes (\(use))")
                 }
             }
             cluster.waitForDatasets(plan.registrations.map(\.datasets.count).reduce(0, +), seenBy: plan.coordinator.peer.name)
@@ -217,8 +218,9 @@ extension TaskCommand {
                 }
             }
             guard problems.isEmpty else {
-                throw CLIError(problems.map { "training worker\($0.workers.count == 1 ? "" : "s") \($0.workers.joined(separator: ", ")): \($0.text)" }
-                    .joined(separator: "\n"))
+                throw CLIError(problems.map { problem in
+                    "training worker\(problem.workers.count == 1 ? "" : "s") \(problem.workers.joined(separator: ", ")): \(problem.text)"
+                }.joined(separator: "\n"))
             }
         }
 
@@ -239,7 +241,8 @@ extension TaskCommand {
             }
             let file = path.hasPrefix("/") ? path : "\(directory)/\(path)"
             if !FileManager.default.fileExists(atPath: file) {
-                return path == file ? "trainScriptBootFile \(path) does not exist" : "trainScriptBootFile \(path) is \(file), which does not exist"
+                return path == file ? "trainScriptBootFile \(path) does not exist"
+                    : "trainScriptBootFile \(path) is \(file), which does not exist"
             }
             if executable && !FileManager.default.isExecutableFile(atPath: file) {
                 return "trainScriptBootFile \(file) is not executable (chmod +x it; a .py file runs with Python)"
