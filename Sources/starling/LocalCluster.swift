@@ -27,7 +27,10 @@ final class LocalCluster: @unchecked Sendable {
     /// How long the peers have to see each other alive, per attempt.
     static let joinSeconds = 20.0
     /// Attempts at a block of free ports: another program may hold the first pick.
-    static let portAttempts = 2
+    static let portAttempts = 3
+    /// Where the block of ports starts: below Linux's ephemeral ports (32768 and up), which
+    /// outgoing connections take.
+    static let portBases = 20_000..<32_000
 
     let peers: [LocalPeer]
     let work: String
@@ -122,7 +125,7 @@ final class LocalCluster: @unchecked Sendable {
         try starling(["authority", "init", "--dir", authority])
         printNow("authority created; admitting \(names.joined(separator: ", "))")
         try FileManager.default.createDirectory(atPath: "\(work)/logs", withIntermediateDirectories: true)
-        var base = 20_000 + Int.random(in: 0..<20_000)
+        var base = Int.random(in: Self.portBases.lowerBound..<(Self.portBases.upperBound - peers.count))
         for attempt in 0..<Self.portAttempts {
             for peer in peers {
                 let directory = self.directory(peer.name)
@@ -137,15 +140,14 @@ final class LocalCluster: @unchecked Sendable {
                 if !peer.tags.isEmpty { arguments += ["--tags", peer.tags] }
                 try startPeer(peer.name, arguments: arguments)
             }
-            if try waitForMembers() { return base }
+            guard let problem = waitForMembers() else { return base }
             guard attempt + 1 < Self.portAttempts else {
-                throw CLIError("the peers did not all join within \(Int(Self.joinSeconds)) s; their logs are in \(work)/logs"
-                    + (keep ? "" : " (keep them with --keep)"))
+                throw CLIError("\(problem); the peers' logs are in \(work)/logs" + (keep ? "" : " (keep them with --keep)"))
             }
-            printNow("the peers did not join; trying other ports")
+            printNow("the peers did not join (\(problem)); trying other ports")
             terminateAll()
             for name in names { try? FileManager.default.removeItem(atPath: directory(name)) }
-            base = 20_000 + Int.random(in: 0..<20_000)
+            base = Int.random(in: Self.portBases.lowerBound..<(Self.portBases.upperBound - peers.count))
         }
         return base
     }
@@ -170,13 +172,13 @@ final class LocalCluster: @unchecked Sendable {
         processes[name] = process
     }
 
-    /// Whether every peer sees all the others alive in time; a peer that exits meanwhile (a bad
-    /// argument or environment) is an error with the end of its log.
-    private func waitForMembers() throws -> Bool {
+    /// Nil once every peer sees all the others alive; else what went wrong: a peer exited (a port
+    /// taken, a bad argument or environment: the end of its log says which), or time ran out.
+    private func waitForMembers() -> String? {
         let deadline = Date().addingTimeInterval(Self.joinSeconds)
         while Date() < deadline {
             if let (name, how) = unexpectedExits().first {
-                throw CLIError("the peer \(name) \(how) at start: \(logTail(name, lines: 5))")
+                return "the peer \(name) \(how) at start: \(logTail(name, lines: 3))"
             }
             let views = names.compactMap { name -> Int? in
                 guard let line = try? LocalClient.request("members", dataDirectory: directory(name)),
@@ -184,10 +186,10 @@ final class LocalCluster: @unchecked Sendable {
                 else { return nil }
                 return response.members.filter { $0.state == "alive" }.count
             }
-            if views.count == peers.count && views.allSatisfy({ $0 == peers.count }) { return true }
+            if views.count == peers.count && views.allSatisfy({ $0 == peers.count }) { return nil }
             usleep(100_000)
         }
-        return false
+        return "the peers did not all join within \(Int(Self.joinSeconds)) s"
     }
 
     func isRunning(_ name: String) -> Bool {

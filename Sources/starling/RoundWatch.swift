@@ -62,11 +62,6 @@ struct RoundWatch {
                 usleep(200_000)
                 continue
             }
-            let participants = task.participants.map { "\($0.worker)@\($0.nodeName ?? "?")" }.joined(separator: " ")
-            if participants != lastParticipants && !participants.isEmpty {
-                printNow("round \(task.announcedRound ?? task.round + 1) participants: \(participants)")
-                lastParticipants = participants
-            }
             for round in task.committed where round.round > UInt64(shown) {
                 let coordinator = task.coordinatorName ?? String(round.coordinator.prefix(8))
                 let elapsed = Self.fixed(Date().timeIntervalSince(start), digits: 1)
@@ -74,6 +69,12 @@ struct RoundWatch {
                     + "\(round.sampleCount ?? 0) samples, \(Self.metricsText(round.metrics)) "
                     + "(coordinator \(coordinator), epoch \(round.epoch))")
                 shown = Int(round.round)
+            }
+            // After the commits: the participants are those of the round announced after them.
+            let participants = task.participants.map { "\($0.worker)@\($0.nodeName ?? "?")" }.joined(separator: " ")
+            if participants != lastParticipants && !participants.isEmpty {
+                printNow("round \(task.announcedRound ?? task.round + 1) participants: \(participants)")
+                lastParticipants = participants
             }
             for participant in task.participants where participant.state == "failed" {
                 let message = participant.message ?? ""
