@@ -36,8 +36,8 @@ final class LocalCluster: @unchecked Sendable {
     let work: String
     let keep: Bool
     let executable: String
-    /// Added to the environment the peers inherit (`STARLING_PYTHON` for their Python workers).
-    private let environment: [String: String]
+    /// Added to every `starling peer` command (`--python PATH` for their Python workers).
+    private let peerArguments: [String]
     /// The peers' working directory (nil: this process's), where relative `trainScriptDir`s resolve.
     private let workingDirectory: String?
     private let lock = NSLock()
@@ -51,10 +51,10 @@ final class LocalCluster: @unchecked Sendable {
     /// A cluster of `peers` (the first is the others' bootstrap) in a new temporary workspace
     /// named after `prefix` (kept at the end when `keep`), or in `directory` (created if missing,
     /// refused unless empty, always kept).
-    init(peers: [LocalPeer], prefix: String, keep: Bool, directory: String? = nil, environment: [String: String] = [:],
+    init(peers: [LocalPeer], prefix: String, keep: Bool, directory: String? = nil, peerArguments: [String] = [],
          workingDirectory: String? = nil) throws {
         self.peers = peers
-        self.environment = environment
+        self.peerArguments = peerArguments
         self.workingDirectory = workingDirectory
         executable = PeerCommand.executablePath() ?? CommandLine.arguments[0]
         if let directory {
@@ -138,7 +138,7 @@ final class LocalCluster: @unchecked Sendable {
                 var arguments = ["peer", "--data-dir", directory(peer.name), "--listen", "127.0.0.1:\(base + index)",
                                  "--bootstrap", "127.0.0.1:\(base)", "--log-level", "notice"]
                 if !peer.tags.isEmpty { arguments += ["--tags", peer.tags] }
-                try startPeer(peer.name, arguments: arguments)
+                try startPeer(peer.name, arguments: arguments + peerArguments)
             }
             guard let problem = waitForMembers() else { return base }
             guard attempt + 1 < Self.portAttempts else {
@@ -156,9 +156,6 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
-        }
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath(name))

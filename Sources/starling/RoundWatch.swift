@@ -8,10 +8,10 @@ import Darwin
 
 /// Follows a task on a local cluster until it completes (`starling demo`, `starling task
 /// run-local`): the participants when they change, one line per committed round (updates,
-/// samples, loss, accuracy, coordinator), one per failed round of a worker, and with chaos the
-/// coordinator killed once round `chaosAfter` is in. Ends with an error when the task is cancelled
-/// or fails, when a worker's peer gives up on it (nothing would train its data any more), when a
-/// peer exits by itself, or when `patience` passes.
+/// samples, metrics named as `task watch` names them, coordinator), one per failed round of a
+/// worker, and with chaos the coordinator killed once round `chaosAfter` is in. Ends with an error
+/// when the task is cancelled or fails, when a worker's peer gives up on it (nothing would train
+/// its data any more), when a peer exits by itself, or when `patience` passes.
 struct RoundWatch {
     /// Lines of a log shown when a worker or a peer ends the run.
     static let logTailLines = 20
@@ -30,12 +30,6 @@ struct RoundWatch {
         let decimals = text.split(separator: ".").last.map(\.count) ?? 0
         if !text.contains(".") { text += "." }
         return text + String(repeating: "0", count: max(0, digits - decimals))
-    }
-
-    /// `loss 0.1234, accuracy 0.9000` from a round's metrics.
-    static func metricsText(_ metrics: [String: Double]?) -> String {
-        let metrics = metrics ?? [:]
-        return (metrics["loss"].map { "loss \(fixed($0))" } ?? "loss ?") + (metrics["accuracy"].map { ", accuracy \(fixed($0))" } ?? "")
     }
 
     /// Whether a failure report says the worker's peer gave up on it: it could not be started, or
@@ -65,8 +59,9 @@ struct RoundWatch {
             for round in task.committed where round.round > UInt64(shown) {
                 let coordinator = task.coordinatorName ?? String(round.coordinator.prefix(8))
                 let elapsed = Self.fixed(Date().timeIntervalSince(start), digits: 1)
+                let metrics = RoundMetrics.describe(round.metrics)
                 printNow("\(elapsed) s  round \(round.round) committed: \(round.participants.count) updates, "
-                    + "\(round.sampleCount ?? 0) samples, \(Self.metricsText(round.metrics)) "
+                    + "\(round.sampleCount ?? 0) samples\(metrics.isEmpty ? "" : ", \(metrics)") "
                     + "(coordinator \(coordinator), epoch \(round.epoch))")
                 shown = Int(round.round)
             }

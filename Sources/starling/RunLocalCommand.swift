@@ -99,13 +99,9 @@ extension TaskCommand {
             let specPath = Self.absolute(file)
             let specDirectory = URL(fileURLWithPath: specPath).deletingLastPathComponent().standardizedFileURL.path
             try Self.checkScripts(federated, specDirectory: specDirectory)
-            let interpreter = Self.interpreter(python)
-            // A Python named (by --python or $STARLING_PYTHON) is handed to the peers, absolute, and
-            // they refuse to start with one that does not run: check it here, as the .py workers' one.
-            let named = python != nil || ProcessInfo.processInfo.environment["STARLING_PYTHON"] != nil
-            if named || federated.trainingWorkers.contains(where: { if case .python = $0.script.bootFile { true } else { false } }) {
-                try Self.checkPython(interpreter)
-            }
+            let pythonArguments = try Self.python(python, needed: federated.trainingWorkers.contains {
+                if case .python = $0.script.bootFile { true } else { false }
+            })
             let outPath = try Self.outputPath(out ?? "\(spec.name).safetensors")
             let roundTimeout = Double(federated.rounds.roundTimeout.components.seconds)
                 + Double(federated.rounds.roundTimeout.components.attoseconds) / 1e18
@@ -113,11 +109,12 @@ extension TaskCommand {
                 + RunLocalLimits.timeoutSlackSeconds, RunLocalLimits.timeoutDefaultMaxSeconds)
 
             let datasetCount = Set(federated.trainingWorkers.map(\.dataset.name)).count
+            let evaluation = federated.aggregationWorker.evaluationDataset.map { ", a central evaluation on \($0.name)" } ?? ""
             printNow("task \(spec.name): \(federated.trainingWorkers.count) training workers on \(datasetCount) dataset"
-                + "\(datasetCount == 1 ? "" : "s"), \(federated.rounds.rounds) rounds of \(federated.aggregationWorker.algorithm.rawValue); "
-                + "run-local waits up to \(Self.durationText(patience)) for it (--timeout)")
+                + "\(datasetCount == 1 ? "" : "s")\(evaluation), \(federated.rounds.rounds) rounds of "
+                + "\(federated.aggregationWorker.algorithm.rawValue); run-local waits up to \(Self.durationText(patience)) for it (--timeout)")
             let cluster = try LocalCluster(peers: plan.peers, prefix: "starling-run-local", keep: false, directory: keep,
-                                           environment: named ? ["STARLING_PYTHON": interpreter] : [:], workingDirectory: specDirectory)
+                                           peerArguments: pythonArguments, workingDirectory: specDirectory)
             let kept = cluster.keep ? "; the peers' data directories and logs are kept in \(cluster.work)" : ""
             let signals = ClusterSignals.install {
                 cluster.stopAll()
@@ -133,7 +130,10 @@ extension TaskCommand {
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: outPath))?[.size] as? NSNumber
                 cluster.stopAll()
                 printNow("every process run-local started has stopped\(kept)")
-                printNow("model exported to \(outPath) (\(bytes?.intValue ?? 0) bytes, safetensors: the model of round \(last.round))")
+                // The central scores are of this very model (a round's local ones are of its starting model).
+                let central = RoundMetrics.describe(last.metrics?.filter { $0.key.hasPrefix("central_") })
+                printNow("model exported to \(outPath) (\(bytes?.intValue ?? 0) bytes, safetensors: the model of round \(last.round)"
+                    + (central.isEmpty ? "" : "; \(central)") + ")")
             } catch {
                 cluster.stopAll()
                 if !kept.isEmpty { FileHandle.standardError.write(Data("every process run-local started has stopped\(kept)\n".utf8)) }
@@ -250,33 +250,37 @@ extension TaskCommand {
             return nil
         }
 
-        /// The Python the peers run `.py` workers with: `--python`, else `$STARLING_PYTHON`, else
-        /// `python3`; absolute when it is a path, since the peers run in the spec's directory.
-        static func interpreter(_ given: String?) -> String {
-            let chosen = given ?? ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
-            return chosen.contains("/") ? absolute(chosen) : chosen
-        }
-
-        /// A Python that cannot run is an error; one without the Python Lib is a warning (a script
-        /// may speak the worker protocol itself).
-        static func checkPython(_ python: String) throws {
+        /// The `starling peer` arguments naming the Python for `.py` workers, chosen as the peer
+        /// chooses it (`--python`, else `$STARLING_PYTHON`, else `python3`) and checked here: one that
+        /// is named, or needed by a `.py` worker, must be an executable; one without the Python Lib
+        /// gets a warning (a script may speak the worker protocol itself). A named one is handed to
+        /// the peers as an absolute `--python`, since they run in the spec's directory.
+        static func python(_ flag: String?, needed: Bool) throws -> [String] {
+            let choice = WorkerPython.choose(flag: flag)
+            guard choice.source != .fallback || needed else { return [] }
+            guard let path = choice.locate() else {
+                if choice.source == .fallback {
+                    throw CLIError("python3 is not in PATH and the spec has .py workers: give --python PATH "
+                        + "(a Python with the Starling Lib: pip install ./python)")
+                }
+                throw CLIError("\(choice.source.name) \(choice.command): not an executable file; name the Python that runs "
+                    + ".py workers (one with the Starling Lib: pip install ./python)")
+            }
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [python, "-c", "import starling"]
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = ["-c", "import starling"]
             let errors = Pipe()
             process.standardOutput = FileHandle.nullDevice
             process.standardError = errors
-            do { try process.run() } catch { throw CLIError("cannot check the Python \(python): \(error)") }
+            do { try process.run() } catch { throw CLIError("cannot run the Python \(path): \(error)") }
             let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            let last = text.split(separator: "\n").last.map(String.init) ?? ""
-            switch process.terminationStatus {
-            case 0: return
-            case 126, 127: throw CLIError("the Python for .py workers, \(python), cannot be run (\(last)): give --python PATH")
-            default:
-                FileHandle.standardError.write(Data(("warning: \(python) cannot import the Starling Python Lib (\(last)); .py workers "
+            if process.terminationStatus != 0 {
+                let last = text.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
+                FileHandle.standardError.write(Data(("warning: \(path) cannot import the Starling Python Lib (\(last)); .py workers "
                     + "that use it will fail: pip install ./python (from the repository) there, or give --python PATH\n").utf8))
             }
+            return choice.source == .fallback ? [] : ["--python", path]
         }
 
         /// `--out` made absolute, in a directory that exists and may be written.

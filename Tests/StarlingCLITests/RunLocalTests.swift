@@ -165,7 +165,7 @@ import Glibc
         let python = try Self.pythonWithLib(cli)
         #expect(try cli.run("demo", "--write-data", "data").status == 0)
         // The command docs/workers.md and the README show, from another directory than the spec's.
-        let datasets = (0..<5).flatMap { ["--dataset", "digits-\($0)=data/digits-\($0).csv"] }
+        let datasets = (0..<5).flatMap { ["--dataset", "digits-\($0)=data/digits-\($0).csv"] } + ["--dataset", "digits-test=data/test.csv"]
         let (status, run) = try Self.finish(cli, ["\(Self.repository)/examples/federatedtask-python.yaml"] + datasets
             + ["--python", python], seconds: 60)
         try #require(status == 0, "\(run.stdout)\n\(run.stderr)")
@@ -174,6 +174,7 @@ import Glibc
         #expect(lines.contains { $0.hasSuffix(" participants: work0@edge-1 work1@edge-2 work2@edge-3 work3@edge-4 work4@edge-5") })
         let exported = "\(cli.directory)/digits-python.safetensors"
         #expect(lines.last?.hasPrefix("model exported to \(exported) (") == true, "\(run.stdout)")
+        #expect(lines.last?.contains("the model of round 10; central loss ") == true, "\(run.stdout)")
         try Self.expectNothingLeft(cli, run)
 
         // The model numpy_logreg.py trained, on the 20% the demo holds out.
