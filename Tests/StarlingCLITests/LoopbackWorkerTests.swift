@@ -144,9 +144,9 @@ extension LoopbackClusterTests {
         defer { cli.remove() }
         let node = try Self.soloPeer(cli)
         defer { Self.stopAll([node]) }
-        // The example's five datasets, all on this peer (the same file).
-        for index in 0..<5 {
-            let added = try cli.run("dataset", "add", "digits-\(index)", "--path", cli.path("digits-solo.csv"), "--peer", node.directory)
+        // The example's five datasets and its evaluation dataset, all on this peer (the same file).
+        for name in (0..<5).map({ "digits-\($0)" }) + ["digits-test"] {
+            let added = try cli.run("dataset", "add", name, "--path", cli.path("digits-solo.csv"), "--peer", node.directory)
             try #require(added.status == 0, "\(added.stderr)")
         }
         // The example as written, but for its script: one that prints what it was given, then trains.
@@ -156,7 +156,7 @@ extension LoopbackClusterTests {
             .write(toFile: "\(scripts)/dump.sh", atomically: true, encoding: .utf8)
         chmod("\(scripts)/dump.sh", 0o755)
         var text = try String(contentsOfFile: TaskCommandTests.example("federatedtask-python.yaml"), encoding: .utf8)
-        for (from, to) in [("trainScriptDir: examples/workers", "trainScriptDir: \(scripts)"),
+        for (from, to) in [("trainScriptDir: workers", "trainScriptDir: \(scripts)"),
                            ("trainScriptBootFile: numpy_logreg.py", "trainScriptBootFile: dump.sh")] {
             try #require(text.contains(from), "examples/federatedtask-python.yaml changed: \(from)")
             text = text.replacingOccurrences(of: from, with: to)
