@@ -58,7 +58,8 @@ final class LocalCluster: @unchecked Sendable {
         self.workingDirectory = workingDirectory
         executable = PeerCommand.executablePath() ?? CommandLine.arguments[0]
         if let directory {
-            work = try Self.emptyDirectory(directory)
+            work = URL(fileURLWithPath: directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory)
+                .standardizedFileURL.path
             self.keep = true
         } else {
             let temporary = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
@@ -73,11 +74,11 @@ final class LocalCluster: @unchecked Sendable {
             throw CLIError("the peer \(peer.name)'s socket would be \(socketPath(peer.name)), longer than a Unix socket path "
                 + "may be (\(RuntimeLimits.unixSocketPathBytesMax) bytes): use a shorter directory or peer name")
         }
+        if let directory { try Self.prepareEmpty(work, as: directory) }
     }
 
-    /// `path` made absolute and ready to hold a workspace: created, or existing and empty.
-    private static func emptyDirectory(_ path: String) throws -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    /// `absolute` (given as `path`) ready to hold a workspace: created, or existing and empty.
+    private static func prepareEmpty(_ absolute: String, as path: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw CLIError("\(path) exists and is not a directory") }
@@ -90,7 +91,6 @@ final class LocalCluster: @unchecked Sendable {
                 throw CLIError("cannot create \(path): \(error.localizedDescription)")
             }
         }
-        return URL(fileURLWithPath: absolute).standardizedFileURL.path
     }
 
     var names: [String] { peers.map(\.name) }

@@ -35,10 +35,10 @@ extension TaskCommand {
                 with --dataset, so the workers placed by dataset run there; a dataset whose workers \
                 give a nodeName is held by a peer of that name, the others by edge-1, edge-2, ...) \
                 and one named cloud, the only one that may coordinate (it holds the central \
-                evaluation's dataset, if the spec has one). Every peer carries the \
-                spec's placement tags and the coordinator its coordinator tags too. It submits the \
-                task, prints each committed round (loss, accuracy), exports the final model and \
-                stops every process it started, also on Ctrl-C and on any error.
+                evaluation's dataset, if the spec has one). Every peer carries the spec's placement \
+                tags and the coordinator its coordinator tags too. It submits the task, prints each \
+                committed round with its metrics (named as `task watch` names them), exports the \
+                final model and stops every process it started, also on Ctrl-C and on any error.
 
                 The peers run in the spec file's directory: a relative trainScriptDir (and a boot \
                 file relative to it) resolves against the directory of FILE, whatever the current \
