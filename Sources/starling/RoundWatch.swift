@@ -16,6 +16,11 @@ struct RoundWatch {
     /// Lines of a log shown when a worker or a peer ends the run.
     static let logTailLines = 20
 
+    /// The task failed, or a worker failed for good: the training went wrong, not the watching.
+    struct TaskFailed: Error, CustomStringConvertible {
+        let description: String
+    }
+
     let cluster: LocalCluster
     let task: String
     let patience: TimeInterval
@@ -76,7 +81,7 @@ struct RoundWatch {
                 let node = participant.nodeName ?? String(participant.node.prefix(8))
                 if Self.isGivenUp(message) {
                     FileHandle.standardError.write(Data(workerLogTail(task, worker: participant.worker, peer: node).utf8))
-                    throw CLIError("\(node) gave up on worker \(participant.worker): \(message)")
+                    throw TaskFailed(description: "\(node) gave up on worker \(participant.worker): \(message)")
                 }
                 guard failures.insert("\(participant.worker) \(participant.round ?? 0) \(message)").inserted else { continue }
                 printNow("round \(participant.round.map(String.init) ?? "?"): \(participant.worker) on \(node) failed: \(message)")
@@ -93,7 +98,7 @@ struct RoundWatch {
                 return task
             }
             if task.phase == "cancelled" { throw CLIError("the task was cancelled: \(task.cancelReason ?? "")") }
-            if task.phase == "failed" { throw CLIError("the task failed: \(task.failure ?? "")") }
+            if task.phase == "failed" { throw TaskFailed(description: "the task failed: \(task.failure ?? "")") }
             usleep(250_000)
         }
         let last = cluster.anyLive.flatMap { cluster.task(task, from: $0) }

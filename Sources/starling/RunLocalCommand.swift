@@ -45,10 +45,11 @@ extension TaskCommand {
                 directory. Dataset, --out, --keep and --python paths are relative to the current \
                 directory.
 
-                Exit status 0 when the task completed and its model was exported; 1 when it was \
-                cancelled or failed, a worker's peer gave up on it (it could not start, or crashed \
-                4 times in a row; the end of its log is printed), a peer exited, or --timeout passed; \
-                130 on Ctrl-C. However it ends, no process it started is left running.
+                Exit status 0 when the task completed and its model was exported; 2 when the task \
+                failed or a worker's peer gave up on it (it could not start, or crashed 4 times in a \
+                row; the end of its log is printed); 1 when the spec or the options are refused, the \
+                task was cancelled, a peer exited, --timeout passed, or anything else went wrong; 130 \
+                on Ctrl-C. However it ends, no process it started is left running.
                 """)
 
         @Argument(help: "The task spec (YAML, docs/tasks.md): a FederatedTask.")
@@ -137,7 +138,10 @@ extension TaskCommand {
             } catch {
                 cluster.stopAll()
                 if !kept.isEmpty { FileHandle.standardError.write(Data("every process run-local started has stopped\(kept)\n".utf8)) }
-                throw error
+                // As `task watch`: a script can tell a failed task (status 2) from a run that could not be made (1).
+                guard let failure = error as? RoundWatch.TaskFailed else { throw error }
+                FileHandle.standardError.write(Data("Error: \(failure)\n".utf8))
+                throw ExitCode(2)
             }
         }
 
