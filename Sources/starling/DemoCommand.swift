@@ -122,7 +122,7 @@ struct DemoCommand: ParsableCommand {
                 - key: rounds
                   value: \(rounds)
                 - key: min_node_number
-                  value: 5
+                  value: 3
                 - key: round_timeout
                   value: 30s
                 - key: rounds_between_validations
