@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import StarlingRuntime
-import StarlingTaskYAML
 import StarlingTasks
 #if canImport(Glibc)
 import Glibc
@@ -177,17 +176,7 @@ extension TaskCommand {
         /// The spec, validated as `task submit` validates it: every error printed (FILE:LINE: error:
         /// PATH: message) and nothing started; warnings printed.
         static func load(_ file: String) throws -> TaskSpec {
-            switch TaskSpecLoader.load(path: file) {
-            case let .success(loaded):
-                for warning in loaded.warnings {
-                    FileHandle.standardError.write(Data((warning.formatted(file: file) + "\n").utf8))
-                }
-                return loaded.spec
-            case let .failure(errors):
-                FileHandle.standardError.write(Data((errors.description + "\n").utf8))
-                let count = errors.errors.count
-                throw CLIError("\(file): \(count) error\(count == 1 ? "" : "s"); nothing was started")
-            }
+            try TaskCommand.Submit.load(file, refusal: "nothing was started")
         }
 
         /// The `--dataset NAME=PATH` values: names once each, paths absolute and naming files.

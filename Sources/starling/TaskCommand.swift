@@ -217,21 +217,27 @@ struct TaskCommand: ParsableCommand {
         @OptionGroup var peer: PeerOption
 
         func run() throws {
-            let loaded: LoadedTaskSpec
+            let spec = try Self.load(file, refusal: "nothing was submitted")
+            let answer = try peer.control(LocalAPIProtocol.taskSubmitLine(specBytes: spec.wireBytes))
+            guard answer.ok, let id = answer.fields["id"] else { throw CLIError(answer.message) }
+            print("submitted \(answer.fields["name"] ?? spec.name) \(id)")
+        }
+
+        /// The spec in `file`, validated: every error printed (FILE:LINE: error: PATH: message) and
+        /// a CLIError ending in `refusal`; warnings printed. `task submit` and `task run-local` read
+        /// specs through this one function, so both say the same about the same file.
+        static func load(_ file: String, refusal: String) throws -> TaskSpec {
             switch TaskSpecLoader.load(path: file) {
-            case let .success(spec):
-                loaded = spec
+            case let .success(loaded):
+                for warning in loaded.warnings {
+                    FileHandle.standardError.write(Data((warning.formatted(file: file) + "\n").utf8))
+                }
+                return loaded.spec
             case let .failure(errors):
                 FileHandle.standardError.write(Data((errors.description + "\n").utf8))
                 let count = errors.errors.count
-                throw CLIError("\(file): \(count) error\(count == 1 ? "" : "s"); nothing was submitted")
+                throw CLIError("\(file): \(count) error\(count == 1 ? "" : "s"); \(refusal)")
             }
-            for warning in loaded.warnings {
-                FileHandle.standardError.write(Data((warning.formatted(file: file) + "\n").utf8))
-            }
-            let answer = try peer.control(LocalAPIProtocol.taskSubmitLine(specBytes: loaded.spec.wireBytes))
-            guard answer.ok, let id = answer.fields["id"] else { throw CLIError(answer.message) }
-            print("submitted \(answer.fields["name"] ?? loaded.spec.name) \(id)")
         }
     }
 
