@@ -279,14 +279,7 @@ extension LoopbackClusterTests {
     }
 
     @Test func pythonWorkersTrainThroughTheLib() throws {
-        let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = [python, "-c", "import numpy, safetensors"]
-        try check.run()
-        check.waitUntilExit()
-        try #require(check.terminationStatus == 0,
-                     "\(python) lacks numpy or safetensors: run the suite with bootstrap/test, or set STARLING_PYTHON to a Python that has them")
+        let python = try TestPython.withNumpy()
         let cli = CLIRunner()
         defer { cli.remove() }
         let nodes = try Self.trainingCluster(cli, names: ["cloud", "edge-a", "edge-b"])

@@ -89,14 +89,7 @@ import Glibc
     /// A Python with numpy and safetensors (as the suite's other Python tests ask for), wrapped
     /// so that it finds the repository's Python Lib: the `--python` a user gives after `pip install ./python`.
     static func pythonWithLib(_ cli: CLIRunner) throws -> String {
-        let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = [python, "-c", "import numpy, safetensors"]
-        try check.run()
-        check.waitUntilExit()
-        try #require(check.terminationStatus == 0,
-                     "\(python) lacks numpy or safetensors: run the suite with bootstrap/test, or set STARLING_PYTHON to a Python that has them")
+        let python = try TestPython.withNumpy()
         let wrapper = cli.path("python-with-lib")
         try write("#!/bin/sh\nPYTHONPATH=\(repository)/python exec \(python) \"$@\"\n", to: wrapper)
         chmod(wrapper, 0o755)
