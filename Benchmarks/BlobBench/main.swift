@@ -44,7 +44,7 @@ func run() throws {
 
     // The file to import, written a megabyte at a time.
     let file = "\(root)/model.bin"
-    FileManager.default.createFile(atPath: file, contents: nil)
+    guard FileManager.default.createFile(atPath: file, contents: nil) else { fatalError("cannot create \(file)") }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
     var random = DeterministicRandom(seed: 42)
     for _ in 0..<megabytes {

@@ -45,9 +45,9 @@ struct DemoCommand: ParsableCommand {
             let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)
             try FileManager.default.createDirectory(atPath: writeData, withIntermediateDirectories: true)
             for (index, part) in Digits.dirichletPartition(train, parts: 5, alpha: alpha, seed: seed).enumerated() {
-                _ = FileManager.default.createFile(atPath: "\(writeData)/digits-\(index).csv", contents: Data(DatasetFile.encodeCSV(part)))
+                try Data(DatasetFile.encodeCSV(part)).write(to: URL(fileURLWithPath: "\(writeData)/digits-\(index).csv"))
             }
-            _ = FileManager.default.createFile(atPath: "\(writeData)/test.csv", contents: Data(DatasetFile.encodeCSV(test)))
+            try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: "\(writeData)/test.csv"))
             print("wrote digits-0.csv … digits-4.csv (Dirichlet \(alpha), seed \(seed)) and test.csv (\(test.count) samples) to \(writeData)")
             return
         }
@@ -67,7 +67,7 @@ struct DemoCommand: ParsableCommand {
         for (index, part) in parts.enumerated() {
             let path = "\(cluster.work)/data/digits-\(index).csv"
             try FileManager.default.createDirectory(atPath: "\(cluster.work)/data", withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: path, contents: Data(DatasetFile.encodeCSV(part)))
+            try Data(DatasetFile.encodeCSV(part)).write(to: URL(fileURLWithPath: path))
             let counts = (0..<10).map { label in part.labels.filter { $0 == label }.count }
             try cluster.addDataset("digits-\(index)", path: path, on: holders[index])
             print("\(holders[index]) holds digits-\(index): \(part.count) samples, per label \(counts)")
@@ -78,7 +78,7 @@ struct DemoCommand: ParsableCommand {
 
         let spec = Self.spec(model: model, rounds: rounds)
         let specPath = "\(cluster.work)/demo-task.yaml"
-        _ = FileManager.default.createFile(atPath: specPath, contents: Data(spec.utf8))
+        try Data(spec.utf8).write(to: URL(fileURLWithPath: specPath))
         print("\n$ starling task submit demo-task.yaml --peer cloud\n\(spec)")
         print(try cluster.submit(specPath, through: "cloud"))
 

@@ -157,7 +157,9 @@ final class LocalCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)
+        guard FileManager.default.createFile(atPath: logPath(name), contents: nil) else {
+            throw CLIError("cannot create the log file \(logPath(name))")
+        }
         process.standardError = FileHandle(forWritingAtPath: logPath(name))
         process.standardOutput = FileHandle.nullDevice
         // Started and recorded under the lock, so a `stopAll` running now either sees it or has
