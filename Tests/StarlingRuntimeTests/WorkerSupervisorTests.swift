@@ -15,7 +15,7 @@ import Glibc
         let loop: EventLoop
         let directory: String
         var supervisor: WorkerSupervisor!
-        var results: [TaskWorkResult] = []
+        var results: [FederatedWorkResult] = []
         var stopped = false
         var starts = 0
 

@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func setsAreSortedAndNegativeZeroIsZero() throws {
-        guard case let .commit(commit) = samples[3].body else { Issue.record("not a commit"); return }
+        guard case let .commit(commit)? = samples[3].body.federated else { Issue.record("not a commit"); return }
         #expect(commit.participants == ["w0", "w2"])
         #expect(commit.metrics.map(\.name) == ["accuracy", "loss"])
         #expect(commit.metrics[1].value.sign == .plus)

@@ -59,7 +59,7 @@ struct TaskFixture {
 
     /// The ref of a commit entry made by `commit`.
     static func ref(_ entry: TaskEntry) -> CommitRef? {
-        if case let .commit(commit) = entry.body { return commit.ref }
+        if case let .commit(commit)? = entry.body.federated { return commit.ref }
         return nil
     }
 

@@ -20,7 +20,7 @@ import Testing
         #expect(state.merge(fixture.report("w0", round: 7, state: .ready), roles: fixture.lookup, verifier: fixture.cache) == .added)
         #expect(state.count == TaskStateLimits.reportsPerWorkerMax)
         #expect(!state.contains(reports[2].hash))
-        #expect(state.view.latestReports["w0"]?.round == 7)
+        #expect(state.view.federated?.latestReports["w0"]?.round == 7)
         // Another worker has its own quota.
         #expect(state.merge(fixture.report("w1", round: 1, state: .ready), roles: fixture.lookup, verifier: fixture.cache) == .added)
     }

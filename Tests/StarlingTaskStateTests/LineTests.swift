@@ -28,7 +28,7 @@ import Testing
         #expect(view.nextEpoch == 2)
         #expect(rounds(view) == [1, 2, 3])
         #expect(view.lastCommitted?.coordinator == TaskFixture.node(0))
-        #expect(view.announcement?.round == 4)
+        #expect(view.federated?.announcement?.round == 4)
         #expect(view.isLeaseValid(at: TaskFixture.now, holderAlive: true))
         #expect(!view.isLeaseValid(at: TaskFixture.now + 60, holderAlive: true))
         #expect(!view.isLeaseValid(at: TaskFixture.now, holderAlive: false))
@@ -67,7 +67,7 @@ import Testing
         #expect(view.status(of: first[2].hash) == .stale)
         #expect(view.status(of: first[3].hash) == .stale)
         #expect(view.status(of: lateAnnounce.hash) == .stale)
-        #expect(view.announcement == nil)
+        #expect(view.federated?.announcement == nil)
         #expect(state.contains(first[3].hash))
         #expect(view.currentLease?.epoch == 2)
     }
@@ -92,14 +92,14 @@ import Testing
 
         let viewA = view(common + sideA), viewB = view(common + sideB)
         #expect(rounds(viewA) == [1, 2, 3, 4, 5, 6] && rounds(viewB) == [1, 2, 3, 4, 5])
-        #expect(viewB.announcement?.round == 6)
+        #expect(viewB.federated?.announcement?.round == 6)
 
         let healed = view(common + sideB + sideA)
         #expect(rounds(healed) == [1, 2, 3, 4, 5, 6])
         #expect(Set(healed.committedRounds.dropFirst(2).map(\.coordinator)) == [TaskFixture.node(1)])
         #expect(healed.currentLease?.holder == TaskFixture.node(1))
         for entry in sideB { #expect(healed.status(of: entry.hash) == .superseded) }
-        #expect(healed.announcement == nil)
+        #expect(healed.federated?.announcement == nil)
         #expect(healed.nextEpoch == 3)
 
         // A new lease after the heal fences both sides: side A's later commit no longer counts.
@@ -206,9 +206,9 @@ import Testing
         let ref = CommitRef(epoch: 1, round: 1, modelHash: TaskFixture.model(8))
         let acks = [fixture.entry(.replicated(ref), by: 2), fixture.entry(.replicated(ref), by: 1)]
         let view = view(reports + acks)
-        #expect(view.latestReports["w0"]?.state == .submitted)
-        #expect(view.latestReports["w1"]?.round == 2)
-        #expect(view.lastError?.message == "out of memory")
+        #expect(view.federated?.latestReports["w0"]?.state == .submitted)
+        #expect(view.federated?.latestReports["w1"]?.round == 2)
+        #expect(view.federated?.lastError?.message == "out of memory")
         #expect(view.replicatedBy[ref] == [TaskFixture.node(1), TaskFixture.node(2)].sorted())
     }
 
@@ -254,7 +254,7 @@ import Testing
                                                                             Participant(worker: "w1", node: TaskFixture.node(21))],
                                                              deadline: TaskFixture.now + 30)), by: 0)
         for order in [[narrow, wide], [wide, narrow]] {
-            #expect(view([fixture.lease(1, by: 0)] + order).announcement?.participants.count == 2)
+            #expect(view([fixture.lease(1, by: 0)] + order).federated?.announcement?.participants.count == 2)
         }
     }
 }

@@ -10,12 +10,20 @@ import StarlingWire
 /// `replicated` entry. So a coordinator that dies right after a commit is announced leaves a
 /// successor holding both the commit and the model it names.
 extension Peer {
-    mutating func startCommit(_ id: TaskID, commit: RoundCommit, spec: TaskSpec, now: Instant, outputs: inout [PeerOutput]) {
-        let entry = TaskEntry.sign(.commit(commit), task: id, with: membership.identity)
-        let successors = CoordinatorElection.rank(task: id, candidates: candidates(for: spec))
+    mutating func startCommit(_ id: TaskID, commit: ProgramEntry, log: String, now: Instant, outputs: inout [PeerOutput]) {
+        guard let state = taskBook.states[id], let ref = commit.lineCommit else {
+            preconditionFailure("only a held task's line commits are replicated")
+        }
+        let lease = state.view.currentLease
+        precondition(lease?.holder == membership.me && lease?.epoch == ref.epoch,
+                     "a commit is signed only by the lease holder, under its lease's epoch")
+        precondition(!state.view.committedRounds.contains { $0.round == ref.round && $0.epoch == ref.epoch },
+                     "a round is committed once under an epoch")
+        let entry = TaskEntry.sign(.program(commit), task: id, with: membership.identity)
+        let successors = CoordinatorElection.rank(task: id, candidates: candidates(for: state.spec))
             .filter { $0 != membership.me }.prefix(taskSettings.replicateTo)
             .compactMap { membership.members[$0]?.address }
-        taskBook.replicating[id] = TaskBook.PendingCommit(commit: entry, outstanding: [:], retryAt: now,
+        taskBook.replicating[id] = TaskBook.PendingCommit(commit: entry, log: log, outstanding: [:], retryAt: now,
                                                           deadline: now + taskSettings.replicateTimeout)
         for address in successors { pushCommit(id, to: address, outputs: &outputs) }
         if taskBook.replicating[id]?.outstanding.isEmpty == true { finishCommit(id, outputs: &outputs) }
@@ -41,7 +49,7 @@ extension Peer {
     /// no entries ("not yet").
     mutating func answerReplicate(_ body: [UInt8], now: Instant, outputs: inout [PeerOutput]) -> [UInt8] {
         guard let push = try? TaskEntries(wireBytes: body), let last = push.entries.last,
-              case let .commit(commit) = last.body else {
+              let commit = last.body.program?.lineCommit else {
             count("dropped.task replicate malformed")
             return []
         }
@@ -57,7 +65,7 @@ extension Peer {
         }
         merge(push.entries, into: push.id, outputs: &outputs)
         guard taskBook.states[push.id]?.contains(last.hash) == true else { return [] }
-        let ack = TaskEntry.sign(.replicated(commit.ref), task: push.id, with: membership.identity)
+        let ack = TaskEntry.sign(.replicated(commit), task: push.id, with: membership.identity)
         merge([ack], into: push.id, outputs: &outputs)
         count("tasks.commits replicated here")
         return (try? Envelope(tag: .taskReplicateResponse, message: TaskEntries(id: push.id, spec: nil, entries: [ack]))
@@ -101,12 +109,9 @@ extension Peer {
 
     private mutating func finishCommit(_ id: TaskID, outputs: inout [PeerOutput]) {
         guard let pending = taskBook.replicating.removeValue(forKey: id) else { return }
-        if merge([pending.commit], into: id, outputs: &outputs) == .added, case let .commit(commit) = pending.commit.body {
+        if merge([pending.commit], into: id, outputs: &outputs) == .added {
             count("tasks.rounds committed")
-            let name = taskBook.states[id]?.spec.name ?? id.short
-            let metrics = commit.metrics.map { "\($0.name) \(Self.format($0.value))" }.joined(separator: ", ")
-            outputs.append(.log(.info, "task \(name) (\(id.short)): committed round \(commit.round) at epoch \(commit.epoch)"
-                + " from \(commit.participants.count) updates" + (metrics.isEmpty ? "" : " (\(metrics))")))
+            outputs.append(.log(.info, pending.log))
         }
     }
 

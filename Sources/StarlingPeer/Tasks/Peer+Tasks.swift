@@ -67,6 +67,10 @@ extension Peer {
         do { spec = try TaskSpec(wireBytes: specBytes) } catch {
             return ControlAnswer(ok: false, message: "the spec bytes are not a canonical task spec: \(error)")
         }
+        guard TaskPrograms.supports(spec.kind) else {
+            return ControlAnswer(ok: false, message: "\(spec.kind.name) \(spec.name) is a valid spec, but this peer has no program "
+                + "for the kind \(spec.kind.name) yet: it runs \(TaskPrograms.supportedNames.joined(separator: ", ")). Nothing was submitted.")
+        }
         let signed: SignedTaskSpec
         do { signed = try SignedTaskSpec.sign(spec, submittedAt: unixNow(now), with: membership.identity) } catch {
             return ControlAnswer(ok: false, message: "cannot sign the spec: \(error)")

@@ -19,10 +19,8 @@ struct TaskBook {
     var certificates: [NodeID: Certificate] = [:]
     /// Rotates the trickle of adverts over the tasks.
     var trickleCursor = 0
-    /// Coordinator: the round being collected and aggregated, by task.
-    var rounds: [TaskID: RoundProgress] = [:]
-    /// Participant: the round each local worker was last ordered to train, by task and worker.
-    var training: [TaskID: [String: RoundKey]] = [:]
+    /// Each task's program state (`TaskProgram.Local`), by task; dropped when the task is released.
+    var programs: [TaskID: ProgramLocal] = [:]
     /// Tasks the driver was given work for (released once when they end).
     var engaged: Set<TaskID> = []
     /// Models the driver said it holds (`TaskWorkResult.modelHeld`), oldest first; a bounded cache:
@@ -32,38 +30,17 @@ struct TaskBook {
     /// is done, so a round moves on as soon as a report, an update or a commit arrives rather than
     /// at the next tick.
     var dirty: Set<TaskID> = []
-    /// Coordinator: updates rejected in the latest rounds, by task and worker, with the reason.
-    var rejections: [TaskID: [String: String]] = [:]
-    /// Coordinator: the imported starting model ordered held before round 1 is announced, and when
-    /// (asked again after `TaskSettings.startingModelRetry` while it has not arrived).
-    var startingModels: [TaskID: (model: ContentHash, askedAt: Instant)] = [:]
-    /// Coordinator: tasks whose starting model is declared with different contents (logged once).
-    var startingModelConflicts: Set<TaskID> = []
 
     struct PendingCommit {
         let commit: TaskEntry
+        /// Logged once the commit is merged.
+        let log: String
         /// Exchanges in flight, and the candidate each went to.
         var outstanding: [UInt64: PeerAddress]
         /// Candidates that answered "not yet" (still fetching the model): pushed again at `retryAt`.
         var retry: [PeerAddress] = []
         var retryAt: Instant
         let deadline: Instant
-    }
-
-    struct RoundKey: Hashable {
-        let epoch: UInt64
-        let round: UInt64
-    }
-
-    struct RoundProgress {
-        let key: RoundKey
-        let base: ContentHash
-        /// Workers whose update was asked for, folded in, or rejected (with why).
-        var requested: Set<String> = []
-        var folded: Set<String> = []
-        var rejected: [String: String] = [:]
-        /// The aggregation was ordered; the round waits for its answer.
-        var aggregating = false
     }
 
     func holdsModel(_ hash: ContentHash) -> Bool { heldModels.contains(hash) }

@@ -33,8 +33,10 @@ public struct TaskSummary: Sendable, Equatable {
     public var id: TaskID
     public var name: String
     public var kind: String
-    /// pending, running, completed, failed or cancelled.
+    /// pending, running, completed, failed, cancelled, or `unsupported` (a kind this peer has no
+    /// program for: it holds and gossips the task, and never runs it).
     public var phase: String
+    public static let unsupported = "unsupported"
     public var submitter: NodeID
     public var submitterName: String?
     public var submittedAt: UInt64

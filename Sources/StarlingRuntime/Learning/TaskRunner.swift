@@ -57,9 +57,9 @@ final class TaskRunner {
 
     func perform(_ work: TaskWork) {
         switch work {
-        case let .train(order): train(order)
-        case let .collect(order): collect(order)
-        case let .aggregate(order): aggregate(order)
+        case let .federated(.train(order)): train(order)
+        case let .federated(.collect(order)): collect(order)
+        case let .federated(.aggregate(order)): aggregate(order)
         case let .holdModel(task, round, model, sources): hold(model, task: task, round: round, sources: sources)
         case let .release(task, reason): release(task, reason: reason)
         }
@@ -73,6 +73,7 @@ final class TaskRunner {
     }
 
     func answer(_ result: TaskWorkResult) { deliver(.workDone(result)) }
+    func answer(_ result: FederatedWorkResult) { deliver(.workDone(.federated(result))) }
 
     // MARK: Participant
 

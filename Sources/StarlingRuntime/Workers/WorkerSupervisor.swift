@@ -48,7 +48,7 @@ final class WorkerSupervisor {
     let log: WorkerLog
     private let loop: EventLoop
     private let launch: (TrainingOrder, String) throws -> WorkerLaunch.Command
-    private let answer: (TaskWorkResult) -> Void
+    private let answer: (FederatedWorkResult) -> Void
     private let timing: Timing
     /// Called when the supervisor is released and has no process left: its owner may forget it.
     var onStopped: (() -> Void)?
@@ -72,7 +72,7 @@ final class WorkerSupervisor {
 
     init(task: TaskID, worker: String, role: Role = .train, loop: EventLoop, log: WorkerLog, timing: Timing = Timing(),
          launch: @escaping (TrainingOrder, String) throws -> WorkerLaunch.Command,
-         answer: @escaping (TaskWorkResult) -> Void) {
+         answer: @escaping (FederatedWorkResult) -> Void) {
         self.task = task
         self.role = role
         self.timing = timing
@@ -139,7 +139,7 @@ final class WorkerSupervisor {
     }
 
     /// The worker submitted (after the runner stored the update) or failed the round.
-    func roundFinished(_ result: TaskWorkResult) {
+    func roundFinished(_ result: FederatedWorkResult) {
         order = nil
         if case .trained = result { failuresInARow = 0 }
         answer(result)

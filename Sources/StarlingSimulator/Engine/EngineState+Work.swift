@@ -3,94 +3,40 @@ import StarlingMembership
 import StarlingPeer
 import StarlingTasks
 
-/// A round of a simulated task, as the simulated driver keys its aggregations.
-struct SimulatedRound: Hashable {
-    let task: TaskID
-    let epoch: UInt64
-    let round: UInt64
-}
-
-/// The simulator's driver for `TaskWork`: models and updates are hashes, training takes
-/// `trainingTime`, and every transfer costs one stream leg from its source (so loss, delay,
-/// partitions and crashes shape rounds as they shape requests). An update or model whose source
-/// is down or cut off never arrives: the machine's deadlines and retries must cope, as on a network.
+/// The simulator's driver for `TaskWork`: models and updates are hashes, and every transfer costs
+/// one stream leg from its source (so loss, delay, partitions and crashes shape rounds as they
+/// shape requests). An update or model whose source is down or cut off never arrives: the
+/// machine's deadlines and retries must cope, as on a network. Each kind's work goes to its own
+/// executor (`EngineState+FederatedWork`).
 extension EngineState {
-    /// Simulated local training per round.
-    static let trainingTime: Int64 = 500_000_000
-    /// Samples each simulated worker reports.
-    static let simulatedSamples: UInt64 = 100
-
     mutating func performWork(_ work: TaskWork, from node: Int) {
         switch work {
-        case let .train(order):
-            if failingWorkers[order.spec.name]?.contains(order.worker) == true {
-                finishWork(.trainingFailed(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
-                                           reason: "the worker failed (failing_workers in the scenario)"),
-                           at: node, after: Self.trainingTime)
-                return
-            }
-            var delay = Self.trainingTime
-            if order.baseModel != ModelHash.none {
-                guard let source = firstReachable(order.sources, for: node) else {
-                    finishWork(.trainingFailed(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
-                                               reason: "no source of the base model is reachable"),
-                               at: node, after: Self.trainingTime)
-                    return
-                }
-                delay &+= streamLeg(source, node, retransmitAfter: Self.dataTimeout)
-            }
-            let update = UpdateRef(hash: ContentHash.of(order.task.hash.bytes + Array(order.worker.utf8)
-                                       + Self.bytes(order.epoch) + Self.bytes(order.round) + Self.bytes(UInt64(node))),
-                                   sampleCount: Self.simulatedSamples)
-            finishWork(.trained(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round, update: update),
-                       at: node, after: delay)
-        case let .collect(order):
-            guard let source = reachableSource(order.source, for: node) else {
-                finishWork(.collected(task: order.task, epoch: order.epoch, round: order.round, worker: order.worker,
-                                      rejection: "the update's peer is unreachable"), at: node, after: Self.synTimeout)
-                return
-            }
-            let key = SimulatedRound(task: order.task, epoch: order.epoch, round: order.round)
-            cold[node].foldedUpdates[key, default: []].insert(order.worker)
-            finishWork(.collected(task: order.task, epoch: order.epoch, round: order.round, worker: order.worker, rejection: nil),
-                       at: node, after: streamLeg(source, node, retransmitAfter: Self.dataTimeout))
-        case let .aggregate(order):
-            let key = SimulatedRound(task: order.task, epoch: order.epoch, round: order.round)
-            let workers = (cold[node].foldedUpdates.removeValue(forKey: key) ?? []).sorted()
-            guard !workers.isEmpty else {
-                finishWork(.aggregationFailed(task: order.task, epoch: order.epoch, round: order.round, reason: "no update folded"),
-                           at: node, after: 0)
-                return
-            }
-            let model = ContentHash.of(order.task.hash.bytes + Self.bytes(order.epoch) + Self.bytes(order.round)
-                                       + Array(workers.joined(separator: ",").utf8))
-            let result = AggregatedRound(model: model, participants: workers,
-                                         sampleCount: Self.simulatedSamples * UInt64(workers.count), metrics: [:])
-            finishWork(.aggregated(task: order.task, epoch: order.epoch, round: order.round, result), at: node, after: 0)
+        case let .federated(work):
+            performFederated(work, from: node)
         case let .holdModel(_, _, model, sources):
             guard let source = firstReachable(sources, for: node) else { return }
             finishWork(.modelHeld(model), at: node, after: streamLeg(source, node, retransmitAfter: Self.dataTimeout))
         case let .release(task, _):
-            cold[node].foldedUpdates = cold[node].foldedUpdates.filter { $0.key.task != task }
+            releaseFederated(task, at: node)
         }
     }
 
-    private func firstReachable(_ sources: [BlobSource], for node: Int) -> Int? {
+    func firstReachable(_ sources: [BlobSource], for node: Int) -> Int? {
         for source in sources { if let index = reachableSource(source, for: node) { return index } }
         return nil
     }
 
     /// The node index of a source that is up and not cut off from `node` (itself included).
-    private func reachableSource(_ source: BlobSource, for node: Int) -> Int? {
+    func reachableSource(_ source: BlobSource, for node: Int) -> Int? {
         guard let index = addressTable.index(of: source.address, addresses: addresses) else { return nil }
         if index == node { return index }
         guard nodes[index].status == .up, !isBlocked(from: index, to: node), !isBlocked(from: node, to: index) else { return nil }
         return index
     }
 
-    private mutating func finishWork(_ result: TaskWorkResult, at node: Int, after delay: Int64) {
+    mutating func finishWork(_ result: TaskWorkResult, at node: Int, after delay: Int64) {
         queue.push(at: now.nanoseconds &+ max(0, delay), .workDone(node: Int32(node), epoch: nodes[node].epoch, result: result))
     }
 
-    private static func bytes(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+    static func bytes(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
 }

@@ -2,13 +2,14 @@ import StarlingCrypto
 import StarlingTrust
 
 /// Finds the surviving line of rounds among a task's leases and commits (rules on `TaskView`).
+/// Commits are whatever entries a kind marks as such (`ProgramEntry.lineCommit`).
 struct LineResolver {
     /// A kept lease with its segment and its place in a chain.
     struct Node {
         let entry: TaskEntry
         let lease: Lease
         /// The lease's commits at rounds base+1, base+2, ... without a gap, up to its fence.
-        var segment: [CommittedRound] = []
+        var segment: [LineCommit] = []
         /// Index of the lease whose segment holds this lease's base; nil for a chain's first lease.
         var predecessor: Int?
         /// On a chain (its base, if any, is on a segment of a lease on a chain).
@@ -28,7 +29,7 @@ struct LineResolver {
     }
 
     struct Line {
-        var rounds: [CommittedRound] = []
+        var rounds: [LineCommit] = []
         var tip: Lease?
         var leases: Set<ContentHash> = []
     }
@@ -89,12 +90,12 @@ struct LineResolver {
 
     private mutating func buildSegments(commits: [TaskEntry]) {
         // Per lease, per round: the commit with the lowest hash (entries arrive sorted by hash).
-        var byRound: [Int: [UInt64: CommittedRound]] = [:]
+        var byRound: [Int: [UInt64: LineCommit]] = [:]
         for entry in commits {
-            guard case let .commit(commit) = entry.body,
-                  let index = slots[TaskState.LeaseSlot(epoch: commit.epoch, holder: entry.author)],
-                  byRound[index]?[commit.round] == nil else { continue }
-            byRound[index, default: [:]][commit.round] = CommittedRound(commit: commit, coordinator: entry.author, entry: entry.hash)
+            guard let ref = entry.body.program?.lineCommit,
+                  let index = slots[TaskState.LeaseSlot(epoch: ref.epoch, holder: entry.author)],
+                  byRound[index]?[ref.round] == nil else { continue }
+            byRound[index, default: [:]][ref.round] = LineCommit(ref: ref, coordinator: entry.author, entry: entry.hash)
         }
         for index in nodes.indices {
             guard let rounds = byRound[index] else { continue }
@@ -137,7 +138,7 @@ struct LineResolver {
         }
         guard let tip else { return Line() }
         var line = Line(tip: nodes[tip].lease)
-        var pieces: [[CommittedRound]] = []
+        var pieces: [[LineCommit]] = []
         var cursor: Int? = tip
         var cut = UInt64.max
         while let index = cursor {
@@ -151,23 +152,24 @@ struct LineResolver {
         return line
     }
 
-    /// Sets the status of leases, commits and announces: counted on the surviving line (or under a
-    /// lease of its chain, for announces), stale when fenced or under no lease, superseded otherwise.
-    func classify(commits: [TaskEntry], announces: [TaskEntry], into statuses: inout [ContentHash: EntryStatus]) {
+    /// Sets the status of leases, commits and holder steps (announces): counted on the surviving
+    /// line (or under a lease of its chain, for steps), stale when fenced or under no lease,
+    /// superseded otherwise.
+    func classify(commits: [TaskEntry], steps: [TaskEntry], into statuses: inout [ContentHash: EntryStatus]) {
         for node in nodes {
             statuses[node.entry.hash] = survivingLine.leases.contains(node.entry.hash) ? .counted : .superseded
         }
         let counted = Set(survivingLine.rounds.map(\.entry))
         for entry in commits {
-            guard case let .commit(commit) = entry.body else { continue }
+            guard let ref = entry.body.program?.lineCommit else { continue }
             if counted.contains(entry.hash) { continue }
-            statuses[entry.hash] = isFenced(epoch: commit.epoch, round: commit.round, author: entry.author) ? .stale : .superseded
+            statuses[entry.hash] = isFenced(epoch: ref.epoch, round: ref.round, author: entry.author) ? .stale : .superseded
         }
-        for entry in announces {
-            guard case let .announce(announcement) = entry.body else { continue }
-            if isFenced(epoch: announcement.epoch, round: announcement.round, author: entry.author) {
+        for entry in steps {
+            guard let step = entry.body.program?.holderStep else { continue }
+            if isFenced(epoch: step.epoch, round: step.round, author: entry.author) {
                 statuses[entry.hash] = .stale
-            } else if let index = slots[TaskState.LeaseSlot(epoch: announcement.epoch, holder: entry.author)],
+            } else if let index = slots[TaskState.LeaseSlot(epoch: step.epoch, holder: entry.author)],
                       !survivingLine.leases.contains(nodes[index].entry.hash) {
                 statuses[entry.hash] = .superseded
             }

@@ -4,15 +4,17 @@ import StarlingWire
 /// Who may sign each kind of entry, and the rules an entry must keep on its own (whatever else the
 /// task holds). Rules that depend on other entries (is there a lease for this epoch? is this commit
 /// on the surviving line?) are not refusals: they decide the view (`TaskView`), so that the result
-/// never depends on the order in which entries arrive.
+/// never depends on the order in which entries arrive. A kind's entries bring their own rules
+/// (`ProgramEntry.problem`).
 extension TaskEntry {
-    /// The role the author's certificate must carry. Commits, announces and completions need
-    /// `.coordinator` here; that the author actually holds the epoch's lease is decided in the view.
+    /// The role the author's certificate must carry. Leases, completions, replications and
+    /// failures need `.coordinator` here; that the author actually holds the epoch's lease is
+    /// decided in the view.
     public var requiredRole: Roles {
         switch body {
-        case .lease, .announce, .commit, .complete, .replicated, .fail: return .coordinator
-        case .report: return .peer
+        case .lease, .complete, .replicated, .fail: return .coordinator
         case .cancel: return .submit
+        case let .program(entry): return entry.requiredRole
         }
     }
 
@@ -30,8 +32,7 @@ extension TaskEntry {
     }
 
     private func bodyProblem(spec: TaskSpec) -> String? {
-        let workers = spec.federatedTask.map { Set($0.trainingWorkers.map(\.name)) }
-        let roundsMax = spec.federatedTask.map { UInt64($0.rounds.rounds) } ?? TaskStateLimits.roundMax
+        let roundsMax = spec.kind.roundsMax
         switch body {
         case let .lease(lease):
             if lease.holder != author { return "a lease's holder must be its author" }
@@ -41,37 +42,33 @@ extension TaskEntry {
                 return "a lease's capacity must be a number in (0, \(Int(TaskStateLimits.capacityMax))]"
             }
             if lease.baseRound > roundsMax { return "a lease's base is past the task's last round" }
-        case let .announce(announcement):
-            if let problem = roundProblem(epoch: announcement.epoch, round: announcement.round, roundsMax: roundsMax) { return problem }
-            if let workers, let stranger = announcement.participants.first(where: { !workers.contains($0.worker) }) {
-                return "\(stranger.worker) is not a training worker of the task"
-            }
-        case let .commit(commit):
-            if let problem = roundProblem(epoch: commit.epoch, round: commit.round, roundsMax: roundsMax) { return problem }
-            if let workers, let stranger = commit.participants.first(where: { !workers.contains($0) }) {
-                return "\(stranger) is not a training worker of the task"
-            }
-            // Never a round aggregated from fewer updates than the task asks for, whoever signed it.
-            if let minimum = spec.federatedTask?.rounds.minNodeNumber, commit.participants.count < minimum {
-                return "a commit needs at least min_node_number (\(minimum)) participants; this one has \(commit.participants.count)"
-            }
-        case let .report(report):
-            if let workers, !workers.contains(report.worker) { return "\(report.worker) is not a training worker of the task" }
-            if report.round > roundsMax { return "round \(report.round) is past the task's last round" }
         case .cancel:
             break
         case let .complete(ref), let .replicated(ref):
-            if let problem = roundProblem(epoch: ref.epoch, round: ref.round, roundsMax: roundsMax) { return problem }
+            return Self.roundProblem(epoch: ref.epoch, round: ref.round, roundsMax: roundsMax)
         case let .fail(failure):
-            if let problem = roundProblem(epoch: failure.epoch, round: failure.round, roundsMax: roundsMax) { return problem }
+            return Self.roundProblem(epoch: failure.epoch, round: failure.round, roundsMax: roundsMax)
+        case let .program(entry):
+            return entry.problem(spec: spec)
         }
         return nil
     }
 
-    private func roundProblem(epoch: UInt64, round: UInt64, roundsMax: UInt64) -> String? {
+    static func roundProblem(epoch: UInt64, round: UInt64, roundsMax: UInt64) -> String? {
         if epoch == 0 { return "epochs start at 1" }
         if round == 0 { return "rounds start at 1" }
         if round > roundsMax { return "round \(round) is past the task's last round (\(roundsMax))" }
         return nil
+    }
+}
+
+extension TaskSpec.Kind {
+    /// The last round a task's line may reach: a FederatedTask's `rounds`; for a kind with no
+    /// fixed end, `TaskStateLimits.roundMax`.
+    var roundsMax: UInt64 {
+        switch self {
+        case let .federatedTask(spec): return UInt64(spec.rounds.rounds)
+        case .incrementalLearningJob, .jointInferenceService: return TaskStateLimits.roundMax
+        }
     }
 }

@@ -2,41 +2,44 @@ import StarlingCrypto
 import StarlingTrust
 import StarlingWire
 
-/// What an entry says about its task. Who may sign each kind is part of its meaning (see
-/// `TaskEntry.requiredRole` and docs/tasks.md, "Replicated state, leases and the line of rounds").
+/// What an entry says about its task. The host's entries (leases, cancel, completion,
+/// replication, failure) mean the same for every kind; a kind's own entries are nested under
+/// `.program` (`ProgramEntry`). Who may sign each is part of its meaning (`TaskEntry.requiredRole`,
+/// docs/tasks.md, "Replicated state, leases and the line of rounds").
 public enum TaskEntryBody: Hashable, Sendable {
     /// A coordinator claims or renews the task under an epoch.
     case lease(Lease)
-    /// The lease holder starts a round.
-    case announce(RoundAnnouncement)
-    /// The lease holder commits a round.
-    case commit(RoundCommit)
-    /// A peer reports on a worker it runs.
-    case report(WorkerReport)
     /// A submitter stops the task.
     case cancel(reason: String)
     /// The lease holder declares the task done at this commit.
     case complete(CommitRef)
     /// A coordinator candidate holds what it needs to resume from this commit.
     case replicated(CommitRef)
-    /// The lease holder fails the task: a round could not fill within its retries.
+    /// The lease holder fails the task: its program found it cannot go on.
     case fail(TaskFailure)
+    /// An entry of the task's kind (a FederatedTask's announce, commit, report...).
+    case program(ProgramEntry)
 
     public var kind: TaskEntryKind {
         switch self {
         case .lease: return .lease
-        case .announce: return .announce
-        case .commit: return .commit
-        case .report: return .report
         case .cancel: return .cancel
         case .complete: return .complete
         case .replicated: return .replicated
         case .fail: return .fail
+        case let .program(entry): return entry.kind
         }
+    }
+
+    /// The kind's entry, when this is one.
+    public var program: ProgramEntry? {
+        if case let .program(entry) = self { return entry }
+        return nil
     }
 }
 
-/// The kinds of entries; the raw values are their wire tags (append-only).
+/// The wire tags of entries (append-only, pinned by a test). Tags 1 and 5-8 are the host's;
+/// 2-4 are FederatedTask's; a new kind appends its own (`ProgramEntry`).
 public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case lease = 1, announce = 2, commit = 3, report = 4, cancel = 5, complete = 6, replicated = 7, fail = 8
 

@@ -8,8 +8,8 @@ public enum MergeOutcome: Equatable, Sendable {
     case added
     /// Already held.
     case duplicate
-    /// Valid but older than what the state holds: an earlier renewal of a held lease, or a report
-    /// older than the last `TaskStateLimits.reportsPerWorkerMax` of its worker. Not kept.
+    /// Valid but older than what the state holds: an earlier renewal of a held lease, or an entry
+    /// behind the furthest `TaskStateLimits.reportsPerWorkerMax` of its slot (a worker's reports). Not kept.
     case superseded
     /// Invalid: never kept, never relayed.
     case rejected(TaskRejection)
@@ -20,7 +20,8 @@ public enum MergeOutcome: Equatable, Sendable {
 /// `merge` is deterministic, commutative and idempotent: what the state holds is a function of
 /// the set of valid entries it was given, whatever their order and however often each came. Of
 /// those, it keeps all but the dominated ones (for one (epoch, holder), the lease with the highest
-/// (renewal, hash); for one worker, the latest `reportsPerWorkerMax` reports), which is again
+/// (renewal, hash); for one slot of a kind's entries, such as a worker's reports, the furthest
+/// `reportsPerWorkerMax`), which is again
 /// order-independent. Entries are held sorted by hash, so two peers with the same set hold
 /// byte-identical states (`wireBytes`) and the same `digest`. The one exception is the safety bound
 /// `TaskStateLimits.entriesMax`: once a task holds that many entries, new ones are refused.
@@ -32,10 +33,10 @@ public struct TaskState: Sendable, Equatable {
     /// Sorted by `hash`, strictly.
     public private(set) var entries: [TaskEntry] = []
     private var hashes: Set<ContentHash> = []
-    /// The kept lease of each (epoch, holder) and the kept reports of each worker, so that the
+    /// The kept lease of each (epoch, holder) and the kept entries of each slot, so that the
     /// dominance rules cost a lookup rather than a scan.
     private var leases: [LeaseSlot: TaskEntry] = [:]
-    private var reports: [String: [TaskEntry]] = [:]
+    private var slots: [String: [TaskEntry]] = [:]
 
     struct LeaseSlot: Hashable, Sendable {
         let epoch: UInt64
@@ -85,11 +86,13 @@ public struct TaskState: Sendable, Equatable {
                 guard Self.renewalPrecedes(held, entry) else { return .superseded }
                 replaced = held
             }
-        case let .report(report):
-            let kept = reports[report.worker] ?? []
-            if kept.count >= TaskStateLimits.reportsPerWorkerMax, let oldest = kept.min(by: Self.reportPrecedes) {
-                guard Self.reportPrecedes(oldest, entry) else { return .superseded }
-                replaced = oldest
+        case let .program(program):
+            if let slot = program.slot {
+                let kept = slots[slot.key] ?? []
+                if kept.count >= TaskStateLimits.reportsPerWorkerMax, let oldest = kept.min(by: Self.slotPrecedes) {
+                    guard Self.slotPrecedes(oldest, entry) else { return .superseded }
+                    replaced = oldest
+                }
             }
         default:
             break
@@ -100,7 +103,7 @@ public struct TaskState: Sendable, Equatable {
         hashes.insert(entry.hash)
         switch entry.body {
         case let .lease(lease): leases[LeaseSlot(epoch: lease.epoch, holder: lease.holder)] = entry
-        case let .report(report): reports[report.worker, default: []].append(entry)
+        case let .program(program): if let slot = program.slot { slots[slot.key, default: []].append(entry) }
         default: break
         }
         return .added
@@ -141,9 +144,9 @@ public struct TaskState: Sendable, Equatable {
         return older.hash < newer.hash
     }
 
-    /// Reports in order of progress (epoch, round, state), then hash.
-    static func reportPrecedes(_ left: TaskEntry, _ right: TaskEntry) -> Bool {
-        guard let first = left.report, let second = right.report else { return false }
+    /// Entries of one slot in order of progress (for reports: epoch, round, state), then hash.
+    public static func slotPrecedes(_ left: TaskEntry, _ right: TaskEntry) -> Bool {
+        guard let first = left.body.program?.slot, let second = right.body.program?.slot else { return false }
         if first.progress != second.progress { return first.progress < second.progress }
         return left.hash < right.hash
     }
@@ -155,7 +158,7 @@ public struct TaskState: Sendable, Equatable {
         hashes.remove(entry.hash)
         switch entry.body {
         case let .lease(lease): leases[LeaseSlot(epoch: lease.epoch, holder: lease.holder)] = nil
-        case let .report(report): reports[report.worker]?.removeAll { $0.hash == entry.hash }
+        case let .program(program): if let slot = program.slot { slots[slot.key]?.removeAll { $0.hash == entry.hash } }
         default: break
         }
     }
@@ -168,12 +171,5 @@ public struct TaskState: Sendable, Equatable {
             if entries[middle].hash < hash { low = middle + 1 } else { high = middle }
         }
         return low
-    }
-}
-
-extension TaskEntry {
-    var report: WorkerReport? {
-        if case let .report(report) = body { return report }
-        return nil
     }
 }

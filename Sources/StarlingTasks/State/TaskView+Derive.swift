@@ -6,43 +6,28 @@ import StarlingTrust
 extension TaskView {
     init(state: TaskState) {
         var statuses: [ContentHash: EntryStatus] = [:]
-        var leases: [TaskEntry] = [], commits: [TaskEntry] = [], announces: [TaskEntry] = []
-        var completes: [TaskEntry] = [], reports: [TaskEntry] = [], cancels: [TaskEntry] = [], fails: [TaskEntry] = []
+        var leases: [TaskEntry] = [], commits: [TaskEntry] = [], steps: [TaskEntry] = [], programEntries: [TaskEntry] = []
+        var completes: [TaskEntry] = [], cancels: [TaskEntry] = [], fails: [TaskEntry] = []
         var replicatedBy: [CommitRef: [NodeID]] = [:]
         for entry in state.entries {
             switch entry.body {
             case .lease: leases.append(entry)
-            case .commit: commits.append(entry)
-            case .announce: announces.append(entry)
             case .complete: completes.append(entry)
-            case .report: reports.append(entry)
             case .cancel: cancels.append(entry)
             case .fail: fails.append(entry)
             case let .replicated(ref): replicatedBy[ref, default: []].append(entry.author)
+            case let .program(program):
+                programEntries.append(entry)
+                if program.lineCommit != nil { commits.append(entry) } else if program.holderStep != nil { steps.append(entry) }
             }
             statuses[entry.hash] = .counted
         }
 
         let lines = LineResolver(task: state.id, leases: leases, commits: commits)
-        lines.classify(commits: commits, announces: announces, into: &statuses)
+        lines.classify(commits: commits, steps: steps, into: &statuses)
         let line = lines.survivingLine
         let tip = line.tip
-
-        // The current round: the tip's announcement of a round past the last commit.
         let lastRound = line.rounds.last?.round ?? tip?.baseRound ?? 0
-        var announcement: (RoundAnnouncement, ContentHash)?
-        for entry in announces where statuses[entry.hash] == .counted {
-            guard case let .announce(candidate) = entry.body, let tip, entry.author == tip.holder,
-                  candidate.epoch == tip.epoch, candidate.round > lastRound else { continue }
-            // The highest round, then the latest deadline, then the most participants (a round
-            // widened as peers joined keeps its deadline), then the lower hash.
-            if let (held, hash) = announcement {
-                let heldKey = (held.round, held.deadline, held.participants.count)
-                let candidateKey = (candidate.round, candidate.deadline, candidate.participants.count)
-                if heldKey > candidateKey || (heldKey == candidateKey && hash < entry.hash) { continue }
-            }
-            announcement = (candidate, entry.hash)
-        }
 
         // Completion: by the coordinator of a commit on the line, naming that commit; or by the
         // line's current holder, naming the line's last commit (a coordinator that died between
@@ -72,18 +57,6 @@ extension TaskView {
             }
         }
 
-        var latest: [String: TaskEntry] = [:]
-        for entry in reports {
-            guard let report = entry.report else { continue }
-            if let held = latest[report.worker], !TaskState.reportPrecedes(held, entry) { continue }
-            latest[report.worker] = entry
-        }
-        let failures = reports.compactMap(\.report).filter { $0.state == .failed }
-        let lastError = failures.max { left, right in
-            (left.epoch, left.round) != (right.epoch, right.round)
-                ? (left.epoch, left.round) < (right.epoch, right.round) : left.worker > right.worker
-        }
-
         let phase: TaskPhase
         if completion != nil { phase = .completed }
         else if failure != nil { phase = .failed }
@@ -99,13 +72,12 @@ extension TaskView {
         self.currentLease = tip
         self.nextEpoch = lines.highestEpoch &+ 1
         self.committedRounds = line.rounds
-        self.announcement = announcement?.0
-        self.latestReports = latest.compactMapValues(\.report)
-        self.lastError = lastError
         self.cancelReason = cancelReason
         self.completion = completion
         self.failure = failure
         self.replicatedBy = replicatedBy.mapValues { Array(Set($0)).sorted() }
+        self.program = ProgramView(spec: state.spec, entries: programEntries,
+                                   line: ProgramLine(commits: line.rounds, tip: tip, lastRound: lastRound, statuses: statuses))
         self.statuses = statuses
     }
 }

@@ -29,18 +29,23 @@ public enum EntryStatus: String, Sendable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-/// A round on the surviving line.
-public struct CommittedRound: Hashable, Sendable {
-    public let commit: RoundCommit
+/// A commit on the surviving line, whatever its kind (`ProgramEntry.lineCommit`).
+public struct LineCommit: Hashable, Sendable {
+    public let ref: CommitRef
     /// The lease holder that signed the commit.
     public let coordinator: NodeID
     /// The hash of the commit entry.
     public let entry: ContentHash
 
-    public var round: UInt64 { commit.round }
-    public var epoch: UInt64 { commit.epoch }
-    public var modelHash: ContentHash { commit.modelHash }
-    public var ref: CommitRef { commit.ref }
+    public init(ref: CommitRef, coordinator: NodeID, entry: ContentHash) {
+        self.ref = ref
+        self.coordinator = coordinator
+        self.entry = entry
+    }
+
+    public var round: UInt64 { ref.round }
+    public var epoch: UInt64 { ref.epoch }
+    public var modelHash: ContentHash { ref.modelHash }
 }
 
 /// What a task's entries mean: a pure function of the set of entries (`TaskState.view`).
@@ -68,6 +73,9 @@ public struct CommittedRound: Hashable, Sendable {
 /// - **Phase**: completed when a `complete` entry by the lease holder names a commit on the line;
 ///   else failed when a `fail` by the current holder under its epoch names a round past the line;
 ///   else cancelled after any cancel; else running once any lease exists; else pending.
+/// - **The program's view** (`program`): what the kind's own entries mean, derived by the kind
+///   from the counted entries and the line (for a FederatedTask: the announced round, the workers'
+///   reports, the commits' details). Nil for a kind this peer has no program for.
 public struct TaskView: Sendable, Equatable {
     public let task: TaskID
     public let phase: TaskPhase
@@ -76,13 +84,7 @@ public struct TaskView: Sendable, Equatable {
     /// The epoch a new claim must take.
     public let nextEpoch: UInt64
     /// The surviving line, by round.
-    public let committedRounds: [CommittedRound]
-    /// The current lease's announcement of a round past the last commit, if any.
-    public let announcement: RoundAnnouncement?
-    /// The latest report of each worker.
-    public let latestReports: [String: WorkerReport]
-    /// The latest failure reported by any worker.
-    public let lastError: WorkerReport?
+    public let committedRounds: [LineCommit]
     /// The reason of a cancel (the one with the lowest entry hash, when several).
     public let cancelReason: String?
     /// The commit a `complete` entry declared final.
@@ -91,9 +93,17 @@ public struct TaskView: Sendable, Equatable {
     public let failure: TaskFailure?
     /// Coordinator candidates that acknowledged holding each commit (sorted).
     public let replicatedBy: [CommitRef: [NodeID]]
+    /// What the kind's own entries mean (nil: no program for the task's kind).
+    public let program: ProgramView?
     let statuses: [ContentHash: EntryStatus]
 
-    public var lastCommitted: CommittedRound? { committedRounds.last }
+    public var lastCommitted: LineCommit? { committedRounds.last }
+
+    /// The FederatedTask's view, when the task is one.
+    public var federated: FederatedView? {
+        if case let .federated(view)? = program { return view }
+        return nil
+    }
 
     /// How the view counts the entry with this hash (nil for an entry the state does not hold).
     public func status(of entry: ContentHash) -> EntryStatus? { statuses[entry] }

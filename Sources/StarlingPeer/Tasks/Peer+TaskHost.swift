@@ -4,10 +4,15 @@ import StarlingTasks
 import StarlingTrust
 import StarlingWire
 
-/// What a peer does for its tasks each tick: claim a lease when none stands (best candidate first,
-/// the others after a ranked backoff), renew its own, run rounds as coordinator
-/// (`Peer+RoundCoordinator.swift`) and train in them as participant (`Peer+RoundParticipant.swift`).
-extension Peer {
+/// The task host: what a peer does for every task each tick, whatever its kind. Claim a lease when
+/// none stands (best candidate first, the others after a ranked backoff), renew its own, and let
+/// the task's program (`TaskPrograms`) act as coordinator or participant under a valid lease. A
+/// task of a kind this build has no program for is held, shown and gossiped, never claimed.
+extension Peer: TaskHost {
+    var me: NodeID { membership.me }
+
+    func holdsModel(_ hash: ContentHash) -> Bool { taskBook.holdsModel(hash) }
+
     mutating func taskTick<R: RandomNumberGenerator>(now: Instant, random: inout R, outputs: inout [PeerOutput]) {
         outputs.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
         for _ in 0..<taskSettings.trickleAdverts { taskBook.trickle() }
@@ -66,14 +71,22 @@ extension Peer {
             release(id, reason: "task \(view.phase)", outputs: &outputs)
             return
         }
+        // A kind this build cannot run: another peer may (a newer version); this one stays out.
+        guard TaskPrograms.supports(state.spec.kind) else { return }
         let unix = unixNow(now)
         let lease = view.currentLease
         if let lease, view.isLeaseValid(at: unix, holderAlive: holderCounts(lease.holder, now: now)) {
             taskBook.leaderlessSince[id] = nil
-            if lease.holder == membership.me {
-                coordinate(id, state: state, view: view, lease: lease, unix: unix, now: now, outputs: &outputs)
+            let coordinating = lease.holder == membership.me
+            if coordinating {
+                precondition(taskBook.states[id] != nil, "a lease is only held for a task this peer holds")
+                if lease.expiresAt <= unix + taskSettings.leaseSeconds - taskSettings.renewEverySeconds {
+                    sign(.lease(lease.renewed(until: unix + taskSettings.leaseSeconds)), task: id, outputs: &outputs)
+                }
             }
-            participate(id, state: state, view: view, outputs: &outputs)
+            // While a commit is being replicated, the coordinator's program waits for it.
+            runProgram(id, state: state, view: view, lease: lease, unix: unix, now: now,
+                       coordinating: coordinating && taskBook.replicating[id] == nil, outputs: &outputs)
             return
         }
         claimIfMyTurn(id, state: state, view: view, unix: unix, now: now, outputs: &outputs)
@@ -94,11 +107,7 @@ extension Peer {
             return CoordinatorElection.Candidate(node: node, capacity: CoordinatorElection.capacity(tags: tags),
                                                  linkQuality: membership.linkQuality(of: node))
         }
-        // Central evaluation runs where its dataset is: while a candidate declares it, only those
-        // that do may coordinate; with none alive, any may (the rounds go on, unscored centrally).
-        guard let dataset = spec.federatedTask?.aggregationWorker.evaluationDataset?.name else { return all }
-        let holders = all.filter { DatasetTags.holds(dataset, tags: tags(of: $0.node)) }
-        return holders.isEmpty ? all : holders
+        return programCoordinators(all, spec: spec)
     }
 
     /// Whether this peer may claim leases: it has heard from another member, had nobody to join,

@@ -137,21 +137,5 @@ public struct WorkerReport: Hashable, Sendable {
     /// The order of "later": a report of a later epoch, then round, then a further state wins;
     /// in one round an update wins over everything (a worker that failed on one peer and was
     /// placed on another, which then trained, has its update counted).
-    var progress: (UInt64, UInt64, UInt8) { (epoch, round, state == .submitted ? UInt8.max : state.rawValue) }
-}
-
-/// The lease holder gives up a round that cannot fill: its announcements passed their deadlines
-/// short of `min_node_number` updates more than `round_retries` times. The task ends `failed` with
-/// `reason` (which workers, on which peers, and their last errors).
-public struct TaskFailure: Hashable, Sendable {
-    public let epoch: UInt64
-    public let round: UInt64
-    /// Printable text, at most `TaskStateLimits.failureBytesMax` bytes.
-    public let reason: String
-
-    public init(epoch: UInt64, round: UInt64, reason: String) {
-        self.epoch = epoch
-        self.round = round
-        self.reason = reason
-    }
+    var progress: EntryProgress { EntryProgress(epoch, round, state == .submitted ? UInt64(UInt8.max) : UInt64(state.rawValue)) }
 }

@@ -1,0 +1,114 @@
+import StarlingTrust
+import StarlingWire
+
+/// A kind's own signed entries, one case per kind with a program (`docs/architecture.md`, "How to
+/// add a task kind"). The host never looks inside one: it asks the questions below, which is all
+/// that leases, fencing, the line of rounds, dominance and replication need.
+public enum ProgramEntry: Hashable, Sendable {
+    case federated(FederatedEntry)
+
+    /// The entry's wire tag.
+    public var kind: TaskEntryKind {
+        switch self {
+        case let .federated(entry): return entry.kind
+        }
+    }
+
+    /// The task kind whose program signs it: an entry is refused in a task of another kind.
+    public var taskKind: TaskKindName {
+        switch self {
+        case .federated: return .federatedTask
+        }
+    }
+
+    /// The role the author's certificate must carry.
+    public var requiredRole: Roles {
+        switch self {
+        case let .federated(entry): return entry.requiredRole
+        }
+    }
+
+    /// A commit on the task's line of rounds: the host fences it, orders it into the line, and
+    /// replicates it before it is spread (nil for any other entry).
+    public var lineCommit: CommitRef? {
+        switch self {
+        case let .federated(entry): return entry.lineCommit
+        }
+    }
+
+    /// A statement the lease holder makes about a round past the line (a FederatedTask's
+    /// announce): counted only under a lease of the surviving line, stale when fenced.
+    public var holderStep: HolderStep? {
+        switch self {
+        case let .federated(entry): return entry.holderStep
+        }
+    }
+
+    /// Entries of one slot (a worker's reports) are kept up to `TaskStateLimits.reportsPerWorkerMax`,
+    /// the furthest along first; nil for entries that are all kept.
+    public var slot: EntrySlot? {
+        switch self {
+        case let .federated(entry): return entry.slot
+        }
+    }
+
+    /// What is wrong with the entry on its own, in a task with this spec (nil: nothing).
+    func problem(spec: TaskSpec) -> String? {
+        switch (self, spec.kind) {
+        case let (.federated(entry), .federatedTask(federated)): return entry.problem(spec: federated)
+        default: return "a \(taskKind.rawValue) entry in a \(spec.kind.name) task"
+        }
+    }
+
+    func encode(to writer: inout WireWriter) {
+        switch self {
+        case let .federated(entry): entry.encode(to: &writer)
+        }
+    }
+
+    /// Reads the body of a kind's entry whose tag is `kind`.
+    static func decode(_ kind: TaskEntryKind, from reader: inout WireReader) throws -> ProgramEntry {
+        switch kind {
+        case .announce, .commit, .report: return .federated(try FederatedEntry.decode(kind, from: &reader))
+        case .lease, .cancel, .complete, .replicated, .fail:
+            preconditionFailure("\(kind) is a host entry, not a program's")
+        }
+    }
+}
+
+/// An (epoch, round) a lease holder's entry is about.
+public struct HolderStep: Hashable, Sendable {
+    public let epoch: UInt64
+    public let round: UInt64
+
+    public init(epoch: UInt64, round: UInt64) {
+        self.epoch = epoch
+        self.round = round
+    }
+}
+
+/// Which slot an entry fills, and how far along it is (later wins).
+public struct EntrySlot: Hashable, Sendable {
+    public let key: String
+    public let progress: EntryProgress
+
+    public init(key: String, progress: EntryProgress) {
+        self.key = key
+        self.progress = progress
+    }
+}
+
+/// Three numbers compared in order (for a report: epoch, round, state).
+public struct EntryProgress: Hashable, Sendable, Comparable {
+    public let first: UInt64, second: UInt64, third: UInt64
+
+    public init(_ first: UInt64, _ second: UInt64, _ third: UInt64) {
+        self.first = first
+        self.second = second
+        self.third = third
+    }
+
+    public static func < (left: EntryProgress, right: EntryProgress) -> Bool {
+        (left.first, left.second, left.third) < (right.first, right.second, right.third)
+    }
+}
