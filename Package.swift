@@ -137,6 +137,7 @@ let package = Package(
         .testTarget(
             name: "StarlingTaskStateTests",
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingPeerTests", dependencies: ["StarlingPeer", "StarlingTasks", "StarlingMembership", "StarlingTrust", "StarlingCrypto", "StarlingWire"]),
         .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks"]),
         .testTarget(name: "ArchitectureTests"),
     ],
