@@ -79,7 +79,6 @@ extension Peer: TaskHost {
             taskBook.leaderlessSince[id] = nil
             let coordinating = lease.holder == membership.me
             if coordinating {
-                precondition(taskBook.states[id] != nil, "a lease is only held for a task this peer holds")
                 if lease.expiresAt <= unix + taskSettings.leaseSeconds - taskSettings.renewEverySeconds {
                     sign(.lease(lease.renewed(until: unix + taskSettings.leaseSeconds)), task: id, outputs: &outputs)
                 }

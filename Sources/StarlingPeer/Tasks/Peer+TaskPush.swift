@@ -46,6 +46,7 @@ extension Peer {
     @discardableResult
     mutating func signAndPush(_ body: TaskEntryBody, task id: TaskID, along: [TaskEntry] = [], to nodes: [NodeID],
                               outputs: inout [PeerOutput]) -> MergeOutcome {
+        precondition(taskBook.states[id] != nil, "entries are signed only for tasks this peer holds")
         let entry = TaskEntry.sign(body, task: id, with: membership.identity)
         let outcome = merge([entry], into: id, outputs: &outputs)
         if outcome == .added { push(along + [entry], of: id, to: nodes, outputs: &outputs) }

@@ -115,6 +115,7 @@ extension Peer {
     /// Signs an entry as this peer, merges it, and spreads it.
     @discardableResult
     mutating func sign(_ body: TaskEntryBody, task id: TaskID, outputs: inout [PeerOutput]) -> MergeOutcome {
+        precondition(taskBook.states[id] != nil, "entries (a lease above all) are signed only for tasks this peer holds")
         let entry = TaskEntry.sign(body, task: id, with: membership.identity)
         return merge([entry], into: id, outputs: &outputs)
     }
