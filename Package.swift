@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "StarlingTasks",
             dependencies: [
-                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership",
+                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership", "StarlingLearning",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
         // Learning (docs/learning.md): tensors, safetensors, aggregation (Flower's strategies), the
@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "StarlingLearning",
             dependencies: [
-                "StarlingTasks", "StarlingCrypto", "CZlib", "CMemory",
+                "StarlingCrypto", "CZlib", "CMemory",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
 
@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",
-            dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingWire", "StarlingTestSupport"],
+            dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingLearning", "StarlingWire", "StarlingTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "StarlingTaskStateTests",
