@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "StarlingTasks",
             dependencies: [
-                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership", "StarlingLearning",
+                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingLearning",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
         // Learning (docs/learning.md): tensors, safetensors, aggregation (Flower's strategies), the
