@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 // Starling: a peer-to-peer cluster for AI at the edge.
 // Dependency rule (docs/architecture.md): system-library shims at the bottom, pure cores
-// (Wire, Crypto, Trust, Membership, Tasks, Learning, Peer) above them, drivers (Store,
-// Runtime, Simulator) above the cores, and the `starling` executable on top.
+// (Wire, Crypto, Trust, Membership, Learning, Tasks, Peer) above them, drivers (Store,
+// Runtime, Simulator) above the cores, and the `starling` executable on top. A new edge must
+// be allowed in Tests/ArchitectureTests/AllowedDependencies.swift too.
 import PackageDescription
 
 let package = Package(
