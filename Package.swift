@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 // Starling: a peer-to-peer cluster for AI at the edge.
 // Dependency rule (docs/architecture.md): system-library shims at the bottom, pure cores
-// (Wire, Crypto, Trust, Membership, Tasks, Learning, Peer) above them, drivers (Store,
-// Runtime, Simulator) above the cores, and the `starling` executable on top.
+// (Wire, Crypto, Trust, Membership, Learning, Tasks, Peer) above them, drivers (Store,
+// Runtime, Simulator) above the cores, and the `starling` executable on top. A new edge must
+// be allowed in Tests/ArchitectureTests/AllowedDependencies.swift too.
 import PackageDescription
 
 let package = Package(
@@ -57,7 +58,7 @@ let package = Package(
         .target(
             name: "StarlingTasks",
             dependencies: [
-                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingMembership",
+                "StarlingWire", "StarlingTrust", "StarlingCrypto", "StarlingLearning",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
         // Learning (docs/learning.md): tensors, safetensors, aggregation (Flower's strategies), the
@@ -65,7 +66,7 @@ let package = Package(
         .target(
             name: "StarlingLearning",
             dependencies: [
-                "StarlingTasks", "StarlingCrypto", "CZlib", "CMemory",
+                "StarlingCrypto", "CZlib", "CMemory",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
 
@@ -132,7 +133,7 @@ let package = Package(
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",
-            dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingWire", "StarlingTestSupport"],
+            dependencies: ["StarlingTasks", "StarlingTaskYAML", "StarlingLearning", "StarlingWire", "StarlingTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "StarlingTaskStateTests",

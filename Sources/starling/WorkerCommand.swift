@@ -1,6 +1,7 @@
 import ArgumentParser
 import CProcess
 import Foundation
+import StarlingLearning
 import StarlingTasks
 import StarlingWorker
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import StarlingLearning
 import StarlingTaskYAML
 import StarlingTasks
 import Testing

@@ -1,5 +1,3 @@
-import StarlingTasks
-
 /// An aggregation algorithm and its parameters, with Flower 1.x's names and defaults.
 public struct AggregationSettings: Sendable, Equatable {
     public var algorithm: AggregationAlgorithm
@@ -14,8 +12,8 @@ public struct AggregationSettings: Sendable, Equatable {
         self.parameters = canonical
     }
 
-    /// Every parameter name this target reads (kept with the algorithms in StarlingTasks, where
-    /// the spec reader tells them from the workers' custom values).
+    /// Every parameter name this target reads (kept with the algorithms, where the spec reader in
+    /// StarlingTasks also finds them to tell them from the workers' custom values).
     public static let knownParameters = AggregationAlgorithm.parameterNames
 
     static let aliases = AggregationAlgorithm.parameterAliases

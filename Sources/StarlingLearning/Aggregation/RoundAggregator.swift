@@ -1,5 +1,4 @@
 import RealModule
-import StarlingTasks
 
 /// Why one update was refused; the aggregate is left exactly as it was before `add`.
 public struct UpdateRejection: Error, CustomStringConvertible, Equatable {

@@ -1,5 +1,3 @@
-import StarlingTasks
-
 extension ServerOptimizerState {
     /// The state as a safetensors file, so a coordinator can store it or hand it to the next one:
     /// metadata `starling.algorithm` and `starling.steps`, tensors `first/<name>` (momentum or m) and

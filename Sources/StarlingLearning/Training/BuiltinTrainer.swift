@@ -1,5 +1,4 @@
 import RealModule
-import StarlingTasks
 
 /// The built-in workers: `logreg` (softmax regression, one dense layer) and `mlp` (one hidden ReLU
 /// layer of `hiddenUnits`, e.g. 64-32-10 on digits). Tensors follow PyTorch's `nn.Linear` layout:

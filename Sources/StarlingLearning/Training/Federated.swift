@@ -1,5 +1,3 @@
-import StarlingTasks
-
 /// A federated simulation on the digits data, for tests and `starling-bench digits`: stratified 80/20
 /// split (seed 0), the training part split over `peers` by Dirichlet(`alpha`) labels, every round
 /// each peer trains `localEpochs` from the global model and the updates are aggregated by

@@ -1,3 +1,4 @@
+import StarlingLearning
 import StarlingWire
 
 extension DatasetRef: WireCodable {

@@ -1,3 +1,5 @@
+import StarlingLearning
+
 /// A reference to a dataset a peer holds, by name. Peers announce the datasets they hold; a worker
 /// with no `nodeName` runs on a live peer that holds this one.
 public struct DatasetRef: Sendable, Equatable {
@@ -48,16 +50,6 @@ public enum BootFile: Sendable, Equatable {
         case let .python(path), let .executable(path): return path
         }
     }
-}
-
-/// The workers built into the peer (Swift, no Python).
-public enum BuiltinWorker: String, Sendable, CaseIterable {
-    /// Logistic regression.
-    case logreg
-    /// A small multi-layer perceptron.
-    case mlp
-
-    public static let prefix = "builtin:"
 }
 
 /// A worker parameter that Starling does not interpret: passed through to the worker as written.

@@ -1,3 +1,5 @@
+import StarlingLearning
+
 /// The script fields of a worker, as written (before they become a `ScriptSpec`).
 struct RawScript {
     /// Field names for this kind: `trainScriptDir`/`trainScriptBootFile` in a FederatedTask (the

@@ -1,3 +1,5 @@
+import StarlingLearning
+
 /// A parameter's value as a training worker receives it in `STARLING_PARAMETERS` (docs/workers.md):
 /// typed by the spec's own scalar rules, so a custom value reads as a known one would.
 public enum WorkerValue: Sendable, Equatable {

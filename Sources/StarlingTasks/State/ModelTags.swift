@@ -1,5 +1,4 @@
 import StarlingCrypto
-import StarlingMembership
 
 /// How a peer declares the starting models it holds (`starling model import NAME --path FILE`):
 /// one membership tag per model, `model.<name>` = the 64 lowercase hex characters of the model's
@@ -15,7 +14,9 @@ public enum ModelTags {
     public static let modelsMax = 4
     /// Longest model name, in UTF-8 bytes: `model.<name>` must fit one membership tag key
     /// (`MembershipSettings.tagBytesMax`, 128 bytes, so 122). The value, 64 hex characters, fits too.
-    public static let nameBytesMax = MembershipSettings().tagBytesMax - prefix.utf8.count
+    /// Membership's 128 is written out so that tasks need not depend on membership;
+    /// ModelTagsTests fails if the two drift apart.
+    public static let nameBytesMax = 128 - prefix.utf8.count
     /// A declared value: the hash as lowercase hex.
     static let valueCount = 2 * ContentHash.byteCount
 

@@ -1,3 +1,5 @@
+import StarlingLearning
+
 /// `kind: FederatedTask`: training workers train on their own data, the elected coordinator
 /// aggregates their updates round after round.
 public struct FederatedTaskSpec: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import StarlingLearning
+
 /// Reading `kind: FederatedTask`: the two accepted placements of workers and script fields,
 /// inheritance from the first worker, parameters and their defaults.
 extension SpecReader {
