@@ -104,7 +104,8 @@ extension TaskRunnerCommands {
             }
             if let model = ((try? store?.importedModels()) ?? []).first(where: { $0.hash.hasPrefix(lowered) }),
                let hash = try? ContentHash(hex: model.hash), runner.blobs.holds(hash) {
-                return .now(write(hash, to: out, message: "imported model \(model.name)", fields: ModelExportResponse(ok: true, message: "", fetched: false)))
+                return .now(write(hash, to: out, message: "imported model \(model.name)",
+                                  fields: ModelExportResponse(ok: true, message: "", fetched: false)))
             }
         }
         guard let task = task(reference) else {
