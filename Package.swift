@@ -70,6 +70,10 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]),
 
+        // The local API's messages (Codable) and its blocking client, shared by the CLI, the
+        // runtime and the worker Lib (docs/runtime.md, "Local API").
+        .target(name: "StarlingLocalAPI"),
+
         // Drivers.
         .target(
             name: "StarlingStore",
@@ -81,11 +85,12 @@ let package = Package(
         .target(
             name: "StarlingRuntime",
             dependencies: [
-                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "CLibUV", "CProcess",
+                "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "StarlingLocalAPI", "CLibUV",
+                "CProcess",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The Swift Lib for training workers (docs/workers.md) and the built-in workers.
-        .target(name: "StarlingWorker", dependencies: ["StarlingRuntime", "StarlingLearning", "StarlingTasks"]),
+        .target(name: "StarlingWorker", dependencies: ["StarlingLocalAPI", "StarlingLearning", "StarlingTasks"]),
         .target(
             name: "StarlingSimulator",
             dependencies: [
@@ -103,7 +108,7 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator", "StarlingTaskYAML",
-                "StarlingWorker", "StarlingLearning", "CProcess",
+                "StarlingWorker", "StarlingLearning", "StarlingLocalAPI", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -127,9 +132,10 @@ let package = Package(
         .testTarget(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning"]),
+        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning", "StarlingLocalAPI"]),
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
-        .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingLocalAPI", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingLocalAPITests", dependencies: ["StarlingLocalAPI"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",

@@ -1,3 +1,4 @@
+import StarlingLocalAPI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,7 +7,7 @@ import Darwin
 
 /// The local API: a Unix socket at DIR/starling.sock (mode 0600) for the CLI and, later, workers.
 /// One JSON request line in, one JSON response line out, then the connection closes
-/// (`LocalAPIProtocol`). Most answers are written at once; a command that waits on the network
+/// (`LocalAPIResponder`; the messages are StarlingLocalAPI's). Most answers are written at once; a command that waits on the network
 /// (`LocalAPIAnswer.later`) keeps its client, with a longer deadline, until it answers.
 ///
 /// Only one peer may serve a data directory: a socket someone answers on refuses the start; a
@@ -31,11 +32,11 @@ final class LocalAPIServer {
 
     init(loop: EventLoop, dataDirectory: String, counters: RuntimeCounters, writeBudget: ByteBudget,
          respond: @escaping ([UInt8]) -> LocalAPIAnswer) throws {
-        path = LocalAPIProtocol.socketPath(dataDirectory: dataDirectory)
+        path = LocalAPI.socketPath(dataDirectory: dataDirectory)
         self.counters = counters
         self.writeBudget = writeBudget
         self.respond = respond
-        try UnixSocket.checkLength(path)
+        if let problem = UnixSocket.lengthProblem(path) { throw RuntimeError(problem) }
         switch UnixSocket.state(of: path) {
         case .absent:
             break
@@ -86,7 +87,7 @@ final class LocalAPIServer {
         nextClient += 1
         clients[id] = Client(connection: connection)
         connection.onEvent = { [unowned self] event in self.event(id, event) }
-        connection.setDeadline(after: RuntimeLimits.localRequestTimeout)
+        connection.setDeadline(after: LocalAPILimits.requestTimeout)
         connection.startReading()
     }
 
@@ -101,7 +102,7 @@ final class LocalAPIServer {
             } else {
                 client.line.append(contentsOf: bytes)
                 clients[id] = client
-                if client.line.count > RuntimeLimits.localRequestBytesMax {
+                if client.line.count > LocalAPILimits.requestBytesMax {
                     counters.increment("local_api.closed.too_large")
                     drop(id)
                 }

@@ -1,5 +1,6 @@
 import Logging
 import StarlingCrypto
+import StarlingLocalAPI
 import StarlingMembership
 import StarlingPeer
 import StarlingStore
@@ -102,9 +103,10 @@ public final class PeerRuntime<Machine: PeerMachine> {
                 localAPI = try LocalAPIServer(
                     loop: loop, dataDirectory: directory, counters: counters, writeBudget: writeBudget
                 ) { [unowned self] line in
-                    LocalAPIProtocol.respond(to: line, members: { self.machine.members }, counters: { self.allCounters },
-                                             tasks: { self.machine.tasks }, control: { self.control($0) },
-                                             extensions: { self.runnerCommands?.respond($0, $1) })
+                    LocalAPIResponder.respond(
+                        to: line, members: { self.machine.members }, counters: { self.allCounters },
+                        tasks: { self.machine.tasks.map { self.runnerCommands?.report($0) ?? TaskReport($0) } },
+                        control: { self.control($0) }, extensions: { self.runnerCommands?.respond($0) })
                 }
             }
             try bindNetwork()
@@ -278,7 +280,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
         let runner = TaskRunner(
             loop: loop, blobs: blobs, store: store, dataDirectory: directory, launcher: configuration.workerLauncher,
             python: configuration.workerPython,
-            socketPath: LocalAPIProtocol.socketPath(dataDirectory: directory), counters: counters,
+            socketPath: LocalAPI.socketPath(dataDirectory: directory), counters: counters,
             deliver: { [unowned self] input in self.deliver(input) },
             log: { [unowned self] level, message in self.logger.log(level: level.loggerLevel, "\(message)") })
         taskRunner = runner

@@ -46,21 +46,10 @@ public enum RuntimeLimits {
     /// buffers, so an idle peer's RSS grows by at most this much after moving models.
     public static let mallocTrimBytes = 64 * 1024 * 1024
 
-    // MARK: Local API
+    // MARK: Local API (what its clients share too is in StarlingLocalAPI's `LocalAPILimits`)
 
     /// Concurrent local API clients; more are accepted and closed at once.
     public static let localConnectionsMax = 16
-    /// Largest request line: a task-submit carries up to 64 KiB of spec bytes as base64 (~88 KB).
-    public static let localRequestBytesMax = 128 * 1024
-    /// Largest response line `LocalClient` accepts (a members list of 20,000 entries is ~5 MB).
-    public static let localResponseBytesMax = 64 * 1024 * 1024
-    /// A local client must send its request, and read the answer, within this time.
-    public static let localRequestTimeout: Duration = .seconds(5)
-    /// `model export` waits this long for a model this peer lacks to be fetched before it answers
-    /// that it could not (the fetch goes on); its client is kept `localRequestTimeout` longer.
-    public static let modelExportWaitMax: Duration = .seconds(120)
-    /// `sun_path` holds 108 bytes including the terminating NUL.
-    public static let unixSocketPathBytesMax = 107
 
     // MARK: Shutdown
 

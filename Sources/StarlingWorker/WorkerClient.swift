@@ -1,6 +1,6 @@
 import Foundation
 import StarlingLearning
-import StarlingRuntime
+import StarlingLocalAPI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,7 +18,8 @@ import Darwin
 ///     }
 ///
 /// A worker never outlives its peer: when the peer cannot be reached for `unreachableLimit`, or
-/// the parent process changes, `nextRound` exits the process with status 3.
+/// the parent process changes, `nextRound` exits the process with status 3. The messages are
+/// StarlingLocalAPI's types (docs/workers.md, "Protocol").
 public final class WorkerClient {
     /// Between polls while the peer has nothing to do.
     public static let pollInterval: Duration = .milliseconds(50)
@@ -31,65 +32,63 @@ public final class WorkerClient {
         self.context = context
     }
 
+    /// Who this worker is, in each of its requests.
+    var identity: WorkerIdentity { WorkerIdentity(task: context.task, worker: context.worker, token: context.token) }
+
     /// One `worker-poll`, asked again while the peer cannot be reached; a worker whose peer is
-    /// gone (unreachable for `unreachableLimit`, or its parent changed) exits with status 3.
-    func poll() throws -> [String: Any] {
+    /// gone (unreachable for `unreachableLimit`, or its parent changed) exits with status 3. A
+    /// refusal (`ErrorResponse`) or an answer this Lib cannot read is thrown at once.
+    func poll() throws -> WorkerJob {
         var unreachableSince: ContinuousClock.Instant?
         while true {
             if getppid() != parent { Self.exitOrphaned("the peer that started this worker is gone") }
             do {
-                return try request(["command": "worker-poll"])
-            } catch let error as WorkerError where error.description.hasPrefix("the peer refused:") {
-                throw error
-            } catch {
+                return try send(.workerPoll(identity), as: WorkerJob.self)
+            } catch let error as LocalClientError where error.kind != .badAnswer {
                 let since = unreachableSince ?? .now
                 unreachableSince = since
                 if ContinuousClock.now - since > Self.unreachableLimit {
                     Self.exitOrphaned("the peer has not answered for \(Self.unreachableLimit): \(error)")
                 }
-                Thread.sleep(forTimeInterval: Double(Self.pollInterval.components.attoseconds) / 1e18)
+                Self.pause()
             }
         }
     }
 
-    /// Waits for the next round; nil when the peer says the task is done.
+    /// Waits for the next round; nil when the peer says stop.
     public func nextRound() throws -> WorkerRound? {
         if isEvaluator {
             throw WorkerError("this process was started to score global models centrally (aggregationWorker.evaluation): "
                 + "call serveEvaluations before nextRound (docs/workers.md, \"Central evaluation\")")
         }
         while true {
-            let answer = try poll()
-            switch answer["state"] as? String {
-            case "train":
-                return WorkerRound(client: self, number: Self.uint(answer["round"]), epoch: Self.uint(answer["epoch"]),
-                                   modelPath: answer["model"] as? String, validate: answer["validate"] as? Bool ?? false,
-                                   deadline: Self.uint(answer["deadline"]))
-            case "done":
+            switch try poll() {
+            case let .train(job):
+                return WorkerRound(client: self, number: job.round, epoch: job.epoch, modelPath: job.model, validate: job.validate,
+                                   deadline: job.deadline)
+            case .stop:
                 return nil
-            default:
-                Thread.sleep(forTimeInterval: Double(Self.pollInterval.components.attoseconds) / 1e18)
+            case .wait:
+                Self.pause()
+            case .evaluate:
+                throw WorkerError("the peer asks a training worker to evaluate a model; this process was not started "
+                    + "as an evaluator (STARLING_ROLE=evaluate)")
             }
         }
     }
 
-    /// One request with the worker's identity fields added; the JSON answer.
-    func request(_ fields: [String: Any]) throws -> [String: Any] {
-        var object = fields
-        object["task"] = context.task
-        object["worker"] = context.worker
-        object["token"] = context.token
-        var line = [UInt8](try JSONSerialization.data(withJSONObject: object))
-        line.append(UInt8(ascii: "\n"))
-        let bytes = try LocalClient.request(line: line, socketPath: context.socketPath)
-        guard let answer = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-            throw WorkerError("the peer answered something that is not JSON")
+    /// One request; the peer's answer as `Answer`. A refusal is thrown as a WorkerError naming it.
+    func send<Answer: Decodable>(_ request: LocalRequest, as answer: Answer.Type) throws -> Answer {
+        do {
+            return try LocalClient(socketPath: context.socketPath).send(request, as: answer)
+        } catch let refusal as ErrorResponse {
+            throw WorkerError("the peer refused \(request.command.rawValue): \(refusal.error)")
         }
-        if let error = answer["error"] as? String { throw WorkerError("the peer refused: \(error)") }
-        return answer
     }
 
-    static func uint(_ value: Any?) -> UInt64 { (value as? NSNumber)?.uint64Value ?? 0 }
+    static func pause() {
+        Thread.sleep(forTimeInterval: Double(pollInterval.components.attoseconds) / 1e18)
+    }
 
     static func exitOrphaned(_ why: String) -> Never {
         FileHandle.standardError.write(Data("starling worker: \(why); exiting\n".utf8))
@@ -124,15 +123,15 @@ public struct WorkerRound {
         guard FileManager.default.createFile(atPath: path, contents: Data(SafeTensors.encode(weights))) else {
             throw WorkerError("cannot write \(path)")
         }
-        let answer = try client.request(["command": "worker-submit", "epoch": epoch, "round": number, "update": path,
-                                         "num_samples": sampleCount, "metrics": metrics])
-        guard answer["ok"] as? Bool == true else {
-            throw WorkerError("the peer refused the update: \(answer["message"] as? String ?? "no reason")")
-        }
+        let update = WorkerUpdate(epoch: epoch, round: number, update: path, numSamples: sampleCount, metrics: metrics)
+        let answer = try client.send(.workerSubmit(client.identity, update), as: OutcomeResponse.self)
+        guard answer.ok else { throw WorkerError("the peer refused the update: \(answer.message)") }
     }
 
     /// Tells the peer this round cannot be trained here.
     public func fail(_ reason: String) throws {
-        _ = try client.request(["command": "worker-fail", "epoch": epoch, "round": number, "reason": reason])
+        let answer = try client.send(.workerFail(client.identity, WorkerFailure(epoch: epoch, round: number, reason: reason)),
+                                     as: OutcomeResponse.self)
+        guard answer.ok else { throw WorkerError("the peer refused worker-fail: \(answer.message)") }
     }
 }

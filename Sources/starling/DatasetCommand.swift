@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import StarlingRuntime
+import StarlingLocalAPI
 
 /// `starling dataset add|list|remove`: data kept at the edge. The rows never leave the peer; only
 /// a dataset's name, format, size and sample count are gossiped (docs/workers.md).
@@ -24,11 +24,10 @@ struct DatasetCommand: ParsableCommand {
 
         func run() throws {
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-            var request: [String: Any] = ["command": "dataset-add", "name": name, "path": absolute]
-            if let format { request["format"] = format }
-            let answer = try JSONRequest.send(request, peer: peer)
-            guard answer["ok"] as? Bool == true else { throw CLIError("dataset add refused: \(answer["message"] ?? "")") }
-            print(answer["message"] as? String ?? "added")
+            let answer = try PeerRequest.answer(.datasetAdd(name: name, path: absolute, format: format), to: peer.directory,
+                                                as: DatasetAddResponse.self)
+            guard answer.ok else { throw CLIError("dataset add refused: \(answer.message)") }
+            print(answer.message)
         }
     }
 
@@ -41,24 +40,21 @@ struct DatasetCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let (line, answer) = try JSONRequest.sendRaw(["command": "dataset-list"], peer: peer)
+            let (line, answer) = try PeerRequest.send(.datasetList, to: peer.directory, as: DatasetListResponse.self)
             if json {
                 print(String(decoding: line, as: UTF8.self), terminator: "")
                 return
             }
-            let local = answer["datasets"] as? [[String: Any]] ?? []
             print("on this peer:")
-            if local.isEmpty { print("  (none; add one with `starling dataset add NAME --path FILE`)") }
-            for dataset in local {
-                print("  \(dataset["name"] ?? "")  \(dataset["format"] ?? "")  \(dataset["samples"] ?? 0) samples  "
-                    + "\(dataset["features"] ?? 0) features  \(dataset["classes"] ?? 0) classes  \(dataset["path"] ?? "")")
+            if answer.datasets.isEmpty { print("  (none; add one with `starling dataset add NAME --path FILE`)") }
+            for dataset in answer.datasets {
+                print("  \(dataset.name)  \(dataset.format)  \(dataset.samples) samples  "
+                    + "\(dataset.features) features  \(dataset.classes) classes  \(dataset.path)")
             }
-            let declared = answer["declared"] as? [[String: Any]] ?? []
             print("declared in the cluster:")
-            if declared.isEmpty { print("  (none)") }
-            for dataset in declared {
-                print("  \(dataset["name"] ?? "") on \(dataset["peer"] ?? "")  \(dataset["format"] ?? "")  "
-                    + "\(dataset["samples"] ?? 0) samples  \(dataset["bytes"] ?? 0) bytes")
+            if answer.declared.isEmpty { print("  (none)") }
+            for dataset in answer.declared {
+                print("  \(dataset.name) on \(dataset.peer)  \(dataset.format)  \(dataset.samples) samples  \(dataset.bytes) bytes")
             }
         }
     }
@@ -70,26 +66,9 @@ struct DatasetCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let answer = try JSONRequest.send(["command": "dataset-remove", "name": name], peer: peer)
-            guard answer["ok"] as? Bool == true else { throw CLIError("\(answer["message"] ?? "refused")") }
-            print(answer["message"] as? String ?? "removed")
+            let answer = try PeerRequest.answer(.datasetRemove(name: name), to: peer.directory, as: OutcomeResponse.self)
+            guard answer.ok else { throw CLIError(answer.message) }
+            print(answer.message)
         }
-    }
-}
-
-/// One local API request built from a dictionary, answered as a dictionary.
-enum JSONRequest {
-    static func sendRaw(_ object: [String: Any], peer: TaskCommand.PeerOption) throws -> ([UInt8], [String: Any]) {
-        var line = [UInt8](try JSONSerialization.data(withJSONObject: object))
-        line.append(UInt8(ascii: "\n"))
-        let answer = try peer.request(line)
-        guard let decoded = (try? JSONSerialization.jsonObject(with: Data(answer))) as? [String: Any] else {
-            throw CLIError("unexpected answer from the peer: \(String(decoding: answer.prefix(200), as: UTF8.self))")
-        }
-        return (answer, decoded)
-    }
-
-    static func send(_ object: [String: Any], peer: TaskCommand.PeerOption) throws -> [String: Any] {
-        try sendRaw(object, peer: peer).1
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StarlingLocalAPI
 import StarlingRuntime
 import StarlingCrypto
 import StarlingStore
@@ -45,21 +46,16 @@ struct KeyringCommand: ParsableCommand {
         }
 
         /// Starts a cluster operation through the peer and waits (bounded) for every member's answer.
-        func cluster(_ operation: String, key: String?) throws {
+        func cluster(_ operation: LocalRequest.KeyringOperation, key: String?) throws {
             let directory = peer!
-            let started = try Self.decode(try userFacing {
-                try LocalClient.request(line: LocalAPIProtocol.keyringRequestLine(operation: operation, key: key),
-                                        dataDirectory: directory)
-            })
+            let started = try PeerRequest.answer(.keyring(operation, key: key), to: directory, as: ControlResponse.self)
             guard started.ok, let id = started.fields["operation"].flatMap(UInt64.init) else {
                 throw CLIError(started.message)
             }
             print(started.message)
             var status = started
             for _ in 0..<Self.pollsMax {
-                status = try Self.decode(try userFacing {
-                    try LocalClient.request(line: LocalAPIProtocol.keyringStatusLine(id: id), dataDirectory: directory)
-                })
+                status = try PeerRequest.answer(.keyringStatus(id: id), to: directory, as: ControlResponse.self)
                 if status.fields["done"] == "true" { break }
                 usleep(100_000)
             }
@@ -71,16 +67,6 @@ struct KeyringCommand: ParsableCommand {
 
         /// 15 s at 100 ms: longer than the peer's own request timeout.
         static let pollsMax = 150
-
-        static func decode(_ line: [UInt8]) throws -> LocalAPIProtocol.ControlResponse {
-            if let response = try? JSONDecoder().decode(LocalAPIProtocol.ControlResponse.self, from: Data(line)) {
-                return response
-            }
-            if let error = try? JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(line)) {
-                throw CLIError(error.error)
-            }
-            throw CLIError("unexpected answer from the peer: \(String(decoding: line, as: UTF8.self))")
-        }
     }
 
     static func parseKey(_ text: String) throws -> SymmetricKey {
@@ -102,7 +88,7 @@ struct KeyringCommand: ParsableCommand {
         @OptionGroup var keyring: KeyringFile
 
         func run() throws {
-            if keyring.peer != nil { return try keyring.cluster("list", key: nil) }
+            if keyring.peer != nil { return try keyring.cluster(.list, key: nil) }
             let ring = try keyring.load()
             if ring.keys.isEmpty { print("no keys installed") }
             for (index, key) in ring.keys.enumerated() {
@@ -119,7 +105,7 @@ struct KeyringCommand: ParsableCommand {
 
         func run() throws {
             let parsed = try KeyringCommand.parseKey(key)
-            if keyring.peer != nil { return try keyring.cluster("install", key: key) }
+            if keyring.peer != nil { return try keyring.cluster(.install, key: key) }
             var ring = try keyring.load(creating: true)
             try userFacing { try ring.install(parsed) }
             try keyring.save(ring)
@@ -134,7 +120,7 @@ struct KeyringCommand: ParsableCommand {
 
         func run() throws {
             let parsed = try KeyringCommand.parseKey(key)
-            if keyring.peer != nil { return try keyring.cluster("use", key: key) }
+            if keyring.peer != nil { return try keyring.cluster(.use, key: key) }
             var ring = try keyring.load()
             try userFacing { try ring.use(parsed) }
             try keyring.save(ring)
@@ -149,7 +135,7 @@ struct KeyringCommand: ParsableCommand {
 
         func run() throws {
             let parsed = try KeyringCommand.parseKey(key)
-            if keyring.peer != nil { return try keyring.cluster("remove", key: key) }
+            if keyring.peer != nil { return try keyring.cluster(.remove, key: key) }
             var ring = try keyring.load()
             try userFacing { try ring.remove(parsed) }
             try keyring.save(ring)

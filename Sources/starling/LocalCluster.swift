@@ -1,4 +1,5 @@
 import Foundation
+import StarlingLocalAPI
 import StarlingRuntime
 #if canImport(Glibc)
 import Glibc
@@ -69,10 +70,10 @@ final class LocalCluster: @unchecked Sendable {
             self.keep = keep
         }
         // A peer serves its local API on DATA-DIR/starling.sock, and a Unix socket's path is short.
-        for peer in peers where socketPath(peer.name).utf8.count > RuntimeLimits.unixSocketPathBytesMax {
+        for peer in peers where socketPath(peer.name).utf8.count > LocalAPILimits.unixSocketPathBytesMax {
             if directory == nil { try? FileManager.default.removeItem(atPath: work) }
             throw CLIError("the peer \(peer.name)'s socket would be \(socketPath(peer.name)), longer than a Unix socket path "
-                + "may be (\(RuntimeLimits.unixSocketPathBytesMax) bytes): use a shorter directory or peer name")
+                + "may be (\(LocalAPILimits.unixSocketPathBytesMax) bytes): use a shorter directory or peer name")
         }
         if let directory { try Self.prepareEmpty(work, as: directory) }
     }
@@ -180,9 +181,7 @@ final class LocalCluster: @unchecked Sendable {
                 return "the peer \(name) \(how) at start: \(logTail(name, lines: 3))"
             }
             let views = names.compactMap { name -> Int? in
-                guard let line = try? LocalClient.request("members", dataDirectory: directory(name)),
-                      let response = try? JSONDecoder().decode(LocalAPIProtocol.MembersResponse.self, from: Data(line))
-                else { return nil }
+                guard let response = try? client(name).send(.members, as: MembersResponse.self) else { return nil }
                 return response.members.filter { $0.state == "alive" }.count
             }
             if views.count == peers.count && views.allSatisfy({ $0 == peers.count }) { return nil }
@@ -216,30 +215,31 @@ final class LocalCluster: @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// One local API request to a peer, as a dictionary.
-    func request(_ name: String, _ object: [String: Any], timeout: Duration = .seconds(30)) throws -> [String: Any] {
-        var line = [UInt8](try JSONSerialization.data(withJSONObject: object))
-        line.append(UInt8(ascii: "\n"))
-        let answer = try LocalClient.request(line: line, dataDirectory: directory(name), timeout: timeout)
-        guard let decoded = (try? JSONSerialization.jsonObject(with: Data(answer))) as? [String: Any] else {
-            throw CLIError("unexpected answer from \(name)")
+    /// The local API of a peer.
+    func client(_ name: String) -> LocalClient { LocalClient(dataDirectory: directory(name)) }
+
+    /// One local API request to a peer; a refusal names the peer.
+    func request<Answer: Decodable>(_ name: String, _ request: LocalRequest, as answer: Answer.Type,
+                                    timeout: Duration = .seconds(30)) throws -> Answer {
+        do {
+            return try client(name).send(request, as: answer, timeout: timeout)
+        } catch let refusal as ErrorResponse {
+            throw CLIError("\(name): \(refusal.error)")
         }
-        if let error = decoded["error"] as? String { throw CLIError("\(name): \(error)") }
-        return decoded
     }
 
     /// Registers `path` as dataset `name` on peer `holder`; the dataset's record as the peer answers it.
     @discardableResult
-    func addDataset(_ name: String, path: String, on holder: String) throws -> [String: Any] {
-        let answer = try request(holder, ["command": "dataset-add", "name": name, "path": path])
-        guard answer["ok"] as? Bool == true else { throw CLIError("dataset add: \(answer["message"] ?? "")") }
-        return answer["dataset"] as? [String: Any] ?? [:]
+    func addDataset(_ name: String, path: String, on holder: String) throws -> Dataset {
+        let answer = try request(holder, .datasetAdd(name: name, path: path, format: nil), as: DatasetAddResponse.self)
+        guard answer.ok, let dataset = answer.dataset else { throw CLIError("dataset add: \(answer.message)") }
+        return dataset
     }
 
     /// Waits (bounded) until `observer` sees `count` datasets declared: placement reads them.
     func waitForDatasets(_ count: Int, seenBy observer: String) {
         for _ in 0..<100 {
-            let declared = (try? request(observer, ["command": "dataset-list"]))?["declared"] as? [[String: Any]] ?? []
+            let declared = (try? request(observer, .datasetList, as: DatasetListResponse.self))?.declared ?? []
             if declared.count >= count { return }
             usleep(100_000)
         }
@@ -251,9 +251,8 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// The task named `name` as a live peer sees it.
-    func task(_ name: String, from peer: String) -> LocalAPIProtocol.Task? {
-        guard let line = try? LocalClient.request("tasks", dataDirectory: directory(peer)),
-              let response = try? JSONDecoder().decode(LocalAPIProtocol.TasksResponse.self, from: Data(line)) else { return nil }
+    func task(_ name: String, from peer: String) -> TaskReport? {
+        guard let response = try? client(peer).send(.tasks, as: TasksResponse.self) else { return nil }
         return response.tasks.first { $0.name == name }
     }
 
@@ -263,9 +262,8 @@ final class LocalCluster: @unchecked Sendable {
     /// A live peer holding the model named by `hash`: the task's coordinator or one of its successors.
     func holderOfModel(_ hash: String) throws -> String {
         for name in names where isRunning(name) {
-            if let answer = try? request(name, ["command": "model-list"]),
-               let models = answer["models"] as? [[String: Any]],
-               models.contains(where: { $0["hash"] as? String == hash && $0["held"] as? Bool == true }) {
+            if let answer = try? request(name, .modelList, as: ModelListResponse.self),
+               answer.models.contains(where: { $0.hash == hash && $0.held }) {
                 return name
             }
         }
@@ -275,8 +273,8 @@ final class LocalCluster: @unchecked Sendable {
     /// Exports the model named by `hash` from a peer that holds it to `path` (absolute); that peer.
     func exportModel(_ hash: String, to path: String) throws -> String {
         let exporter = try holderOfModel(hash)
-        let answer = try request(exporter, ["command": "model-export", "model": hash, "out": path])
-        guard answer["ok"] as? Bool == true else { throw CLIError("model export: \(answer["message"] ?? "")") }
+        let answer = try request(exporter, .modelExport(model: hash, out: path), as: ModelExportResponse.self)
+        guard answer.ok else { throw CLIError("model export: \(answer.message)") }
         return exporter
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StarlingLocalAPI
 import StarlingRuntime
 
 struct MembersCommand: ParsableCommand {
@@ -29,23 +30,16 @@ struct MembersCommand: ParsableCommand {
 
     func run() throws {
         let directory = Self.dataDirectory(peer)
-        let line = try userFacing { try LocalClient.request("members", dataDirectory: directory) }
+        let (line, response) = try PeerRequest.send(.members, to: directory, as: MembersResponse.self)
         if json {
             print(String(decoding: line, as: UTF8.self))
             return
-        }
-        let decoder = JSONDecoder()
-        if let failure = try? decoder.decode(LocalAPIProtocol.ErrorResponse.self, from: Data(line)) {
-            throw CLIError("the peer answered with an error: \(failure.error)")
-        }
-        guard let response = try? decoder.decode(LocalAPIProtocol.MembersResponse.self, from: Data(line)) else {
-            throw CLIError("the peer's answer is not a members list: \(String(decoding: line.prefix(200), as: UTF8.self))")
         }
         print(Self.table(response.members), terminator: "")
     }
 
     /// Aligned columns, this node first, then by name.
-    static func table(_ members: [LocalAPIProtocol.Member]) -> String {
+    static func table(_ members: [Member]) -> String {
         let sorted = members.sorted { ($0.local ? 0 : 1, $0.name, $0.node) < ($1.local ? 0 : 1, $1.name, $1.node) }
         var rows = [["NAME", "NODE", "ADDRESS", "STATE", "INCARNATION", "TAGS"]]
         for member in sorted {

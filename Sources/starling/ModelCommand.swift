@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StarlingLocalAPI
 import StarlingRuntime
 import StarlingTasks
 
@@ -20,24 +21,22 @@ struct ModelCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let (line, answer) = try JSONRequest.sendRaw(["command": "model-list"], peer: peer)
+            let (line, answer) = try PeerRequest.send(.modelList, to: peer.directory, as: ModelListResponse.self)
             if json {
                 print(String(decoding: line, as: UTF8.self), terminator: "")
                 return
             }
-            let models = answer["models"] as? [[String: Any]] ?? []
-            let imported = answer["imported"] as? [[String: Any]] ?? []
-            if models.isEmpty && imported.isEmpty { print("no models held on this peer") }
-            for model in models {
-                let metrics = (model["metrics"] as? [String: Double] ?? [:]).sorted { $0.key < $1.key }
+            if answer.models.isEmpty && answer.imported.isEmpty { print("no models held on this peer") }
+            for model in answer.models {
+                let metrics = model.metrics.sorted { $0.key < $1.key }
                     .map { "\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: ", ")
-                print("\((model["hash"] as? String ?? "").prefix(16))  \(model["taskName"] ?? "")  round \(model["round"] ?? 0)  "
-                    + "\(model["parameters"] ?? 0) parameters  \(model["bytes"] ?? 0) bytes" + (metrics.isEmpty ? "" : "  \(metrics)"))
+                print("\(model.hash.prefix(16))  \(model.taskName)  round \(model.round)  "
+                    + "\(model.parameters) parameters  \(model.bytes) bytes" + (metrics.isEmpty ? "" : "  \(metrics)"))
             }
-            for model in imported {
-                print("\((model["hash"] as? String ?? "").prefix(16))  \(model["name"] ?? "")  imported  "
-                    + "\(model["parameters"] ?? 0) parameters  \(model["bytes"] ?? 0) bytes  from \(model["path"] ?? "")"
-                    + (model["held"] as? Bool == false ? "  (its blob is missing here)" : ""))
+            for model in answer.imported {
+                print("\(model.hash.prefix(16))  \(model.name)  imported  "
+                    + "\(model.parameters) parameters  \(model.bytes) bytes  from \(model.path)"
+                    + (model.held ? "" : "  (its blob is missing here)"))
             }
         }
     }
@@ -62,9 +61,10 @@ struct ModelCommand: ParsableCommand {
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
             // Checked here first, so a bad file is reported as such; the peer checks what it reads again.
             do { _ = try ImportedModelFile(path: absolute) } catch { throw CLIError("\(error)") }
-            let answer = try JSONRequest.send(["command": "model-import", "name": name, "path": absolute], peer: peer)
-            guard answer["ok"] as? Bool == true else { throw CLIError("model import refused: \(answer["message"] ?? "")") }
-            print(answer["message"] as? String ?? "imported")
+            let answer = try PeerRequest.answer(.modelImport(name: name, path: absolute), to: peer.directory,
+                                                as: ModelImportResponse.self)
+            guard answer.ok else { throw CLIError("model import refused: \(answer.message)") }
+            print(answer.message)
         }
     }
 
@@ -76,9 +76,9 @@ struct ModelCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let answer = try JSONRequest.send(["command": "model-remove", "name": name], peer: peer)
-            guard answer["ok"] as? Bool == true else { throw CLIError("\(answer["message"] ?? "refused")") }
-            print(answer["message"] as? String ?? "removed")
+            let answer = try PeerRequest.answer(.modelRemove(name: name), to: peer.directory, as: OutcomeResponse.self)
+            guard answer.ok else { throw CLIError(answer.message) }
+            print(answer.message)
         }
     }
 
@@ -101,17 +101,11 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
-            var line = [UInt8](try JSONSerialization.data(withJSONObject: ["command": "model-export", "model": model, "out": absolute]))
-            line.append(UInt8(ascii: "\n"))
             // The peer may fetch the model first: it answers within modelExportWaitMax.
-            let timeout = RuntimeLimits.modelExportWaitMax + RuntimeLimits.localRequestTimeout * 2
-            let bytes = try userFacing { try LocalClient.request(line: line, dataDirectory: peer.directory, timeout: timeout) }
-            guard let answer = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-                throw CLIError("unexpected answer from the peer: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
-            }
-            if let error = answer["error"] as? String { throw CLIError("the peer answered with an error: \(error)") }
-            guard answer["ok"] as? Bool == true else { throw CLIError("model export: \(answer["message"] ?? "refused")") }
-            print(answer["message"] as? String ?? "exported")
+            let answer = try PeerRequest.answer(.modelExport(model: model, out: absolute), to: peer.directory,
+                                                as: ModelExportResponse.self, timeout: LocalAPILimits.modelExportTimeout)
+            guard answer.ok else { throw CLIError("model export: \(answer.message)") }
+            print(answer.message)
         }
     }
 }

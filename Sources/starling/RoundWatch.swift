@@ -1,5 +1,5 @@
 import Foundation
-import StarlingRuntime
+import StarlingLocalAPI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -37,15 +37,8 @@ struct RoundWatch {
         return text + String(repeating: "0", count: max(0, digits - decimals))
     }
 
-    /// Whether a failure report says the worker's peer gave up on it: it could not be started, or
-    /// it crashed once more than `WorkerLimits.restartDelays` allows (WorkerSupervisor.giveUp). Such
-    /// a worker fails every later round at once.
-    static func isGivenUp(_ message: String) -> Bool {
-        message.hasPrefix("cannot start the worker") || message.hasSuffix("not restarted)")
-    }
-
     /// The completed task.
-    func run() throws -> LocalAPIProtocol.Task {
+    func run() throws -> TaskReport {
         let start = Date()
         var shown = 0
         var killed: String?
@@ -79,7 +72,7 @@ struct RoundWatch {
             for participant in task.participants where participant.state == "failed" {
                 let message = participant.message ?? ""
                 let node = participant.nodeName ?? String(participant.node.prefix(8))
-                if Self.isGivenUp(message) {
+                if isGivenUp(participant, of: task) {
                     FileHandle.standardError.write(Data(workerLogTail(task, worker: participant.worker, peer: node).utf8))
                     throw TaskFailed(description: "\(node) gave up on worker \(participant.worker): \(message)")
                 }
@@ -106,10 +99,20 @@ struct RoundWatch {
         throw CLIError("the task did not complete within \(Int(patience)) s\(progress)\(timeoutHint)")
     }
 
+    /// Whether the failed worker's peer gave up on it: it could not be started, or it crashed once
+    /// more than `WorkerLimits.restartDelays` allows. Such a worker fails every later round at once.
+    /// Only the peer running it knows (`gaveUp`): it is asked when it is not the one watched.
+    private func isGivenUp(_ participant: TaskReport.Participant, of task: TaskReport) -> Bool {
+        if let gaveUp = participant.gaveUp { return gaveUp }
+        guard let peer = participant.nodeName, cluster.isRunning(peer), let held = cluster.task(self.task, from: peer),
+              let seen = held.participants.first(where: { $0.worker == participant.worker }) else { return false }
+        return seen.gaveUp == true
+    }
+
     /// The end of what a worker printed, as its peer logged it (`task logs`), for standard error.
-    private func workerLogTail(_ task: LocalAPIProtocol.Task, worker: String, peer: String) -> String {
-        guard let answer = try? cluster.request(peer, ["command": "task-logs", "task": task.id, "worker": worker]),
-              let text = (answer["logs"] as? [[String: Any]])?.first?["text"] as? String else { return "" }
+    private func workerLogTail(_ task: TaskReport, worker: String, peer: String) -> String {
+        guard let answer = try? cluster.request(peer, .taskLogs(task: task.id, worker: worker), as: TaskLogsResponse.self),
+              let text = answer.logs.first?.text else { return "" }
         let tail = text.split(separator: "\n").suffix(Self.logTailLines).joined(separator: "\n")
         return "the end of worker \(worker)'s log on \(peer):\n\(tail)\n"
     }

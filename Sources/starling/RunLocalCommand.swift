@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StarlingLocalAPI
 import StarlingRuntime
 import StarlingTasks
 #if canImport(Glibc)
@@ -146,7 +147,7 @@ extension TaskCommand {
 
         /// Starts the peers, registers the datasets, submits the task and follows it to completion.
         private func execute(_ plan: RunLocalPlan, cluster: LocalCluster, spec: TaskSpec, specPath: String, specDirectory: String,
-                             given: [(name: String, path: String)], patience: Double) throws -> LocalAPIProtocol.Task {
+                             given: [(name: String, path: String)], patience: Double) throws -> TaskReport {
             let base = try cluster.startPeers()
             printNow("\(plan.peers.count) peers running on 127.0.0.1:\(base)-\(base + plan.peers.count - 1) in \(specDirectory); "
                 + "\(plan.coordinator.peer.name) is the only coordinator")
@@ -154,7 +155,7 @@ extension TaskCommand {
             let workers = spec.federatedTask!.trainingWorkers
             for holder in plan.registrations {
                 for dataset in holder.datasets {
-                    let record: [String: Any]
+                    let record: Dataset
                     do {
                         record = try cluster.addDataset(dataset, path: paths[dataset]!, on: holder.peer.name)
                     } catch {
@@ -162,8 +163,8 @@ extension TaskCommand {
                     }
                     let names = workers.filter { $0.dataset.name == dataset }.map(\.name).joined(separator: ", ")
                     let use = holder == plan.coordinator ? "the central evaluation" : "for \(names)"
-                    printNow("\(holder.peer.name) holds \(dataset): \(record["samples"] ?? "?") samples, \(record["features"] ?? "?") "
-                        + "features, \(record["classes"] ?? "?") classes (\(use))")
+                    printNow("\(holder.peer.name) holds \(dataset): \(record.samples) samples, \(record.features) "
+                        + "features, \(record.classes) classes (\(use))")
                 }
             }
             cluster.waitForDatasets(plan.registrations.map(\.datasets.count).reduce(0, +), seenBy: plan.coordinator.peer.name)

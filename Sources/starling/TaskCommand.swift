@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import StarlingCrypto
+import StarlingLocalAPI
 import StarlingRuntime
 import StarlingTaskYAML
 import StarlingTasks
@@ -28,37 +30,19 @@ struct TaskCommand: ParsableCommand {
 
         var directory: String { MembersCommand.dataDirectory(peer) }
 
-        /// One request to the peer; an `{"error":…}` answer becomes a CLIError.
-        func request(_ line: [UInt8]) throws -> [UInt8] {
-            let answer = try userFacing { try LocalClient.request(line: line, dataDirectory: directory) }
-            if let failure = try? JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(answer)) {
-                throw CLIError("the peer answered with an error: \(failure.error)")
-            }
-            return answer
-        }
-
-        func tasks() throws -> (line: [UInt8], tasks: [LocalAPIProtocol.Task]) {
-            let line = try request(LocalAPIProtocol.requestLine("tasks"))
-            guard let response = try? JSONDecoder().decode(LocalAPIProtocol.TasksResponse.self, from: Data(line)) else {
-                throw CLIError("the peer's answer is not a task list: \(String(decoding: line.prefix(200), as: UTF8.self))")
-            }
-            return (line, response.tasks)
+        func tasks() throws -> (line: [UInt8], tasks: [TaskReport]) {
+            let (line, answer) = try PeerRequest.send(.tasks, to: directory, as: TasksResponse.self)
+            return (line, answer.tasks)
         }
 
         /// Node names the peer knows (best effort: an empty map when the members list fails).
         func names() -> [String: String] {
-            guard let line = try? LocalClient.request("members", dataDirectory: directory),
-                  let response = try? JSONDecoder().decode(LocalAPIProtocol.MembersResponse.self, from: Data(line))
-            else { return [:] }
+            guard let response = try? LocalClient(dataDirectory: directory).send(.members, as: MembersResponse.self) else { return [:] }
             return Dictionary(response.members.map { ($0.node, $0.name) }) { first, _ in first }
         }
 
-        func control(_ line: [UInt8]) throws -> LocalAPIProtocol.ControlResponse {
-            let answer = try request(line)
-            guard let response = try? JSONDecoder().decode(LocalAPIProtocol.ControlResponse.self, from: Data(answer)) else {
-                throw CLIError("unexpected answer from the peer: \(String(decoding: answer.prefix(200), as: UTF8.self))")
-            }
-            return response
+        func control(_ request: LocalRequest) throws -> ControlResponse {
+            try PeerRequest.answer(request, to: directory, as: ControlResponse.self)
         }
     }
 
@@ -66,7 +50,7 @@ struct TaskCommand: ParsableCommand {
 
     /// The one task `reference` names: a full id, an id prefix of 8+ hex characters, or a name.
     /// Unknown and ambiguous references are errors that list what was found.
-    static func resolve(_ reference: String, in tasks: [LocalAPIProtocol.Task], peer: String) throws -> LocalAPIProtocol.Task {
+    static func resolve(_ reference: String, in tasks: [TaskReport], peer: String) throws -> TaskReport {
         let lowered = reference.lowercased()
         let isHex = !lowered.isEmpty && lowered.allSatisfy(\.isHexDigit)
         let matches = matching(reference, in: tasks)
@@ -84,7 +68,7 @@ struct TaskCommand: ParsableCommand {
 
     /// The tasks `reference` may mean: the one with that full id, else those with that name or
     /// (8+ hex characters) that id prefix.
-    static func matching(_ reference: String, in tasks: [LocalAPIProtocol.Task]) -> [LocalAPIProtocol.Task] {
+    static func matching(_ reference: String, in tasks: [TaskReport]) -> [TaskReport] {
         let lowered = reference.lowercased()
         if let exact = tasks.first(where: { $0.id == lowered }) { return [exact] }
         let isHex = !lowered.isEmpty && lowered.allSatisfy(\.isHexDigit)
@@ -107,7 +91,7 @@ struct TaskCommand: ParsableCommand {
     }
 
     /// Names of nodes as far as the task itself tells them, merged with the members list.
-    static func knownNames(_ task: LocalAPIProtocol.Task, members: [String: String]) -> [String: String] {
+    static func knownNames(_ task: TaskReport, members: [String: String]) -> [String: String] {
         var names = members
         if let name = task.submitterName { names[task.submitter] = name }
         if let node = task.coordinator, let name = task.coordinatorName { names[node] = name }
@@ -115,7 +99,7 @@ struct TaskCommand: ParsableCommand {
         return names
     }
 
-    static func coordinatorText(_ task: LocalAPIProtocol.Task, names: [String: String]) -> String {
+    static func coordinatorText(_ task: TaskReport, names: [String: String]) -> String {
         guard let node = task.coordinator else { return "none" }
         return display(node, name: task.coordinatorName, names: names)
     }
@@ -130,7 +114,7 @@ struct TaskCommand: ParsableCommand {
     }
 
     /// The status block of `task status` (and of `task watch` on a terminal).
-    static func statusText(_ task: LocalAPIProtocol.Task, names members: [String: String]) -> String {
+    static func statusText(_ task: TaskReport, names members: [String: String]) -> String {
         let names = knownNames(task, members: members)
         var text = "task         \(task.name) \(task.id)\n"
         text += "kind         \(task.kind)\n"
@@ -189,7 +173,7 @@ struct TaskCommand: ParsableCommand {
         return text
     }
 
-    static func isFinished(_ task: LocalAPIProtocol.Task) -> Bool {
+    static func isFinished(_ task: TaskReport) -> Bool {
         task.phase == "completed" || task.phase == "cancelled" || task.phase == "failed"
     }
 
@@ -218,7 +202,7 @@ struct TaskCommand: ParsableCommand {
 
         func run() throws {
             let spec = try Self.load(file, refusal: "nothing was submitted")
-            let answer = try peer.control(LocalAPIProtocol.taskSubmitLine(specBytes: spec.wireBytes))
+            let answer = try peer.control(.taskSubmit(spec: Base64.encode(spec.wireBytes)))
             guard answer.ok, let id = answer.fields["id"] else { throw CLIError(answer.message) }
             print("submitted \(answer.fields["name"] ?? spec.name) \(id)")
         }
@@ -354,11 +338,11 @@ struct TaskCommand: ParsableCommand {
                 tasks = try peer.tasks().tasks
             }
             let id = try TaskCommand.resolve(task, in: tasks, peer: peer.directory).id
-            var previous: LocalAPIProtocol.Task?
+            var previous: TaskReport?
             var names = peer.names()
             var reported: [String: String] = [:]
             while true {
-                let current: LocalAPIProtocol.Task
+                let current: TaskReport
                 do {
                     guard let found = try peer.tasks().tasks.first(where: { $0.id == id }) else {
                         throw CLIError("the peer serving \(peer.directory) no longer holds task \(id)")
@@ -392,7 +376,7 @@ struct TaskCommand: ParsableCommand {
         /// What changed, one short phrase per line; the first snapshot gives one line with everything.
         /// `reported` remembers each worker's last printed report across rounds (between a commit
         /// and the next announcement a task has no participants), so a report is printed once.
-        static func changes(from old: LocalAPIProtocol.Task?, to new: LocalAPIProtocol.Task, names members: [String: String],
+        static func changes(from old: TaskReport?, to new: TaskReport, names members: [String: String],
                             reported: inout [String: String]) -> [String] {
             let names = TaskCommand.knownNames(new, members: members)
             let coordinator = new.epoch.map { "coordinator \(TaskCommand.coordinatorText(new, names: names)) epoch \($0)" }
@@ -471,7 +455,7 @@ struct TaskCommand: ParsableCommand {
                 print("task \(found.name) \(found.id) was already cancelled" + (found.cancelReason.map { ": \($0)" } ?? ""))
                 return
             }
-            let answer = try peer.control(LocalAPIProtocol.taskCancelLine(task: found.id, reason: reason))
+            let answer = try peer.control(.taskCancel(task: found.id, reason: reason))
             guard answer.ok else { throw CLIError(answer.message) }
             print("cancelled \(found.name) \(found.id)")
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import StarlingRuntime
+import StarlingLocalAPI
 
 extension TaskCommand {
     /// `starling task logs NAME|ID [--worker W]`: what the task's workers on this peer printed.
@@ -15,17 +15,14 @@ extension TaskCommand {
         @OptionGroup var peer: PeerOption
 
         func run() throws {
-            var request: [String: Any] = ["command": "task-logs", "task": task]
-            if let worker { request["worker"] = worker }
-            let answer = try JSONRequest.send(request, peer: peer)
-            let logs = answer["logs"] as? [[String: Any]] ?? []
-            if logs.isEmpty {
-                print("no worker of \(answer["name"] ?? task) has run on this peer" + (worker.map { " under the name \($0)" } ?? ""))
+            let answer = try PeerRequest.answer(.taskLogs(task: task, worker: worker), to: peer.directory, as: TaskLogsResponse.self)
+            if answer.logs.isEmpty {
+                print("no worker of \(answer.name) has run on this peer" + (worker.map { " under the name \($0)" } ?? ""))
                 return
             }
-            for log in logs {
-                print("==> \(log["worker"] ?? "") (\(log["path"] ?? "")) <==")
-                print(log["text"] as? String ?? "", terminator: "")
+            for log in answer.logs {
+                print("==> \(log.worker) (\(log.path)) <==")
+                print(log.text, terminator: "")
             }
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 @testable import starling
-import StarlingRuntime
+import StarlingLocalAPI
 import Testing
 
 /// What `task status` and `task watch` print for a task, from the peer's JSON (docs/cli.md).
@@ -9,7 +9,7 @@ struct TaskWatchTextTests {
 
     /// A task object as the peer's `tasks` answer gives it: `rounds` committed of 20.
     static func task(phase: String, committed: ClosedRange<UInt64>?, leaseValid: Bool, announced: UInt64? = nil) throws
-        -> LocalAPIProtocol.Task {
+        -> TaskReport {
         var object: [String: Any] = [
             "id": String(repeating: "a", count: 64), "name": "digits", "kind": "FederatedTask", "phase": phase,
             "submitter": node, "submitterName": "node1", "submittedAt": 1_795_788_893, "coordinator": node,
@@ -22,7 +22,7 @@ struct TaskWatchTextTests {
             },
         ]
         if let announced { object["announcedRound"] = announced }
-        return try JSONDecoder().decode(LocalAPIProtocol.Task.self, from: JSONSerialization.data(withJSONObject: object))
+        return try JSONDecoder().decode(TaskReport.self, from: JSONSerialization.data(withJSONObject: object))
     }
 
     @Test func watchPrintsEveryCommittedRoundBeforeTheCompletion() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import StarlingCrypto
+import StarlingLocalAPI
 import StarlingMembership
 import StarlingPeer
 @testable import StarlingRuntime
@@ -32,7 +33,8 @@ import Glibc
         let answers = Background { () -> [String] in
             ["members", "counters", "reboot"].map { command in
                 do {
-                    return String(decoding: try LocalClient.request(command, dataDirectory: directory), as: UTF8.self)
+                    let line = Array(#"{"command":"\#(command)"}"#.utf8) + [10]
+                    return String(decoding: try LocalClient(dataDirectory: directory).exchange(line), as: UTF8.self)
                 } catch {
                     return "failed: \(error)"
                 }
@@ -40,29 +42,30 @@ import Glibc
         }
         #expect(loop.run(until: { answers.isDone }, timeout: patience))
         let lines = try #require(answers.value)
-        let members = try JSONDecoder().decode(LocalAPIProtocol.MembersResponse.self, from: Data(lines[0].utf8)).members
+        let members = try JSONDecoder().decode(MembersResponse.self, from: Data(lines[0].utf8)).members
         #expect(members.map(\.name) == ["edge-a", "edge-b"])
-        #expect(members[0] == LocalAPIProtocol.Member(script.members[1]))
+        #expect(members[0] == Member(script.members[1]))
         #expect(members[0].local && !members[1].local && members[1].state == "suspect")
         #expect(members[0].node.count == 64 && members[0].address == "10.0.0.1:7946" && members[0].tags == ["zone": "z1"])
         #expect(lines[0].contains(#""incarnation":1"#) && lines[0].contains(#""local":true"#))
 
-        let counters = try JSONDecoder().decode(LocalAPIProtocol.CountersResponse.self, from: Data(lines[1].utf8)).counters
+        let counters = try JSONDecoder().decode(CountersResponse.self, from: Data(lines[1].utf8)).counters
         #expect(counters["fake.inputs"] == 1)  // .start
         #expect(counters["runtime.local_api.requests"] == 2)
 
-        let error = try JSONDecoder().decode(LocalAPIProtocol.ErrorResponse.self, from: Data(lines[2].utf8)).error
-        #expect(error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
+        let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(lines[2].utf8))
+        #expect(error.code == .unknownCommand)
+        #expect(error.error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
             + "task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-list, dataset-remove, model-list, model-import, "
             + "model-remove, model-export, task-logs")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
 
     @Test func malformedRequestsGetAnErrorLine() throws {
-        let answer = try #require(LocalAPIProtocol.respond(to: Array("members".utf8), members: { [] }, counters: { [:] }).line)
-        #expect(String(decoding: answer, as: UTF8.self).hasPrefix(#"{"error":"expected one JSON object"#))
+        let answer = try #require(LocalAPIResponder.respond(to: Array("members".utf8), members: { [] }, counters: { [:] }).line)
+        #expect(String(decoding: answer, as: UTF8.self).hasPrefix(#"{"code":"bad-request","error":"expected one JSON object"#))
         #expect(answer.last == UInt8(ascii: "\n"))
-        let empty = try #require(LocalAPIProtocol.respond(to: Array(#"{"command":"members"}"#.utf8), members: { [] }, counters: { [:] }).line)
+        let empty = try #require(LocalAPIResponder.respond(to: Array(#"{"command":"members"}"#.utf8), members: { [] }, counters: { [:] }).line)
         #expect(String(decoding: empty, as: UTF8.self) == "{\"members\":[]}\n")
     }
 
@@ -73,15 +76,15 @@ import Glibc
             return ControlAnswer(ok: true, message: "done", fields: ["id": String(repeating: "ab", count: 32), "name": "t"])
         }
         func answer(_ line: [UInt8]) -> String {
-            String(decoding: LocalAPIProtocol.respond(to: line, members: { [] }, counters: { [:] }, control: control).line ?? [], as: UTF8.self)
+            String(decoding: LocalAPIResponder.respond(to: line, members: { [] }, counters: { [:] }, control: control).line ?? [], as: UTF8.self)
         }
-        #expect(answer(LocalAPIProtocol.requestLine("tasks")) == "{\"tasks\":[]}\n")
+        #expect(answer(LocalRequest.tasks.line) == "{\"tasks\":[]}\n")
 
-        let submitted = answer(LocalAPIProtocol.taskSubmitLine(specBytes: [1, 2, 3]))
-        let response = try JSONDecoder().decode(LocalAPIProtocol.ControlResponse.self, from: Data(submitted.utf8))
+        let submitted = answer(LocalRequest.taskSubmit(spec: Base64.encode([1, 2, 3])).line)
+        let response = try JSONDecoder().decode(ControlResponse.self, from: Data(submitted.utf8))
         #expect(response.ok && response.fields["name"] == "t" && response.fields["id"]?.count == 64)
-        #expect(answer(LocalAPIProtocol.taskCancelLine(task: "abcdef01", reason: "enough")).contains(#""ok":true"#))
-        #expect(answer(LocalAPIProtocol.taskCancelLine(task: "t", reason: nil)).contains(#""ok":true"#))
+        #expect(answer(LocalRequest.taskCancel(task: "abcdef01", reason: "enough").line).contains(#""ok":true"#))
+        #expect(answer(LocalRequest.taskCancel(task: "t", reason: nil).line).contains(#""ok":true"#))
         #expect(seen == [.submitTask(specBytes: [1, 2, 3]), .cancelTask("abcdef01", reason: "enough"), .cancelTask("t", reason: "")])
 
         #expect(answer(Array(#"{"command":"task-submit","spec":"not base64!"}"#.utf8) + [10]).contains("task-submit needs \\\"spec\\\""))
@@ -119,7 +122,8 @@ import Glibc
         // Stopping removes the socket; the client then says no peer runs there.
         first.stop()
         #expect(!FileManager.default.fileExists(atPath: socketPath))
-        let missing = #expect(throws: RuntimeError.self) { try LocalClient.request("members", dataDirectory: directory) }
+        let missing = #expect(throws: LocalClientError.self) { try LocalClient(dataDirectory: directory).line(.members) }
+        #expect(missing?.kind == .noPeer)
         #expect(missing?.description == "no peer is running with data directory \(directory) (\(socketPath) not found); "
             + "start one with `starling peer --data-dir \(directory) ...`")
 

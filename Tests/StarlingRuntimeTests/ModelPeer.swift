@@ -1,6 +1,7 @@
 import Foundation
 import StarlingCrypto
 import StarlingLearning
+import StarlingLocalAPI
 import StarlingMembership
 @testable import StarlingPeer
 @testable import StarlingRuntime
@@ -63,8 +64,8 @@ struct ModelPeer {
         let directory = directory
         let answer = Background { () -> String in
             do {
-                let timeout = RuntimeLimits.modelExportWaitMax + RuntimeLimits.localRequestTimeout * 2
-                return String(decoding: try LocalClient.request(line: request, dataDirectory: directory, timeout: timeout), as: UTF8.self)
+                let client = LocalClient(dataDirectory: directory)
+                return String(decoding: try client.exchange(request, timeout: LocalAPILimits.modelExportTimeout), as: UTF8.self)
             } catch {
                 return "failed: \(error)"
             }

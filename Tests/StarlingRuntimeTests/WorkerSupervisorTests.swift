@@ -61,7 +61,7 @@ import Glibc
         harness.supervisor.assign(Harness.order())
         #expect(harness.supervisor.isRunning)
         harness.supervisor.release()
-        #expect(harness.supervisor.poll() == .done)
+        #expect(harness.supervisor.poll() == .stop)
         #expect(!harness.stopped, "the worker is given time to exit by itself")
         #expect(harness.loop.run(until: { harness.stopped }, timeout: .seconds(10)), "stopped when the process exited")
         let log = harness.log
@@ -92,7 +92,7 @@ import Glibc
         defer { harness.close() }
         harness.supervisor.assign(Harness.order(round: 1))
         harness.supervisor.release()
-        #expect(harness.supervisor.poll() == .done)
+        #expect(harness.supervisor.poll() == .stop)
         harness.supervisor.assign(Harness.order(round: 2))  // placed here again before the process is gone
         #expect(harness.loop.run(until: { harness.starts == 2 }, timeout: .seconds(10)), "\(harness.log)")
         #expect(harness.results.isEmpty && !harness.log.contains("restarting"), "\(harness.results) \(harness.log)")

@@ -1,6 +1,6 @@
 """Every timing and limit of the Lib, in one place."""
 
-#: Seconds between two polls while the peer answers {"state": "wait"}.
+#: Seconds between two polls while the peer answers {"job": "wait"}.
 POLL_INTERVAL = 0.05
 
 #: Seconds the peer may stay unreachable (socket gone, connection refused) before the worker exits.

@@ -6,13 +6,13 @@ import sys
 import time
 from typing import Any, Callable, Dict, Mapping
 
-from . import constants, tensors
+from . import constants, jobs, tensors
 from .context import context
 from .data import dataset
 from .errors import StarlingError
 from .peer import PeerClient, start_watchdog
 
-EVALUATE = "evaluate"
+EVALUATE = jobs.EVALUATE  # the STARLING_ROLE of an evaluator, named as its job
 
 Evaluator = Callable[[Dict[str, Any], Any, Any], Mapping[str, Any]]
 
@@ -33,7 +33,7 @@ def serve_evaluations(evaluate: Evaluator, exit_when_done: bool = True) -> bool:
     """In an evaluator process (STARLING_ROLE=evaluate): loads the evaluation dataset once, then for
     each global model the peer asks about calls evaluate(weights, x, y) -> {name: number} (for example
     {"loss": 0.3, "accuracy": 0.91}) and sends the scores back (worker-evaluated); the peer adds them
-    to the round's metrics as central_<name>. When the peer answers done it exits the process with
+    to the round's metrics as central_<name>. When the peer answers stop it exits the process with
     status 0 (exit_when_done) or returns True. In a training worker's process it returns False at
     once, so a script calls it first thing and goes on to starling.rounds() when it returns."""
     global _served
@@ -48,16 +48,16 @@ def serve_evaluations(evaluate: Evaluator, exit_when_done: bool = True) -> bool:
     scored = set()
     while True:
         answer = client.request(poll, retry_after_send=True)
-        state = answer.get("state")
-        if state == "done":
+        job = jobs.kind(answer)
+        if job == jobs.STOP:
             if exit_when_done:
                 sys.exit(0)
             return True
-        if state == "wait":
+        if job == jobs.WAIT:
             time.sleep(constants.POLL_INTERVAL)
             continue
-        if state != EVALUATE:
-            raise StarlingError(f"unexpected answer to worker-poll in an evaluator: {answer}")
+        if job != jobs.EVALUATE:
+            raise StarlingError(f"the peer asks an evaluator for a {job} job: {answer}")
         epoch, number, model = answer.get("epoch"), answer.get("round"), answer.get("model")
         if not isinstance(epoch, int) or not isinstance(number, int) or not isinstance(model, str):
             raise StarlingError(f"the peer's evaluate answer lacks epoch, round or model: {answer}")

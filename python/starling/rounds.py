@@ -9,7 +9,7 @@ import time
 import traceback
 from typing import Any, Dict, Iterator, Mapping, Optional
 
-from . import constants, evaluation, tensors
+from . import constants, evaluation, jobs, tensors
 from .context import Context, context
 from .errors import StarlingError
 from .peer import PeerClient, start_watchdog
@@ -152,7 +152,7 @@ def _integer(answer: Dict[str, Any], key: str) -> int:
 
 def rounds() -> Iterator[Round]:
     """Polls the peer and yields a Round for each round announced to this worker, each (epoch, round)
-    once; returns when the peer answers done. If the loop body raises, the round is reported failed
+    once; returns when the peer answers stop. If the loop body raises, the round is reported failed
     with the exception's text when the exception ends the script; a round left without submit() or
     fail() is reported failed when the loop goes on, or when the script exits."""
     global _current
@@ -172,14 +172,14 @@ def rounds() -> Iterator[Round]:
     yielded = set()
     while True:
         answer = client.request(poll, retry_after_send=True)
-        state = answer.get("state")
-        if state == "done":
+        job = jobs.kind(answer)
+        if job == jobs.STOP:
             return
-        if state == "wait":
+        if job == jobs.WAIT:
             time.sleep(constants.POLL_INTERVAL)
             continue
-        if state != "train":
-            raise StarlingError(f"unexpected answer to worker-poll: {answer}")
+        if job != jobs.TRAIN:
+            raise StarlingError(f"the peer asks a training worker for a {job} job: {answer}")
         epoch, number = _integer(answer, "epoch"), _integer(answer, "round")
         if (epoch, number) in yielded:  # already worked on: wait for the next one
             time.sleep(constants.POLL_INTERVAL)

@@ -127,10 +127,10 @@ class RoundPeer:
         if command == "worker-poll":
             if self.waits > 0:
                 self.waits -= 1
-                return {"state": "wait"}
+                return {"job": "wait"}
             if self.round > self.count:
-                return {"state": "done"}
-            return {"state": "train", "epoch": self.epoch, "round": self.round, "model": self.model,
+                return {"job": "stop"}
+            return {"job": "train", "epoch": self.epoch, "round": self.round, "model": self.model,
                     "validate": self.validate(self.round), "deadline": 2_000_000_000}
         if command in ("worker-submit", "worker-fail"):
             if request.get("round") != self.round:

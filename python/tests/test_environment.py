@@ -14,7 +14,7 @@ import starling
 
 class ContextTests(unittest.TestCase):
     def setUp(self):
-        self.peer = FakePeer(lambda request: {"state": "done"})
+        self.peer = FakePeer(lambda request: {"job": "stop"})
         self.addCleanup(self.peer.close)
         self.env = self.peer.environment(parameters={"batch_size": 32, "learning_rate": 0.5, "epochs": 5,
                                                      "rounds": 10, "proximal_mu": 0.0, "momentum": "0.9"})

@@ -17,7 +17,7 @@ class EvaluatorPeer:
 
     def __init__(self, peer_ref):
         self.peer_ref = peer_ref
-        self.script = ["wait", 2, 2, "wait", 4, 4, "done"]
+        self.script = ["wait", 2, 2, "wait", 4, 4, "stop"]
 
     def __call__(self, request):
         if request.get("token") != TOKEN or request.get("task") != TASK:
@@ -25,10 +25,10 @@ class EvaluatorPeer:
         command = request.get("command")
         if command == "worker-poll":
             step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-            if step in ("wait", "done"):
-                return {"state": step}
+            if step in ("wait", "stop"):
+                return {"job": step}
             model = self.peer_ref().global_model(f"global-{step}.safetensors", {"w": np.full((2,), float(step))})
-            return {"state": "evaluate", "epoch": 1, "round": step, "model": model}
+            return {"job": "evaluate", "epoch": 1, "round": step, "model": model}
         if command in ("worker-evaluated", "worker-fail"):
             return {"ok": True, "message": "noted"}
         return {"error": f"unexpected {command}"}

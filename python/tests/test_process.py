@@ -59,7 +59,7 @@ WAITING_WORKER = """
 
 class OrphanTests(ProcessTestCase):
     def check_orphan_exit(self, remove):
-        peer = self.start_peer(lambda request: {"state": "wait"})
+        peer = self.start_peer(lambda request: {"job": "wait"})
         worker = subprocess.Popen([sys.executable, self.script(WAITING_WORKER), "1.0"], env=worker_environment(peer),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -92,7 +92,7 @@ class OrphanTests(ProcessTestCase):
         self.check_orphan_exit(stop_listening)
 
     def test_exit_when_the_parent_process_changes(self):
-        peer = self.start_peer(lambda request: {"state": "wait"})
+        peer = self.start_peer(lambda request: {"job": "wait"})
         worker = self.script(WAITING_WORKER)
         errors = os.path.join(self.directory, "worker.err")
         parent = self.script(f"""
@@ -156,7 +156,7 @@ class FailureTests(ProcessTestCase):
     def test_a_refused_update_that_ends_the_script_is_reported_failed(self):
         def handler(request):
             if request["command"] == "worker-poll":
-                return {"state": "train", "epoch": 1, "round": 1, "model": None, "validate": False, "deadline": 1}
+                return {"job": "train", "epoch": 1, "round": 1, "model": None, "validate": False, "deadline": 1}
             if request["command"] == "worker-submit":
                 return {"ok": False, "message": "stale epoch"}
             return {"ok": True, "message": "noted"}

@@ -92,13 +92,22 @@ class FullLoopTests(PeerTestCase):
             self.assertEqual(update["w"].dtype, np.float32)
             base = 0.0 if number == 1 else float(number)
             np.testing.assert_array_equal(update["w"], np.full((2, 3), base + 0.5, dtype=np.float32))
-        self.assertEqual(len(peer.commands("worker-poll")), 2 + 3 + 1)  # waits, a train per round, done
+        self.assertEqual(len(peer.commands("worker-poll")), 2 + 3 + 1)  # waits, a train per round, stop
         self.assertEqual(peer.commands("worker-fail"), [])
         self.assertFalse(any(name.endswith(".partial") for name in os.listdir(peer.work_dir)))
 
-    def test_done_at_once_yields_nothing(self):
-        self.start(lambda request: {"state": "done"})
+    def test_stop_at_once_yields_nothing(self):
+        self.start(lambda request: {"job": "stop"})
         self.assertEqual(list(starling.rounds()), [])
+
+    def test_a_job_of_an_unknown_kind_is_a_clear_error(self):
+        self.start(lambda request: {"job": "infer", "input": "/x"})
+        with self.assertRaisesRegex(starling.StarlingError, "job of kind 'infer', which this worker Lib does not know "
+                                                   r"\(it knows wait, train, evaluate, stop\)"):
+            list(starling.rounds())
+        self.start(lambda request: {"state": "done"})  # a peer of the version before jobs
+        with self.assertRaisesRegex(starling.StarlingError, 'no "job"'):
+            list(starling.rounds())
 
     def test_a_round_announced_again_is_not_yielded_again(self):
         announcements = []
@@ -107,12 +116,12 @@ class FullLoopTests(PeerTestCase):
             if request["command"] == "worker-poll":
                 announcements.append(1)
                 if len(announcements) <= 4:  # round 1 stays announced after the submission
-                    return {"state": "train", "epoch": 1, "round": 1, "model": None, "validate": False,
+                    return {"job": "train", "epoch": 1, "round": 1, "model": None, "validate": False,
                             "deadline": 1}
                 if len(announcements) == 5:  # a new coordinator epoch announces round 1 again: new work
-                    return {"state": "train", "epoch": 2, "round": 1, "model": None, "validate": False,
+                    return {"job": "train", "epoch": 2, "round": 1, "model": None, "validate": False,
                             "deadline": 1}
-                return {"state": "done"}
+                return {"job": "stop"}
             return {"ok": True, "message": "ok"}
 
         self.start(handler)
@@ -151,7 +160,7 @@ class ErrorTests(PeerTestCase):
     def test_a_refused_update_raises_with_the_peers_reason(self):
         def handler(request):
             if request["command"] == "worker-poll":
-                return {"state": "train", "epoch": 3, "round": 4, "model": None, "validate": False, "deadline": 5}
+                return {"job": "train", "epoch": 3, "round": 4, "model": None, "validate": False, "deadline": 5}
             if request["command"] == "worker-submit":
                 return {"ok": False, "message": "round 4 closed at its deadline"}
             return {"ok": True}

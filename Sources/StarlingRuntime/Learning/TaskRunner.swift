@@ -261,7 +261,7 @@ final class TaskRunner {
 
     private func release(_ task: TaskID, reason: String) {
         for (key, supervisor) in supervisors where key.task == task {
-            // The supervisor (and its log) goes once its process has exited: told "done", it has
+            // The supervisor (and its log) goes once its process has exited: told "stop", it has
             // WorkerLimits.doneGrace to finish by itself. A peer stopping meanwhile does not wait
             // for it: `shutdown` closes every supervisor (and kills its process) at once.
             supervisor.onStopped = { [weak self, weak supervisor] in

@@ -1,52 +1,47 @@
 import Foundation
 import StarlingCrypto
 import StarlingLearning
+import StarlingLocalAPI
 import StarlingPeer
 import StarlingStore
 import StarlingTasks
 
-/// The local API's model commands (docs/cli.md, "model"):
-///
-///     → {"command":"model-list"}      ← {"models":[{…}],"imported":[{"name":…,"hash":…,…}]}
-///     → {"command":"model-import","name":N,"path":P}   ← {"ok":…,"message":…,"hash":…}
-///     → {"command":"model-remove","name":N}            ← {"ok":…,"message":…}
-///     → {"command":"model-export","model":TASK|HASH-PREFIX,"out":PATH}
-///        ← {"ok":…,"message":…,"path":…,"hash":…,"round":…,"fetched":…} (after a fetch, if one is needed)
+/// The local API's model commands (docs/cli.md, "model"): `model-list`, `model-import`,
+/// `model-remove`, `model-export` (`LocalRequest`, answered with the types it names).
 extension TaskRunnerCommands {
     // MARK: List
 
-    func modelList() -> [UInt8] {
-        let models = ((try? runner.store?.models()) ?? []).map { model -> [String: Any] in
-            ["hash": model.hash, "task": model.task, "taskName": model.taskName, "round": model.round, "epoch": model.epoch,
-             "metrics": model.metrics, "bytes": model.bytes, "parameters": model.parameters, "savedAt": model.savedAt,
-             "held": (try? ContentHash(hex: model.hash)).map(runner.blobs.holds) ?? false]
+    func modelList() -> ModelListResponse {
+        func held(_ hex: String) -> Bool { (try? ContentHash(hex: hex)).map(runner.blobs.holds) ?? false }
+        let models = ((try? runner.store?.models()) ?? []).map { model in
+            Model(hash: model.hash, task: model.task, taskName: model.taskName, round: model.round, epoch: model.epoch,
+                  metrics: model.metrics, bytes: model.bytes, parameters: model.parameters, savedAt: model.savedAt,
+                  held: held(model.hash))
         }
-        let imported = ((try? runner.store?.importedModels()) ?? []).map { model -> [String: Any] in
-            ["name": model.name, "hash": model.hash, "path": model.path, "bytes": model.bytes, "tensors": model.tensors,
-             "parameters": model.parameters, "importedAt": model.importedAt,
-             "held": (try? ContentHash(hex: model.hash)).map(runner.blobs.holds) ?? false]
+        let imported = ((try? runner.store?.importedModels()) ?? []).map { model in
+            ImportedModel(name: model.name, hash: model.hash, path: model.path, bytes: model.bytes, tensors: model.tensors,
+                          parameters: model.parameters, importedAt: model.importedAt, held: held(model.hash))
         }
-        return Self.json(["models": models, "imported": imported])
+        return ModelListResponse(models: models, imported: imported)
     }
 
     // MARK: Import
 
     /// Checks the file, stores it as a blob (what BlobService serves by hash), records the name
     /// durably, then declares it in this peer's tags (`ModelTags`).
-    func modelImport(_ request: [String: Any]) -> [UInt8] {
-        guard let store = runner.store else { return Self.control(ok: false, "this peer has no store") }
-        guard let name = request["name"] as? String else { return Self.control(ok: false, "model-import needs \"name\"") }
-        if let problem = ModelTags.problem(withName: name) { return Self.control(ok: false, problem) }
-        guard let path = request["path"] as? String, path.hasPrefix("/") else {
-            return Self.control(ok: false, "model-import needs \"path\": an absolute path")
+    func modelImport(name: String, path: String) -> ModelImportResponse {
+        guard let store = runner.store else { return ModelImportResponse(ok: false, message: "this peer has no store") }
+        if let problem = ModelTags.problem(withName: name) { return ModelImportResponse(ok: false, message: problem) }
+        guard path.hasPrefix("/") else {
+            return ModelImportResponse(ok: false, message: "model-import needs \"path\": an absolute path")
         }
         let existing = (try? store.importedModels()) ?? []
         guard existing.contains(where: { $0.name == name }) || existing.count < ModelTags.modelsMax else {
-            return Self.control(ok: false, "this peer declares \(ModelTags.modelsMax) imported models already (ModelTags.modelsMax): "
+            return ModelImportResponse(ok: false, message: "this peer declares \(ModelTags.modelsMax) imported models already (ModelTags.modelsMax): "
                 + "\(existing.map(\.name).joined(separator: ", ")); remove one first (starling model remove NAME)")
         }
         let file: ImportedModelFile
-        do { file = try ImportedModelFile(path: path) } catch { return Self.control(ok: false, "\(error)") }
+        do { file = try ImportedModelFile(path: path) } catch { return ModelImportResponse(ok: false, message: "\(error)") }
         let hash: ContentHash
         let previous: ImportedModelRecord?
         do {
@@ -56,7 +51,7 @@ extension TaskRunnerCommands {
                 tensors: UInt64(file.weights.tensors.count), parameters: UInt64(file.weights.parameterCount),
                 importedAt: UnixClock.now()))
         } catch {
-            return Self.control(ok: false, "cannot store the model: \(error)")
+            return ModelImportResponse(ok: false, message: "cannot store the model: \(error)")
         }
         var message = "model \(name) imported: \(hash.hex.prefix(16)), \(file.weights.tensors.count) tensors, "
             + "\(file.weights.parameterCount) parameters, \(file.bytes.count) bytes"
@@ -68,19 +63,17 @@ extension TaskRunnerCommands {
         }
         let announced = announceStoreTags()
         message += announced.ok ? "; declared as tag \(ModelTags.tag(for: name))" : "; NOT declared to the cluster: \(announced.message)"
-        return Self.json(["ok": announced.ok, "message": message, "hash": hash.hex, "name": name])
+        return ModelImportResponse(ok: announced.ok, message: message, hash: hash.hex, name: name)
     }
 
-    func modelRemove(_ request: [String: Any]) -> [UInt8] {
-        guard let store = runner.store, let name = request["name"] as? String else {
-            return Self.control(ok: false, "model-remove needs \"name\"")
-        }
+    func modelRemove(_ name: String) -> OutcomeResponse {
+        guard let store = runner.store else { return OutcomeResponse(ok: false, message: "this peer has no store") }
         let removed: ImportedModelRecord?
-        do { removed = try store.removeImportedModel(named: name) } catch { return Self.control(ok: false, "\(error)") }
-        guard let removed else { return Self.control(ok: false, "no imported model \(name) on this peer (starling model list)") }
+        do { removed = try store.removeImportedModel(named: name) } catch { return OutcomeResponse(ok: false, message: "\(error)") }
+        guard let removed else { return OutcomeResponse(ok: false, message: "no imported model \(name) on this peer (starling model list)") }
         let deleted = removeBlobIfUnused(removed.hash)
         let announced = announceStoreTags()
-        return Self.control(ok: announced.ok, "imported model \(name) (\(removed.hash.prefix(16))) removed"
+        return OutcomeResponse(ok: announced.ok, message: "imported model \(name) (\(removed.hash.prefix(16))) removed"
             + (deleted ? " and its blob deleted" : "") + " (\(announced.message))")
     }
 
@@ -96,10 +89,9 @@ extension TaskRunnerCommands {
 
     /// A task's last committed model (fetched first when this peer lacks it), or a model named
     /// by its hash prefix.
-    func modelExport(_ request: [String: Any]) -> LocalAPIAnswer {
-        guard let reference = request["model"] as? String, !reference.isEmpty, let out = request["out"] as? String,
-              out.hasPrefix("/") else {
-            return .now(Self.control(ok: false, "model-export needs \"model\" (a task name or id, or a model hash prefix) "
+    func modelExport(_ reference: String, out: String) -> LocalAPIAnswer {
+        guard !reference.isEmpty, out.hasPrefix("/") else {
+            return .now(Self.refusal("model-export needs \"model\" (a task name or id, or a model hash prefix) "
                 + "and \"out\" (an absolute path)"))
         }
         let store = runner.store
@@ -108,29 +100,32 @@ extension TaskRunnerCommands {
             if let model = ((try? store?.models()) ?? []).first(where: { $0.hash.hasPrefix(lowered) }),
                let hash = try? ContentHash(hex: model.hash), runner.blobs.holds(hash) {
                 return .now(write(hash, to: out, message: "model of \(model.taskName) round \(model.round)",
-                                  fields: ["round": model.round, "fetched": false]))
+                                  fields: ModelExportResponse(ok: true, message: "", fetched: false, round: model.round)))
             }
             if let model = ((try? store?.importedModels()) ?? []).first(where: { $0.hash.hasPrefix(lowered) }),
                let hash = try? ContentHash(hex: model.hash), runner.blobs.holds(hash) {
-                return .now(write(hash, to: out, message: "imported model \(model.name)", fields: ["fetched": false]))
+                return .now(write(hash, to: out, message: "imported model \(model.name)",
+                                  fields: ModelExportResponse(ok: true, message: "", fetched: false)))
             }
         }
         guard let task = task(reference) else {
-            return .now(Self.control(ok: false, "no task and no model \(reference) is known on this peer "
+            return .now(Self.refusal("no task and no model \(reference) is known on this peer "
                 + "(starling task list, starling model list)"))
         }
         let plan: ModelExportPlan
-        do { plan = try ModelExportPlan(task: task, members: members()) } catch { return .now(Self.control(ok: false, "\(error)")) }
+        do { plan = try ModelExportPlan(task: task, members: members()) } catch { return .now(Self.refusal("\(error)")) }
         let hash = plan.round.modelHash
-        let fields: [String: Any] = ["round": plan.round.round, "rounds": task.rounds, "phase": task.phase]
+        var fields = ModelExportResponse(ok: true, message: "", round: plan.round.round, rounds: task.rounds, phase: task.phase)
         if runner.blobs.holds(hash) {
-            return .now(write(hash, to: out, message: "model of \(task.name) \(plan.progress)", fields: fields.merging(["fetched": false]) { $1 }))
+            fields.fetched = false
+            return .now(write(hash, to: out, message: "model of \(task.name) \(plan.progress)", fields: fields))
         }
         let held = heldRound(of: task)
         guard !plan.sources.isEmpty else {
-            return .now(Self.control(ok: false, plan.unavailable(heldRound: held, because: plan.noSourceReason)))
+            return .now(Self.refusal(plan.unavailable(heldRound: held, because: plan.noSourceReason)))
         }
-        return .later(within: RuntimeLimits.modelExportWaitMax + RuntimeLimits.localRequestTimeout) { [runner] reply in
+        fields.fetched = true
+        return .later(within: LocalAPILimits.modelExportWaitMax + LocalAPILimits.requestTimeout) { [runner, fields] reply in
             var answered = false
             func answer(_ line: [UInt8]) {
                 guard !answered else { return }
@@ -140,10 +135,10 @@ extension TaskRunnerCommands {
             let from = "from \(plan.sourceNames.joined(separator: ", "))"
             // The fetch may outlast the wait; it goes on, and the next export finds the model here.
             let timer = try? LoopTimer(loop: runner.loop)
-            timer?.start(after: RuntimeLimits.modelExportWaitMax) {
+            timer?.start(after: LocalAPILimits.modelExportWaitMax) {
                 timer?.close()
-                answer(Self.control(ok: false, plan.unavailable(heldRound: held, because: "fetching it \(from) took over "
-                    + "\(RuntimeLimits.modelExportWaitMax) (RuntimeLimits.modelExportWaitMax); the fetch goes on: run the command again")))
+                answer(Self.refusal(plan.unavailable(heldRound: held, because: "fetching it \(from) took over "
+                    + "\(LocalAPILimits.modelExportWaitMax) (LocalAPILimits.modelExportWaitMax); the fetch goes on: run the command again")))
             }
             timer?.unreference()
             runner.blobs.fetchBlob(hash, from: plan.sources) { result in
@@ -153,9 +148,9 @@ extension TaskRunnerCommands {
                     runner.modelArrived(hash, task: task.id, taskName: task.name, round: plan.round.round, epoch: plan.round.epoch)
                     let lacked = held.map { "this peer held round \($0)" } ?? "this peer held no model of the task"
                     answer(write(hash, to: out, message: "model of \(task.name) \(plan.progress)",
-                                 note: " (fetched \(from): \(lacked))", fields: fields.merging(["fetched": true]) { $1 }))
+                                 note: " (fetched \(from): \(lacked))", fields: fields))
                 case let .failure(error):
-                    answer(Self.control(ok: false, plan.unavailable(heldRound: held, because: "fetching it \(from) failed: \(error)")))
+                    answer(Self.refusal(plan.unavailable(heldRound: held, because: "fetching it \(from) failed: \(error)")))
                 }
             }
         }
@@ -169,14 +164,23 @@ extension TaskRunnerCommands {
     }
 
     /// Copies a held blob to `out` (replacing it) and says so.
-    private func write(_ hash: ContentHash, to out: String, message: String, note: String = "", fields: [String: Any]) -> [UInt8] {
-        guard let source = runner.blobs.filePath(of: hash) else { return Self.control(ok: false, "model \(hash.hex.prefix(16)) is no longer held here") }
+    /// `fields` holds the answer's round, rounds, phase and fetched.
+    private func write(_ hash: ContentHash, to out: String, message: String, note: String = "", fields: ModelExportResponse) -> [UInt8] {
+        guard let source = runner.blobs.filePath(of: hash) else { return Self.refusal("model \(hash.hex.prefix(16)) is no longer held here") }
         do {
             let bytes = try POSIXFile.read(source, limit: LearningLimits.modelBytesMax)
             try POSIXFile.writeAtomically(bytes, to: out, mode: 0o644, replace: true)
         } catch {
-            return Self.control(ok: false, "cannot write \(out): \(error)")
+            return Self.refusal("cannot write \(out): \(error)")
         }
-        return Self.json(fields.merging(["ok": true, "message": "\(message) written to \(out)\(note)", "path": out, "hash": hash.hex]) { $1 })
+        var answer = fields
+        answer.ok = true
+        answer.message = "\(message) written to \(out)\(note)"
+        answer.path = out
+        answer.hash = hash.hex
+        return LocalAPI.line(answer)
     }
+
+    /// A model-export that could not be done, and why.
+    static func refusal(_ message: String) -> [UInt8] { LocalAPI.line(ModelExportResponse(ok: false, message: message)) }
 }

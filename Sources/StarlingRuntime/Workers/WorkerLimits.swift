@@ -4,7 +4,7 @@ public enum WorkerLimits {
     /// failure in a row and its participant is reported failed (and not restarted for the task).
     public static let restartDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4)]
     /// When its task ends here (completed, cancelled, the worker no longer placed on this peer), a
-    /// worker's polls are answered "done" and it has this long to exit by itself (the code after
+    /// worker's polls are answered "stop" and it has this long to exit by itself (the code after
     /// its rounds loop runs: saving, reporting) before it gets SIGTERM.
     public static let doneGrace: Duration = .seconds(10)
     /// After SIGTERM, a worker has this long before SIGKILL.

@@ -16,7 +16,7 @@ import Darwin
 /// exits while owing an update, and given up after as many failures in a row: the round's order is
 /// then answered "failed" with the last line it printed, as is every later order of the task.
 ///
-/// Released (its task ended here), it is told "done" at its next poll and given
+/// Released (its task ended here), it is told "stop" at its next poll and given
 /// `WorkerLimits.doneGrace` to exit by itself, so the code after its rounds loop runs; only then
 /// does it get SIGTERM, and SIGKILL after `WorkerLimits.stopGrace`.
 final class WorkerSupervisor {
@@ -25,7 +25,7 @@ final class WorkerSupervisor {
         case train(TrainingOrder, modelPath: String?)
         /// A central evaluator's job: score the model of `order.baseModel` (at `modelPath`).
         case evaluate(TrainingOrder, modelPath: String)
-        case done
+        case stop
     }
 
     /// A training worker, or the task's central evaluator (`STARLING_ROLE=evaluate`).
@@ -53,7 +53,7 @@ final class WorkerSupervisor {
     /// Called when the supervisor is released and has no process left: its owner may forget it.
     var onStopped: (() -> Void)?
     private var process: ChildProcess?
-    /// The running process was told "done" or sent a signal: its exit is no failure.
+    /// The running process was told "stop" or sent a signal: its exit is no failure.
     private var stopAsked = false
     private var restartTimer: LoopTimer?
     private var stopTimer: LoopTimer?
@@ -91,7 +91,7 @@ final class WorkerSupervisor {
     /// A new round to train. The model path comes later (`modelFetched`) unless the round has none.
     func assign(_ order: TrainingOrder) {
         released = false
-        // Placed here again while stopping: a process that has not seen "done" yet trains on; one
+        // Placed here again while stopping: a process that has not seen "stop" yet trains on; one
         // that has exits, and is started again at once (`exited`).
         stopTimer?.close()
         stopTimer = nil
@@ -122,7 +122,7 @@ final class WorkerSupervisor {
     func poll() -> Poll {
         if released {
             stopAsked = true
-            return .done
+            return .stop
         }
         guard let order, modelReady else { return .wait }
         if role == .evaluate {
@@ -146,7 +146,7 @@ final class WorkerSupervisor {
     }
 
     /// The task ended here (completed, cancelled, or the worker is no longer placed on this peer):
-    /// the process is told "done" at its next poll and has `doneGrace` to exit; then SIGTERM, then
+    /// the process is told "stop" at its next poll and has `doneGrace` to exit; then SIGTERM, then
     /// SIGKILL after `stopGrace`. `onStopped` follows its exit (at once when none runs).
     func release() {
         released = true

@@ -1,4 +1,3 @@
-import CLibUV
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,9 +5,10 @@ import Darwin
 #endif
 
 /// Blocking Unix-domain socket calls, for the two places that must not involve a loop: checking
-/// whether another peer already listens on a socket path, and the CLI's `LocalClient`.
-enum UnixSocket {
-    enum PathState: Equatable {
+/// whether another peer already listens on a socket path (the runtime, before it serves one), and
+/// `LocalClient`.
+public enum UnixSocket {
+    public enum PathState: Equatable {
         case absent
         /// A socket file nobody listens on (a peer that was killed): safe to remove.
         case stale
@@ -17,16 +17,16 @@ enum UnixSocket {
         case notASocket
     }
 
-    static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+    public static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
-    static func checkLength(_ path: String) throws {
-        guard path.utf8.count <= RuntimeLimits.unixSocketPathBytesMax else {
-            throw RuntimeError("\(path): socket path is \(path.utf8.count) bytes, over the system limit of "
-                + "\(RuntimeLimits.unixSocketPathBytesMax); use a data directory with a shorter path")
-        }
+    /// Nil, or why `path` cannot name a socket.
+    public static func lengthProblem(_ path: String) -> String? {
+        guard path.utf8.count > LocalAPILimits.unixSocketPathBytesMax else { return nil }
+        return "\(path): socket path is \(path.utf8.count) bytes, over the system limit of "
+            + "\(LocalAPILimits.unixSocketPathBytesMax); use a data directory with a shorter path"
     }
 
-    static func state(of path: String) -> PathState {
+    public static func state(of path: String) -> PathState {
         var status = stat()
         guard lstat(path, &status) == 0 else { return .absent }
         guard status.st_mode & S_IFMT == S_IFSOCK else { return .notASocket }
@@ -45,7 +45,7 @@ enum UnixSocket {
         guard descriptor >= 0 else { return .failure(ConnectError(code: errno)) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8.prefix(RuntimeLimits.unixSocketPathBytesMax))
+        let bytes = Array(path.utf8.prefix(LocalAPILimits.unixSocketPathBytesMax))
         withUnsafeMutableBytes(of: &address.sun_path) { target in
             target.copyBytes(from: bytes)
             target[bytes.count] = 0
