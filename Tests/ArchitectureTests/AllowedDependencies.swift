@@ -29,17 +29,21 @@ enum AllowedDependencies {
         // Drivers.
         "StarlingStore": ["StarlingTrust", "GRDB"],
         "StarlingTaskYAML": ["StarlingTasks", "Yams"],
+        // The local socket's requests, answers and blocking client: shared by the CLI, the runtime
+        // and the worker Lib, and depending on no other Starling target.
+        "StarlingLocalAPI": [],
         "StarlingRuntime": [
-            "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "CLibUV", "CProcess", "Logging",
+            "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "StarlingLocalAPI", "CLibUV",
+            "CProcess", "Logging",
         ],
-        // issue 13: drops StarlingRuntime when StarlingLocalAPI lands
-        "StarlingWorker": ["StarlingRuntime", "StarlingLearning", "StarlingTasks"],
+        // The worker Lib never links the runtime (libuv, GRDB, the peer).
+        "StarlingWorker": ["StarlingLocalAPI", "StarlingLearning", "StarlingTasks"],
         "StarlingSimulator": ["StarlingPeer", "StarlingTasks", "StarlingTaskYAML", "HeapModule", "Yams"],
 
         // Executables.
         "starling": [
             "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator", "StarlingTaskYAML", "StarlingWorker",
-            "StarlingLearning", "CProcess", "Logging", "ArgumentParser",
+            "StarlingLearning", "StarlingLocalAPI", "CProcess", "Logging", "ArgumentParser",
         ],
         "starling-bench": ["StarlingLearning", "StarlingTasks"],
         "starling-bench-crypto": ["StarlingCrypto", "CSodium"],
