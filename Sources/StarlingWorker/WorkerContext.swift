@@ -63,12 +63,12 @@ public enum WorkerParameter: Sendable, Equatable, Decodable {
     case boolean(Bool)
     case text(String)
     /// Given in the spec without a value (or a JSON value of another kind).
-    case none
+    case empty
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
-            self = .none
+            self = .empty
         } else if let flag = try? container.decode(Bool.self) {
             self = .boolean(flag)
         } else if let number = try? container.decode(Double.self) {
@@ -76,7 +76,7 @@ public enum WorkerParameter: Sendable, Equatable, Decodable {
         } else if let text = try? container.decode(String.self) {
             self = .text(text)
         } else {
-            self = .none
+            self = .empty
         }
     }
 }

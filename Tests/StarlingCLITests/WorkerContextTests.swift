@@ -15,7 +15,7 @@ struct WorkerContextTests {
         let context = try WorkerContext.fromEnvironment(Self.environment)
         #expect(context.parameters == [
             "aggregation": .text("FedAvg"), "batch_size": .number(1), "epochs": .number(1), "learning_rate": .number(0.5),
-            "note": WorkerParameter.none, "proximal_mu": .number(0), "shuffle": .boolean(true), "strict": .boolean(false),
+            "note": WorkerParameter.empty, "proximal_mu": .number(0), "shuffle": .boolean(true), "strict": .boolean(false),
         ])
         // 1 and 0 are numbers: on Linux, JSONSerialization's NSNumber 1 passes for a Bool.
         #expect(context.number("batch_size", default: 32) == 1)

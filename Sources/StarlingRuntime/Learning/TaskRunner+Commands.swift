@@ -119,7 +119,7 @@ struct TaskRunnerCommands {
         supervisor.evaluationFinished()
         supervisor.log.append("--- round \(order.round) scored: "
             + metrics.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n")
-        runner.evaluationEnded(task: supervisor.task, epoch: order.epoch, round: order.round, outcome: .success(metrics))
+        runner.federated.evaluationEnded(task: supervisor.task, epoch: order.epoch, round: order.round, outcome: .success(metrics))
         return OutcomeResponse(ok: true, message: "scores of round \(order.round) recorded")
     }
 

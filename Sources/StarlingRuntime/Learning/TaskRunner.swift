@@ -4,26 +4,13 @@ import StarlingPeer
 import StarlingStore
 import StarlingTasks
 
-/// The runtime's driver for `TaskWork` (docs/workers.md): training workers as processes, models
-/// and updates as blobs, aggregation with StarlingLearning. Everything runs on the loop's thread;
-/// each order is answered with a `.workDone` input.
+/// The runtime's driver for `TaskWork` (docs/workers.md): worker processes (supervisors), models as
+/// blobs, and one executor per kind (`FederatedExecutor`) for the kind's own work. Everything runs
+/// on the loop's thread; each piece of work is answered with a `.workDone` input.
 final class TaskRunner {
     struct WorkerKey: Hashable {
         let task: TaskID
         let worker: String
-    }
-
-    struct RoundKey: Hashable {
-        let task: TaskID
-        let epoch: UInt64
-        let round: UInt64
-    }
-
-    /// One round's aggregation on the coordinator: updates are folded in as they arrive.
-    struct PendingAggregation {
-        var aggregator: RoundAggregator
-        var folded: [String] = []
-        let opened: UInt64
     }
 
     let loop: EventLoop
@@ -35,11 +22,8 @@ final class TaskRunner {
     private let deliver: (PeerInput) -> Void
     let log: (LogLevel, String) -> Void
     var supervisors: [WorkerKey: WorkerSupervisor] = [:]
-    private var aggregations: [RoundKey: PendingAggregation] = [:]
-    private var serverStates: [TaskID: ServerOptimizerState] = [:]
-    /// Coordinator: aggregated rounds waiting for their central evaluation, by task (one at a time).
-    var evaluations: [TaskID: PendingEvaluation] = [:]
-    private var opened: UInt64 = 0
+    /// The FederatedTask executor: training, collecting, aggregating, central evaluation.
+    private(set) lazy var federated = FederatedExecutor(runner: self)
 
     init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?, python: String?,
          socketPath: String, counters: RuntimeCounters, deliver: @escaping (PeerInput) -> Void,
@@ -57,9 +41,7 @@ final class TaskRunner {
 
     func perform(_ work: TaskWork) {
         switch work {
-        case let .federated(.train(order)): train(order)
-        case let .federated(.collect(order)): collect(order)
-        case let .federated(.aggregate(order)): aggregate(order)
+        case let .federated(work): federated.perform(work)
         case let .holdModel(task, round, model, sources): hold(model, task: task, round: round, sources: sources)
         case let .release(task, reason): release(task, reason: reason)
         }
@@ -69,146 +51,13 @@ final class TaskRunner {
     func shutdown() {
         for supervisor in supervisors.values { supervisor.close() }
         supervisors = [:]
-        aggregations = [:]
+        federated.shutdown()
     }
 
     func answer(_ result: TaskWorkResult) { deliver(.workDone(result)) }
     func answer(_ result: FederatedWorkResult) { deliver(.workDone(.federated(result))) }
 
-    // MARK: Participant
-
-    private func train(_ order: TrainingOrder) {
-        let key = WorkerKey(task: order.task, worker: order.worker)
-        let supervisor: WorkerSupervisor
-        if let existing = supervisors[key] {
-            supervisor = existing
-        } else {
-            guard supervisors.count < WorkerLimits.workersMax else {
-                counters.increment("workers.refused over limit")
-                answer(.trainingFailed(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
-                                       reason: "this peer runs \(WorkerLimits.workersMax) workers already (WorkerLimits.workersMax)"))
-                return
-            }
-            let dataset = datasetRecord(for: order)
-            let log = WorkerLog(directory: Self.logDirectory(dataDirectory, task: order.task), worker: order.worker)
-            supervisor = WorkerSupervisor(
-                task: order.task, worker: order.worker, loop: loop, log: log,
-                launch: { [launch] order, token in try launch.command(for: order, token: token, dataset: dataset) },
-                answer: { [weak self] result in self?.answer(result) })
-            supervisors[key] = supervisor
-            counters.increment("workers.created")
-        }
-        supervisor.assign(order)
-        guard order.baseModel != ModelHash.none, supervisor.order == order else { return }
-        blobs.fetchBlob(order.baseModel, from: order.sources) { [weak self, weak supervisor] result in
-            supervisor?.modelFetched(result, for: order)
-            if case .success = result { self?.modelArrived(order.baseModel, task: order.task, taskName: order.spec.name,
-                                                           round: order.round - 1, epoch: 0) }
-        }
-    }
-
-    private func datasetRecord(for order: TrainingOrder) -> DatasetRecord? {
-        guard let worker = order.spec.federatedTask?.trainingWorkers.first(where: { $0.name == order.worker }) else { return nil }
-        return (try? store?.datasets())??.first { $0.name == worker.dataset.name }
-    }
-
     static func logDirectory(_ dataDirectory: String, task: TaskID) -> String { "\(dataDirectory)/logs/\(task.text.prefix(16))" }
-
-    // MARK: Coordinator
-
-    private func collect(_ order: CollectOrder) {
-        blobs.fetchBlob(order.update.hash, from: [order.source]) { [weak self] result in
-            guard let self else { return }
-            let rejection: String?
-            switch result {
-            case .success: rejection = self.fold(order)
-            case let .failure(error): rejection = "cannot fetch the update: \(error)"
-            }
-            self.answer(.collected(task: order.task, epoch: order.epoch, round: order.round, worker: order.worker,
-                                   rejection: rejection))
-        }
-    }
-
-    /// Folds a fetched update into its round's aggregation; the reason when it is rejected.
-    private func fold(_ order: CollectOrder) -> String? {
-        let key = RoundKey(task: order.task, epoch: order.epoch, round: order.round)
-        let update: ModelWeights
-        do {
-            update = try SafeTensors.decode(blobs.read(order.update.hash), requireFinite: true)
-        } catch {
-            counters.increment("aggregation.updates unreadable")
-            return "the update is not a readable safetensors file of finite values: \(error)"
-        }
-        if aggregations[key] == nil {
-            do { try openAggregation(key, order: order) } catch { return "\(error)" }
-        }
-        do {
-            try aggregations[key]!.aggregator.add(update, sampleCount: order.update.sampleCount,
-                                                  metrics: ModelMetadata.metrics(in: update.metadata), valuesChecked: true)
-        } catch {
-            counters.increment("aggregation.updates rejected")
-            return error.reason
-        }
-        aggregations[key]!.folded.append(order.worker)
-        counters.increment("aggregation.updates folded")
-        return nil
-    }
-
-    private func openAggregation(_ key: RoundKey, order: CollectOrder) throws {
-        guard let federated = order.spec.federatedTask else { throw RuntimeError("task \(order.spec.name) is not federated") }
-        var base: ModelWeights?
-        if order.baseModel != ModelHash.none {
-            guard blobs.holds(order.baseModel) else {
-                throw RuntimeError("the coordinator does not hold the round's base model \(order.baseModel.hex.prefix(12))")
-            }
-            base = try SafeTensors.decode(blobs.read(order.baseModel))
-        }
-        let settings = try AggregationSettings.parse(
-            algorithm: federated.aggregationWorker.algorithm,
-            parameters: federated.aggregationWorker.extraParameters.map { (key: $0.key, value: $0.value) })
-        opened += 1
-        var aggregator = RoundAggregator(settings: settings, base: base, state: serverStates[key.task])
-        // Fold each update as it arrives: the coordinator then holds the running mean and one
-        // update, never a window of them (docs/benchmarks.md, "A round on loopback").
-        aggregator.foldWindow = 1
-        aggregations[key] = PendingAggregation(aggregator: aggregator, opened: opened)
-        // Older rounds of the task (a re-announcement at a new epoch) and the oldest beyond the limit go.
-        for other in aggregations.keys where other.task == key.task && other != key { aggregations[other] = nil }
-        while aggregations.count > WorkerLimits.aggregationsMax,
-              let oldest = aggregations.min(by: { $0.value.opened < $1.value.opened })?.key {
-            aggregations[oldest] = nil
-        }
-    }
-
-    private func aggregate(_ order: AggregateOrder) {
-        let key = RoundKey(task: order.task, epoch: order.epoch, round: order.round)
-        guard let pending = aggregations.removeValue(forKey: key) else {
-            answer(.aggregationFailed(task: order.task, epoch: order.epoch, round: order.round,
-                                      reason: "no update of this round is held here"))
-            return
-        }
-        do {
-            let result = try pending.aggregator.finish()
-            var model = result.model
-            model.metadata = ModelMetadata.forModel(task: order.task, name: order.spec.name, epoch: order.epoch,
-                                                    round: order.round, metrics: result.metrics)
-            let encoded = SafeTensors.encode(model)
-            let hash = try blobs.importBytes(encoded)
-            if let state = result.state { serverStates[order.task] = state }
-            modelArrived(hash, task: order.task, taskName: order.spec.name, round: order.round, epoch: order.epoch,
-                         made: (model, encoded.count))
-            counters.increment("aggregation.rounds")
-            let aggregated = AggregatedRound(model: hash, participants: pending.folded.sorted(), sampleCount: result.sampleCount,
-                                             metrics: result.metrics)
-            if order.evaluate {
-                evaluate(aggregated, of: order)
-            } else {
-                answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, aggregated))
-            }
-        } catch {
-            answer(.aggregationFailed(task: order.task, epoch: order.epoch, round: order.round, reason: "\(error)"))
-        }
-    }
 
     // MARK: Models
 
@@ -271,9 +120,7 @@ final class TaskRunner {
             }
             supervisor.release()
         }
-        for key in aggregations.keys where key.task == task { aggregations[key] = nil }
-        evaluations.removeValue(forKey: task)?.timer.close()
-        serverStates[task] = nil
+        federated.release(task)
         log(.info, "task \(task.short): workers released (\(reason))")
     }
 }

@@ -10,7 +10,7 @@ import StarlingTasks
 /// script with `STARLING_ROLE=evaluate`, kept across rounds). The scores join the round's metrics
 /// as `central_<name>`. An evaluation that fails or outlasts its timeout never holds the round
 /// back: the round is committed without them, and why is logged and counted.
-extension TaskRunner {
+extension FederatedExecutor {
     struct PendingEvaluation {
         let order: AggregateOrder
         let aggregated: AggregatedRound
@@ -25,33 +25,33 @@ extension TaskRunner {
             answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, aggregated))
             return
         }
-        guard let dataset = (try? store?.datasets())??.first(where: { $0.name == datasetName }) else {
+        guard let dataset = (try? runner.store?.datasets())??.first(where: { $0.name == datasetName }) else {
             // Coordinators are chosen among the peers declaring it while any is alive: none was.
-            counters.increment("evaluation.skipped without dataset")
-            log(.warning, "task \(order.spec.name): round \(order.round) not scored centrally: this peer holds no dataset "
+            runner.counters.increment("evaluation.skipped without dataset")
+            runner.log(.warning, "task \(order.spec.name): round \(order.round) not scored centrally: this peer holds no dataset "
                 + "\(datasetName) (aggregationWorker.evaluation)")
             answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, aggregated))
             return
         }
         let name = federated.aggregationWorker.name
-        let key = WorkerKey(task: order.task, worker: name)
+        let key = TaskRunner.WorkerKey(task: order.task, worker: name)
         let supervisor: WorkerSupervisor
-        if let existing = supervisors[key] {
+        if let existing = runner.supervisors[key] {
             supervisor = existing
         } else {
-            let log = WorkerLog(directory: Self.logDirectory(dataDirectory, task: order.task), worker: name)
+            let log = WorkerLog(directory: TaskRunner.logDirectory(runner.dataDirectory, task: order.task), worker: name)
             supervisor = WorkerSupervisor(
-                task: order.task, worker: name, role: .evaluate, loop: loop, log: log,
-                launch: { [launch] order, token in try launch.command(for: order, token: token, dataset: dataset) },
+                task: order.task, worker: name, role: .evaluate, loop: runner.loop, log: log,
+                launch: { [launch = runner.launch] order, token in try launch.command(for: order, token: token, dataset: dataset) },
                 answer: { [weak self] result in
                     guard case let .trainingFailed(task, _, epoch, round, reason) = result else { return }
                     self?.evaluationEnded(task: task, epoch: epoch, round: round, outcome: .failure(RuntimeError(reason)))
                 })
-            supervisors[key] = supervisor
-            counters.increment("workers.created")
+            runner.supervisors[key] = supervisor
+            runner.counters.increment("workers.created")
         }
         evaluations.removeValue(forKey: order.task)?.timer.close()
-        guard let timer = try? LoopTimer(loop: loop) else {
+        guard let timer = try? LoopTimer(loop: runner.loop) else {
             answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, aggregated))
             return
         }
@@ -65,7 +65,7 @@ extension TaskRunner {
                                 baseModel: aggregated.model, sources: [], validate: true, deadline: 0, seed: 0)
         supervisor.assign(job)
         guard supervisor.order == job else { return }  // given up: answered through `answer` already
-        supervisor.modelFetched(blobs.filePath(of: aggregated.model).map { .success($0) }
+        supervisor.modelFetched(runner.blobs.filePath(of: aggregated.model).map { .success($0) }
                                     ?? .failure(RuntimeError("the new model is not in the blob store")), for: job)
     }
 
@@ -79,11 +79,11 @@ extension TaskRunner {
         switch outcome {
         case let .success(scores):
             for (name, value) in scores where value.isFinite { metrics[Self.centralPrefix + name] = value }
-            counters.increment("evaluation.rounds scored")
+            runner.counters.increment("evaluation.rounds scored")
         case let .failure(error):
-            counters.increment("evaluation.rounds not scored")
-            log(.warning, "task \(pending.order.spec.name): round \(round) not scored centrally: \(error)")
-            if let supervisor = supervisors[WorkerKey(task: task, worker: pending.order.spec.federatedTask?.aggregationWorker.name ?? "")],
+            runner.counters.increment("evaluation.rounds not scored")
+            runner.log(.warning, "task \(pending.order.spec.name): round \(round) not scored centrally: \(error)")
+            if let supervisor = runner.supervisors[TaskRunner.WorkerKey(task: task, worker: pending.order.spec.federatedTask?.aggregationWorker.name ?? "")],
                supervisor.order?.round == round {
                 supervisor.evaluationFinished()
             }
