@@ -138,6 +138,7 @@ let package = Package(
             name: "StarlingTaskStateTests",
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks"]),
+        .testTarget(name: "StarlingPeerTests", dependencies: ["StarlingPeer", "StarlingTasks", "StarlingMembership", "StarlingTrust", "StarlingCrypto", "StarlingWire"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
