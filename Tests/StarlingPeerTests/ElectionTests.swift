@@ -32,7 +32,11 @@ import Testing
     }
 
     @Test func anotherPeerTakesOverFromTheLastCommitWhenTheHolderDies() throws {
-        var cluster = PeerCluster(count: 3)
+        // A lease far longer than membership takes to declare the holder dead: the takeover must
+        // come from that verdict (after its grace), not from the lease running out.
+        var settings = TaskSettings()
+        settings.leaseSeconds = 120
+        var cluster = PeerCluster(count: 3, taskSettings: settings)
         cluster.advance(by: .seconds(1))
         // Rounds 1 and 2 run; round 3's work waits, so the holder dies in the middle of the task.
         cluster.driver.withhold = { _, work in (work.round ?? 0) > 2 }
@@ -55,9 +59,12 @@ import Testing
             survivors.contains { cluster.view(id, at: $0)?.currentLease?.epoch == 2 }
         }, within: .seconds(60))
         try #require(tookOver)
-        // Not before membership declared the holder dead or its lease ran out.
-        let verdict = cluster.peers[successor].members.first { $0.node == cluster.nodes[holder] }?.state
-        #expect(verdict == .dead || cluster.unixNow >= oldLease.expiresAt, "took over with the holder \(String(describing: verdict))")
+        #expect(cluster.unixNow < oldLease.expiresAt)
+        // Only once membership declared the holder dead, and `deadHolderGrace` after that (the
+        // claim came within the last step of 100 ms).
+        let dead = try #require(cluster.lastChange(of: holder, to: .dead, at: successor), "the holder was never declared dead")
+        #expect(cluster.now - .milliseconds(100) >= dead + settings.deadHolderGrace,
+                "took over at \(cluster.now), declared dead at \(dead)")
 
         cluster.advance(by: .seconds(5))
         for peer in survivors {

@@ -39,6 +39,8 @@ struct PeerCluster {
     /// with `orders`' sequences, the order in which things happened.
     private(set) var entrySeen: [[ContentHash: Int]]
     private(set) var logs: [(peer: Int, level: LogLevel, text: String)] = []
+    /// Membership changes each peer announced, with when.
+    private(set) var memberEvents: [(at: Instant, peer: Int, event: MembershipEvent)] = []
 
     private var random = DeterministicRandom(seed: 13)
     private var journal = 0
@@ -163,6 +165,14 @@ struct PeerCluster {
     func summary(_ task: TaskID, at peer: Int) -> TaskSummary? { peers[peer].tasks.first { $0.id == task } }
     func index(of node: NodeID) -> Int? { nodes.firstIndex(of: node) }
 
+    /// When `peer` last saw `other` change to `state`.
+    func lastChange(of other: Int, to state: MemberState, at peer: Int) -> Instant? {
+        memberEvents.last {
+            if case let .stateChanged(node, _, changed, _) = $0.event { return $0.peer == peer && node == nodes[other] && changed == state }
+            return false
+        }?.at
+    }
+
     /// The orders given for `task`, optionally only those of one peer.
     func orders(for task: TaskID, at peer: Int? = nil) -> [(sequence: Int, peer: Int, work: TaskWork)] {
         orders.filter { $0.work.task == task && (peer == nil || $0.peer == peer) }
@@ -264,7 +274,9 @@ struct PeerCluster {
                 if let result = driver.take(work, from: peer) { enqueue(.workDone(result), to: peer) }
             case let .log(level, text):
                 logs.append((peer, level, text))
-            case .memberChanged, .persist, .left:
+            case let .memberChanged(event):
+                memberEvents.append((now, peer, event))
+            case .persist, .left:
                 break
             }
         }
