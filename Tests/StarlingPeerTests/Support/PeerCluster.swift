@@ -4,6 +4,7 @@ import StarlingPeer
 import StarlingTasks
 import StarlingTrust
 import StarlingWire
+import Testing
 
 /// N `Peer`s driven directly through `PeerMachine`, as swift-cluster-membership tests its SWIM
 /// instance: feed inputs, look at the outputs. A manual clock (`advance`), a router that hands each
@@ -41,6 +42,13 @@ struct PeerCluster {
     private(set) var logs: [(peer: Int, level: LogLevel, text: String)] = []
     /// Membership changes each peer announced, with when.
     private(set) var memberEvents: [(at: Instant, peer: Int, event: MembershipEvent)] = []
+
+    /// Inputs handled at one instant before the cluster is taken to loop without time passing
+    /// (each answering the other at once, for ever): the test then fails instead of hanging.
+    static let inputsPerInstantMax = 20_000
+    /// Set when that happened; nothing runs after it.
+    private(set) var stalled = false
+    private var inputsAtNow = (at: Instant.zero, count: 0)
 
     private var random = DeterministicRandom(seed: 13)
     private var journal = 0
@@ -96,7 +104,7 @@ struct PeerCluster {
     /// Runs every event due up to `now + duration`, then sets the clock there.
     mutating func advance(by duration: Duration) {
         let end = now + duration
-        while let next = nextDue(), next <= end {
+        while !stalled, let next = nextDue(), next <= end {
             now = max(now, next)
             step()
         }
@@ -109,7 +117,7 @@ struct PeerCluster {
                           step: Duration = .milliseconds(100)) -> Bool {
         let end = now + limit
         while !condition(self) {
-            guard now < end else { return false }
+            guard now < end, !stalled else { return false }
             advance(by: step)
         }
         return true
@@ -219,7 +227,14 @@ struct PeerCluster {
     }
 
     private mutating func handle(_ input: PeerInput, at peer: Int) {
-        guard !crashed.contains(peer) else { return }
+        guard !crashed.contains(peer), !stalled else { return }
+        inputsAtNow = inputsAtNow.at == now ? (now, inputsAtNow.count + 1) : (now, 1)
+        if inputsAtNow.count > Self.inputsPerInstantMax {
+            Issue.record("more than \(Self.inputsPerInstantMax) inputs at \(now): the peers loop with no time passing")
+            stalled = true
+            queue = []
+            return
+        }
         let outputs = peers[peer].handle(input, now: now, random: &random)
         route(outputs, from: peer)
     }
@@ -281,4 +296,9 @@ struct PeerCluster {
             }
         }
     }
+}
+
+extension PeerCluster: CustomStringConvertible {
+    /// Short, for failure messages (which would otherwise print every peer).
+    var description: String { "\(peers.count) peers at \(now)" + (stalled ? ", stalled" : "") }
 }
