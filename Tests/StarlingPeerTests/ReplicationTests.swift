@@ -48,4 +48,27 @@ import Testing
             #expect(holds, "peer \(peer) was never asked to hold round 1's model")
         }
     }
+
+    @Test func aCommitNoCandidateReplicatesIsSpreadAfterReplicateTimeout() throws {
+        var cluster = PeerCluster(count: 3)
+        cluster.advance(by: .seconds(1))
+        cluster.holdRequests = [.taskReplicateRequest]
+        let submitted = cluster.submit(TestSpec.federated(minNodeNumber: 3, rounds: 1), at: 0)
+        let id = try #require(submitted)
+        let aggregated = cluster.advance(until: { cluster in
+            cluster.orders(for: id).contains { $0.work.isAggregate }
+        }, within: .seconds(5))
+        try #require(aggregated)
+        let holder = try #require(cluster.holder(of: id, at: 0))
+
+        // The candidates never answer: the commit waits `replicateTimeout`, then is spread anyway,
+        // so a round is not lost to candidates that cannot fetch its model.
+        let timeout = TaskSettings().replicateTimeout
+        cluster.advance(by: timeout - .seconds(1))
+        #expect(cluster.state(id, at: holder)?.commits.isEmpty == true)
+        cluster.advance(by: .seconds(3))
+        let commit = try #require(cluster.view(id, at: holder)?.lastCommitted)
+        #expect(commit.round == 1)
+        #expect(cluster.state(id, at: holder)?.replications(of: commit.ref).isEmpty == true)
+    }
 }

@@ -10,7 +10,9 @@ import Testing
 /// instance: feed inputs, look at the outputs. A manual clock (`advance`), a router that hands each
 /// peer's datagrams and stream requests to the others at once (no latency, no loss) in a fixed
 /// order, and a fake driver for `.work` orders (`FakeDriver`). One seeded generator and events
-/// ordered by (time, sequence) make every run the same.
+/// ordered by (time, sequence) fix the harness's own choices; the peers' dictionaries still
+/// iterate in an order Swift seeds per process, so tests check outcomes and orderings that the
+/// protocol promises, never one exact trace.
 ///
 /// Faults: a `crash`ed peer gets no input (no timer fires, nothing is delivered to or from it); an
 /// `isolate`d peer runs on but talks to nobody. A stream request that cannot be delivered fails
