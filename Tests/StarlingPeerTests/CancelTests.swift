@@ -5,7 +5,8 @@ import Testing
 /// Cancel: a submitter's cancel stops the rounds everywhere and releases the drivers' work.
 @Suite struct CancelTests {
     @Test func aCancelStopsTheRoundsAndReleasesTheWork() throws {
-        var cluster = PeerCluster(count: 3)
+        // Peer 2 may not submit, so it may not cancel either.
+        var cluster = PeerCluster(count: 3, roles: { $0 == 2 ? [.peer, .coordinator] : PeerCluster.roles })
         cluster.advance(by: .seconds(1))
         // Round 1 commits; round 2's training is under way (withheld) when the cancel comes.
         cluster.driver.withhold = { _, work in work.isTrain && (work.round ?? 0) >= 2 }
@@ -15,6 +16,11 @@ import Testing
             cluster.driver.withheld.filter { $0.work.round == 2 }.count == 3
         }, within: .seconds(20))
         try #require(training)
+
+        let refused = cluster.control(.cancelTask(id.text, reason: "not mine to cancel"), at: 2)
+        #expect(!refused.ok && refused.message.contains("submit role"), "\(refused.message)")
+        cluster.advance(by: .seconds(5))
+        #expect((0..<3).allSatisfy { cluster.view(id, at: $0)?.phase == .running })
 
         let answer = cluster.control(.cancelTask(id.text, reason: "wrong dataset"), at: 0)
         #expect(answer.ok, "\(answer.message)")

@@ -14,13 +14,13 @@ import Testing
 /// iterate in an order Swift seeds per process, so tests check outcomes and orderings that the
 /// protocol promises, never one exact trace.
 ///
-/// Faults: a `crash`ed peer gets no input (no timer fires, nothing is delivered to or from it); an
-/// `isolate`d peer runs on but talks to nobody. A stream request that cannot be delivered fails
+/// Faults: a `crash`ed peer gets no input (no timer fires, nothing is delivered to or from it); a
+/// peer in `isolated` runs on but talks to nobody. A stream request that cannot be delivered fails
 /// with `timedOut` after its timeout. Requests with a tag in `holdRequests` are kept undelivered
 /// until `releaseHeldRequests`.
 struct PeerCluster {
     static let unixAtStart: UInt64 = 1_800_000_000
-    /// Every peer may coordinate and submit.
+    /// What a peer's certificate allows unless a test says otherwise: coordinate and submit.
     static let roles: Roles = [.peer, .coordinator, .submit]
 
     let authority = Authority(signingKey: try! SigningKey(seed: [UInt8](repeating: 0xA0, count: 32)))
@@ -71,7 +71,8 @@ struct PeerCluster {
     /// `count` peers that know each other from the start (a warm membership), each started at t=0.
     /// Each peer also lists the others as bootstrap addresses, so that two sides of a healed
     /// isolation find each other again (membership's reconnect, every `antiEntropyInterval`).
-    init(count: Int, membership: MembershipSettings = MembershipSettings(), taskSettings: TaskSettings = TaskSettings()) {
+    init(count: Int, roles: (Int) -> Roles = { _ in PeerCluster.roles }, membership: MembershipSettings = MembershipSettings(),
+         taskSettings: TaskSettings = TaskSettings()) {
         keys = (0..<count).map { try! SigningKey(seed: [UInt8](repeating: UInt8($0 + 1), count: 32)) }
         nodes = keys.map { NodeID($0.publicKey) }
         addresses = (0..<count).map { PeerAddress(host: "10.0.0.\($0 + 1)", port: 7946) }
@@ -80,7 +81,7 @@ struct PeerCluster {
         timers = Array(repeating: [:], count: count)
         let cache = SignatureCache()
         let certificates = (0..<count).map { [authority, nodes] index in
-            try! authority.admit(nodes[index], name: "node-\(index)", roles: Self.roles, now: Self.unixAtStart, validFor: 86_400)
+            try! authority.admit(nodes[index], name: "node-\(index)", roles: roles(index), now: Self.unixAtStart, validFor: 86_400)
         }
         let members = (0..<count).map { [keys, addresses] index in
             ClaimBox(SignedClaim.sign(.alive(AliveClaim(certificate: certificates[index], incarnation: 1,
