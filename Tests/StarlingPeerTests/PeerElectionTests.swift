@@ -4,7 +4,7 @@ import StarlingTasks
 import Testing
 
 /// Election and lease takeover, through `Peer`'s inputs and outputs only.
-@Suite struct ElectionTests {
+@Suite struct PeerElectionTests {
     @Test func aSubmittedTaskGetsExactlyOneLeaseByTheBestRankedCandidate() throws {
         var cluster = PeerCluster(count: 3)
         cluster.advance(by: .seconds(1))
