@@ -1,0 +1,107 @@
+import StarlingCrypto
+import StarlingPeer
+import StarlingTasks
+
+/// The driver's side of `TaskWork`, in memory, for tests that drive `Peer` directly: models and
+/// updates are hashes made from what the order names, so a test can predict every one of them.
+/// Each order is answered at once, unless `withhold` says to keep it: kept orders wait in
+/// `withheld` until the test answers them (`PeerCluster.answerWithheld`) or drops them.
+struct FakeDriver {
+    /// Samples each update declares.
+    static let samples: UInt64 = 10
+
+    /// Which orders to leave unanswered for now (the peer that gave the order, and the order).
+    var withhold: (_ peer: Int, _ work: TaskWork) -> Bool = { _, _ in false }
+    private(set) var withheld: [(peer: Int, work: TaskWork)] = []
+    /// Updates folded into each coordinator's aggregation of a round (a `collect` answered).
+    private var folded: [Aggregation: Set<String>] = [:]
+
+    private struct Aggregation: Hashable {
+        let peer: Int
+        let task: TaskID
+        let epoch: UInt64
+        let round: UInt64
+    }
+
+    /// The update a worker's training produces in a round.
+    static func update(task: TaskID, worker: String, epoch: UInt64, round: UInt64) -> UpdateRef {
+        UpdateRef(hash: ContentHash.of(task.hash.bytes + Array("\(worker)/\(epoch)/\(round)".utf8)), sampleCount: samples)
+    }
+
+    /// The model an aggregation of these workers' updates produces.
+    static func model(task: TaskID, epoch: UInt64, round: UInt64, participants: [String]) -> ContentHash {
+        ContentHash.of(task.hash.bytes + Array("\(epoch)/\(round)/\(participants.sorted().joined(separator: ","))".utf8))
+    }
+
+    /// Takes an order from `peer`: its answer now, or nil (withheld, or an order with no answer).
+    mutating func take(_ work: TaskWork, from peer: Int) -> TaskWorkResult? {
+        if withhold(peer, work) {
+            withheld.append((peer, work))
+            return nil
+        }
+        return answer(work, from: peer)
+    }
+
+    /// Removes and returns the withheld orders that match.
+    mutating func takeWithheld(where matches: (_ peer: Int, _ work: TaskWork) -> Bool) -> [(peer: Int, work: TaskWork)] {
+        let taken = withheld.filter { matches($0.peer, $0.work) }
+        withheld.removeAll { matches($0.peer, $0.work) }
+        return taken
+    }
+
+    /// What a well-behaved driver answers.
+    mutating func answer(_ work: TaskWork, from peer: Int) -> TaskWorkResult? {
+        switch work {
+        case let .train(order):
+            return .trained(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
+                            update: Self.update(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round))
+        case let .collect(order):
+            folded[Aggregation(peer: peer, task: order.task, epoch: order.epoch, round: order.round), default: []]
+                .insert(order.worker)
+            return .collected(task: order.task, epoch: order.epoch, round: order.round, worker: order.worker, rejection: nil)
+        case let .aggregate(order):
+            let key = Aggregation(peer: peer, task: order.task, epoch: order.epoch, round: order.round)
+            let workers = (folded.removeValue(forKey: key) ?? []).sorted()
+            guard !workers.isEmpty else {
+                return .aggregationFailed(task: order.task, epoch: order.epoch, round: order.round, reason: "no update folded")
+            }
+            let model = Self.model(task: order.task, epoch: order.epoch, round: order.round, participants: workers)
+            return .aggregated(task: order.task, epoch: order.epoch, round: order.round,
+                               AggregatedRound(model: model, participants: workers,
+                                               sampleCount: Self.samples * UInt64(workers.count), metrics: ["loss": 0.5]))
+        case let .holdModel(_, _, model, _):
+            return .modelHeld(model)
+        case let .release(task, _):
+            folded = folded.filter { $0.key.task != task }
+            return nil
+        }
+    }
+}
+
+extension TaskWork {
+    /// The task an order is for.
+    var task: TaskID {
+        switch self {
+        case let .train(order): return order.task
+        case let .collect(order): return order.task
+        case let .aggregate(order): return order.task
+        case let .holdModel(task, _, _, _), let .release(task, _): return task
+        }
+    }
+
+    /// The round an order is for (nil for a release).
+    var round: UInt64? {
+        switch self {
+        case let .train(order): return order.round
+        case let .collect(order): return order.round
+        case let .aggregate(order): return order.round
+        case let .holdModel(_, round, _, _): return round
+        case .release: return nil
+        }
+    }
+
+    var isTrain: Bool { if case .train = self { return true } else { return false } }
+    var isCollect: Bool { if case .collect = self { return true } else { return false } }
+    var isAggregate: Bool { if case .aggregate = self { return true } else { return false } }
+    var isRelease: Bool { if case .release = self { return true } else { return false } }
+}

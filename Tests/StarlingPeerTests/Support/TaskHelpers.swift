@@ -1,0 +1,70 @@
+import StarlingCrypto
+import StarlingMembership
+import StarlingPeer
+import StarlingTasks
+import StarlingTrust
+
+/// Task specs and readings of task state for the peer tests.
+enum TestSpec {
+    /// A federated task with `workers` training workers w0, w1, ... placed by dataset (no peer
+    /// declares datasets here, so any peer may run any of them).
+    static func federated(name: String = "demo", workers: Int = 3, minNodeNumber: Int, rounds: Int = 3,
+                          roundTimeout: Duration = .seconds(60)) -> TaskSpec {
+        let script = ScriptSpec(bootFile: .builtin(.logreg))
+        let training = (0..<workers).map { TrainingWorker(name: "w\($0)", dataset: DatasetRef(name: "digits"), script: script) }
+        let settings = RoundSettings(rounds: rounds, minNodeNumber: minNodeNumber, roundTimeout: roundTimeout)
+        return TaskSpec(name: name, kind: .federatedTask(FederatedTaskSpec(
+            aggregationWorker: AggregationWorker(), trainingWorkers: training, rounds: settings)))
+    }
+}
+
+extension PeerCluster {
+    /// The peers in the order the election ranks them for `task` (equal capacities, perfect links:
+    /// what every peer measures here).
+    func ranking(of task: TaskID, among peers: [Int]? = nil) -> [Int] {
+        let candidates = (peers ?? Array(nodes.indices)).map { CoordinatorElection.Candidate(node: nodes[$0], capacity: 1) }
+        return CoordinatorElection.rank(task: task, candidates: candidates).compactMap(index(of:))
+    }
+
+    /// `spec` renamed (name-0, name-1, ...) until, submitted by `submitter` now, its id ranks the
+    /// submitter at `rank`: so a test can make the peer that hears of a task first a poor candidate.
+    func spec(_ spec: TaskSpec, submittedBy submitter: Int, ranked rank: Int) -> TaskSpec {
+        for attempt in 0..<1_000 {
+            var renamed = spec
+            renamed.name = "\(spec.name)-\(attempt)"
+            let id = try! SignedTaskSpec.sign(renamed, submittedAt: unixNow, with: keys[submitter]).id
+            if ranking(of: id).firstIndex(of: submitter) == rank { return renamed }
+        }
+        fatalError("no name of \(spec.name) ranks peer \(submitter) at \(rank)")
+    }
+
+    /// The peer holding the current lease in `peer`'s view.
+    func holder(of task: TaskID, at peer: Int) -> Int? {
+        view(task, at: peer)?.currentLease.flatMap { index(of: $0.holder) }
+    }
+}
+
+extension TaskState {
+    /// Every kept lease (one per epoch and holder: the latest renewal).
+    var leases: [Lease] {
+        entries.compactMap { if case let .lease(lease) = $0.body { return lease } else { return nil } }
+    }
+
+    /// Commit entries with their commits.
+    var commits: [(entry: TaskEntry, commit: RoundCommit)] {
+        entries.compactMap { if case let .commit(commit) = $0.body { return ($0, commit) } else { return nil } }
+    }
+
+    var announcements: [(entry: TaskEntry, announcement: RoundAnnouncement)] {
+        entries.compactMap { if case let .announce(announcement) = $0.body { return ($0, announcement) } else { return nil } }
+    }
+
+    var reports: [(entry: TaskEntry, report: WorkerReport)] {
+        entries.compactMap { if case let .report(report) = $0.body { return ($0, report) } else { return nil } }
+    }
+
+    /// `replicated` entries naming `ref`.
+    func replications(of ref: CommitRef) -> [TaskEntry] {
+        entries.filter { if case let .replicated(named) = $0.body { return named == ref } else { return false } }
+    }
+}
