@@ -146,7 +146,6 @@ let package = Package(
             dependencies: ["StarlingTasks", "StarlingMembership", "StarlingCrypto", "StarlingTrust", "StarlingWire", "StarlingTestSupport"]),
         .testTarget(name: "StarlingPeerTests", dependencies: ["StarlingPeer", "StarlingTasks", "StarlingMembership", "StarlingTrust", "StarlingCrypto", "StarlingWire"]),
         .testTarget(name: "StarlingLearningTests", dependencies: ["StarlingLearning", "StarlingTasks"]),
-        .testTarget(name: "StarlingPeerTests", dependencies: ["StarlingPeer", "StarlingTasks", "StarlingMembership", "StarlingTrust", "StarlingCrypto", "StarlingWire"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -35,11 +35,11 @@ import Testing
             for participant in announcement.participants {
                 let peer = try #require(cluster.index(of: participant.node))
                 let mine = trains.filter {
-                    if case let .train(order) = $0.work { return $0.peer == peer && order.worker == participant.worker }
+                    if case let .federated(.train(order)) = $0.work { return $0.peer == peer && order.worker == participant.worker }
                     return false
                 }
                 try #require(mine.count == 1, "\(participant.worker) was ordered to train \(mine.count) times in round \(round)")
-                guard case let .train(order) = mine[0].work else { continue }
+                guard case let .federated(.train(order)) = mine[0].work else { continue }
                 #expect(order.epoch == 1 && order.baseModel == base)
                 #expect(order.sources.first?.node == cluster.nodes[coordinator], "the base model is fetched from the coordinator first")
                 #expect(mine[0].sequence > (cluster.entrySeen[peer][announceEntry.hash] ?? .max))
@@ -58,7 +58,7 @@ import Testing
             // 4. The coordinator collects each reported update after its report arrived...
             let collects = cluster.orders(for: id, at: coordinator).filter { $0.work.round == round && $0.work.isCollect }
             for collect in collects {
-                guard case let .collect(order) = collect.work else { continue }
+                guard case let .federated(.collect(order)) = collect.work else { continue }
                 let report = try #require(reports.first { $0.report.worker == order.worker })
                 #expect(order.update == report.report.update && order.baseModel == base)
                 #expect(collect.sequence > (seen[report.entry.hash] ?? .max))
@@ -70,8 +70,8 @@ import Testing
             #expect(collectedBefore.count >= 2)
 
             // 6. The commit names the aggregated model and only updates that were collected.
-            let commit = try #require(state.view.committedRounds.first { $0.round == round })
-            let collectedWorkers = Set(collectedBefore.compactMap { if case let .collect(order) = $0.work { return order.worker } else { return nil } })
+            let commit = try #require(state.view.federated?.rounds.first { $0.round == round })
+            let collectedWorkers = Set(collectedBefore.compactMap { if case let .federated(.collect(order)) = $0.work { return order.worker } else { return nil } })
             #expect(commit.commit.participants.count >= 2)
             #expect(Set(commit.commit.participants).isSubset(of: collectedWorkers))
             #expect(commit.modelHash == FakeDriver.model(task: id, epoch: 1, round: round, participants: commit.commit.participants))
@@ -88,7 +88,7 @@ import Testing
         cluster.advance(by: .seconds(1))
         // Worker w2 does not finish its training.
         cluster.driver.withhold = { _, work in
-            if case let .train(order) = work { return order.worker == "w2" }
+            if case let .federated(.train(order)) = work { return order.worker == "w2" }
             return false
         }
         let submitted = cluster.submit(TestSpec.federated(minNodeNumber: 3, rounds: 1, roundTimeout: .seconds(60)), at: 0)
@@ -103,7 +103,7 @@ import Testing
         // The third update comes in: the round is aggregated and committed with all three.
         cluster.answerWithheld { _, _ in true }
         cluster.advance(by: .seconds(2))
-        let commit = try #require(cluster.view(id, at: coordinator)?.lastCommitted)
+        let commit = try #require(cluster.view(id, at: coordinator)?.federated?.lastCommitted)
         #expect(commit.commit.participants == ["w0", "w1", "w2"])
     }
 
@@ -117,12 +117,12 @@ import Testing
         let coordinator = try #require(cluster.holder(of: id, at: 0))
         let orders = cluster.driver.takeWithheld { _, work in work.isAggregate }
         try #require(orders.count == 1)
-        guard case let .aggregate(order) = orders[0].work else { return }
+        guard case let .federated(.aggregate(order)) = orders[0].work else { return }
 
         // A driver that folded fewer updates than the machine counted answers with one participant.
         let short = AggregatedRound(model: FakeDriver.model(task: id, epoch: order.epoch, round: order.round, participants: ["w0"]),
                                     participants: ["w0"], sampleCount: FakeDriver.samples, metrics: [:])
-        cluster.deliver(.aggregated(task: id, epoch: order.epoch, round: order.round, short), to: coordinator)
+        cluster.deliver(.federated(.aggregated(task: id, epoch: order.epoch, round: order.round, short)), to: coordinator)
         cluster.advance(by: .seconds(5))
         for peer in 0..<3 {
             #expect(cluster.state(id, at: peer)?.commits.isEmpty == true, "peer \(peer) holds a commit of one update")

@@ -52,23 +52,23 @@ struct FakeDriver {
     /// What a well-behaved driver answers.
     mutating func answer(_ work: TaskWork, from peer: Int) -> TaskWorkResult? {
         switch work {
-        case let .train(order):
-            return .trained(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
-                            update: Self.update(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round))
-        case let .collect(order):
+        case let .federated(.train(order)):
+            return .federated(.trained(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
+                                       update: Self.update(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round)))
+        case let .federated(.collect(order)):
             folded[Aggregation(peer: peer, task: order.task, epoch: order.epoch, round: order.round), default: []]
                 .insert(order.worker)
-            return .collected(task: order.task, epoch: order.epoch, round: order.round, worker: order.worker, rejection: nil)
-        case let .aggregate(order):
+            return .federated(.collected(task: order.task, epoch: order.epoch, round: order.round, worker: order.worker, rejection: nil))
+        case let .federated(.aggregate(order)):
             let key = Aggregation(peer: peer, task: order.task, epoch: order.epoch, round: order.round)
             let workers = (folded.removeValue(forKey: key) ?? []).sorted()
             guard !workers.isEmpty else {
-                return .aggregationFailed(task: order.task, epoch: order.epoch, round: order.round, reason: "no update folded")
+                return .federated(.aggregationFailed(task: order.task, epoch: order.epoch, round: order.round, reason: "no update folded"))
             }
             let model = Self.model(task: order.task, epoch: order.epoch, round: order.round, participants: workers)
-            return .aggregated(task: order.task, epoch: order.epoch, round: order.round,
-                               AggregatedRound(model: model, participants: workers,
-                                               sampleCount: Self.samples * UInt64(workers.count), metrics: ["loss": 0.5]))
+            return .federated(.aggregated(task: order.task, epoch: order.epoch, round: order.round,
+                                          AggregatedRound(model: model, participants: workers,
+                                                          sampleCount: Self.samples * UInt64(workers.count), metrics: ["loss": 0.5])))
         case let .holdModel(_, _, model, _):
             return .modelHeld(model)
         case let .release(task, _):
@@ -82,9 +82,9 @@ extension TaskWork {
     /// The task an order is for.
     var task: TaskID {
         switch self {
-        case let .train(order): return order.task
-        case let .collect(order): return order.task
-        case let .aggregate(order): return order.task
+        case let .federated(.train(order)): return order.task
+        case let .federated(.collect(order)): return order.task
+        case let .federated(.aggregate(order)): return order.task
         case let .holdModel(task, _, _, _), let .release(task, _): return task
         }
     }
@@ -92,16 +92,16 @@ extension TaskWork {
     /// The round an order is for (nil for a release).
     var round: UInt64? {
         switch self {
-        case let .train(order): return order.round
-        case let .collect(order): return order.round
-        case let .aggregate(order): return order.round
+        case let .federated(.train(order)): return order.round
+        case let .federated(.collect(order)): return order.round
+        case let .federated(.aggregate(order)): return order.round
         case let .holdModel(_, round, _, _): return round
         case .release: return nil
         }
     }
 
-    var isTrain: Bool { if case .train = self { return true } else { return false } }
-    var isCollect: Bool { if case .collect = self { return true } else { return false } }
-    var isAggregate: Bool { if case .aggregate = self { return true } else { return false } }
+    var isTrain: Bool { if case .federated(.train) = self { return true } else { return false } }
+    var isCollect: Bool { if case .federated(.collect) = self { return true } else { return false } }
+    var isAggregate: Bool { if case .federated(.aggregate) = self { return true } else { return false } }
     var isRelease: Bool { if case .release = self { return true } else { return false } }
 }

@@ -52,15 +52,15 @@ extension TaskState {
 
     /// Commit entries with their commits.
     var commits: [(entry: TaskEntry, commit: RoundCommit)] {
-        entries.compactMap { if case let .commit(commit) = $0.body { return ($0, commit) } else { return nil } }
+        entries.compactMap { if case let .commit(commit)? = $0.body.federated { return ($0, commit) } else { return nil } }
     }
 
     var announcements: [(entry: TaskEntry, announcement: RoundAnnouncement)] {
-        entries.compactMap { if case let .announce(announcement) = $0.body { return ($0, announcement) } else { return nil } }
+        entries.compactMap { if case let .announce(announcement)? = $0.body.federated { return ($0, announcement) } else { return nil } }
     }
 
     var reports: [(entry: TaskEntry, report: WorkerReport)] {
-        entries.compactMap { if case let .report(report) = $0.body { return ($0, report) } else { return nil } }
+        entries.compactMap { if case let .report(report)? = $0.body.federated { return ($0, report) } else { return nil } }
     }
 
     /// `replicated` entries naming `ref`.
