@@ -71,8 +71,9 @@ struct PeerCluster {
     /// `count` peers that know each other from the start (a warm membership), each started at t=0.
     /// Each peer also lists the others as bootstrap addresses, so that two sides of a healed
     /// isolation find each other again (membership's reconnect, every `antiEntropyInterval`).
+    /// `tasks(i)`: the tasks peer i holds at start, as if from its store.
     init(count: Int, roles: (Int) -> Roles = { _ in PeerCluster.roles }, membership: MembershipSettings = MembershipSettings(),
-         taskSettings: TaskSettings = TaskSettings()) {
+         taskSettings: TaskSettings = TaskSettings(), tasks: (Int) -> [TaskState] = { _ in [] }) {
         keys = (0..<count).map { try! SigningKey(seed: [UInt8](repeating: UInt8($0 + 1), count: 32)) }
         nodes = keys.map { NodeID($0.publicKey) }
         addresses = (0..<count).map { PeerAddress(host: "10.0.0.\($0 + 1)", port: 7946) }
@@ -93,6 +94,7 @@ struct PeerCluster {
                                   settings: membership, signatureCache: cache,
                                   unixTimeAtStart: Self.unixAtStart, initialMembers: members)
             setup.taskSettings = taskSettings
+            setup.tasks = tasks(index)
             peers.append(Peer(setup: setup))
         }
         for index in 0..<count { handle(.start, at: index) }
