@@ -10,7 +10,7 @@ import StarlingRuntime
 import StarlingTrust
 
 struct NullMachine: PeerMachine {
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] { [] }
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] { [] }
     var members: [MemberView] { [] }
     var counters: [String: UInt64] { [:] }
 }

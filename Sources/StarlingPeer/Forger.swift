@@ -37,21 +37,21 @@ public struct Forger: PeerMachine {
         peer.counters.merging(["forger.attacks sent": attacks], uniquingKeysWith: +)
     }
 
-    public mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
+    public mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
         if case let .timerFired(id) = input, id == Self.attackTimer {
-            var outputs = attack(now: now, random: &random)
-            outputs.append(.setTimer(Self.attackTimer, at: now + attackInterval))
-            return outputs
+            var effects = attack(now: now, random: &random)
+            effects.append(.setTimer(Self.attackTimer, at: now + attackInterval))
+            return effects
         }
-        var outputs = peer.handle(input, now: now, random: &random)
+        var effects = peer.handle(input, now: now, random: &random)
         if case .start = input, !started {
             started = true
-            outputs.append(.setTimer(Self.attackTimer, at: now + attackInterval))
+            effects.append(.setTimer(Self.attackTimer, at: now + attackInterval))
         }
-        return outputs
+        return effects
     }
 
-    private mutating func attack<R: RandomNumberGenerator>(now: Instant, random: inout R) -> [PeerOutput] {
+    private mutating func attack<R: RandomNumberGenerator>(now: Instant, random: inout R) -> [PeerEffect] {
         let others = peer.members.filter { !$0.isLocal && $0.state == .alive }
         guard others.count >= 2 else { return [] }
         let target = others[Int.random(in: 0..<others.count, using: &random)]
@@ -64,12 +64,12 @@ public struct Forger: PeerMachine {
             .claim(SignedClaim(claim: .leave(node: victim.node, incarnation: victim.incarnation + 1),
                                signature: identity.sign(SignedClaim.bytesToSign(.leave(node: victim.node, incarnation: victim.incarnation + 1))))),
         ]
-        var outputs: [PeerOutput] = []
+        var effects: [PeerEffect] = []
         for message in forged {
             var writer = WireWriter()
             writer.write(message)
             if let datagram = try? codec.seal(writer.bytes, to: target.node, random: &random) {
-                outputs.append(.sendDatagram(datagram, to: target.address))
+                effects.append(.sendDatagram(datagram, to: target.address))
             }
         }
         // A datagram that names the victim as its sender: the MAC (or the source check) fails.
@@ -77,14 +77,14 @@ public struct Forger: PeerMachine {
         writer.write(MembershipMessage.ping(sequence: 1, target: target.node))
         if var sealed = try? codec.seal(writer.bytes, to: target.node, random: &random), sealed.count > 2 + 32 {
             sealed.replaceSubrange(2..<(2 + 32), with: victim.node.publicKey.bytes)
-            outputs.append(.sendDatagram(sealed, to: target.address))
+            effects.append(.sendDatagram(sealed, to: target.address))
         }
         // Garbage and truncation.
-        outputs.append(.sendDatagram(randomBytes(count: Int.random(in: 1...1200, using: &random), using: &random), to: target.address))
+        effects.append(.sendDatagram(randomBytes(count: Int.random(in: 1...1200, using: &random), using: &random), to: target.address))
         if let valid = try? codec.seal(writer.bytes, to: target.node, random: &random) {
-            outputs.append(.sendDatagram(Array(valid.prefix(valid.count / 2)), to: target.address))
+            effects.append(.sendDatagram(Array(valid.prefix(valid.count / 2)), to: target.address))
         }
-        attacks += UInt64(outputs.count)
-        return outputs
+        attacks += UInt64(effects.count)
+        return effects
     }
 }

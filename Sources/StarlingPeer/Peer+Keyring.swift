@@ -12,26 +12,26 @@ extension Peer {
 
     public mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
-    ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+    ) -> (answer: ControlAnswer, effects: [PeerEffect]) {
         lastNow = now
         switch request {
         case let .submitTask(specBytes):
-            var outputs: [PeerOutput] = []
-            let answer = submitTask(specBytes: specBytes, now: now, outputs: &outputs)
-            return (answer, outputs)
+            var effects: [PeerEffect] = []
+            let answer = submitTask(specBytes: specBytes, now: now, effects: &effects)
+            return (answer, effects)
         case let .cancelTask(reference, reason):
-            var outputs: [PeerOutput] = []
-            let answer = cancelTask(reference, reason: reason, outputs: &outputs)
-            return (answer, outputs)
+            var effects: [PeerEffect] = []
+            let answer = cancelTask(reference, reason: reason, effects: &effects)
+            return (answer, effects)
         case let .setTags(tags):
-            var outputs: [PeerOutput] = []
+            var effects: [PeerEffect] = []
             do {
-                let effects = try membership.updateTags(tags, now: now)
-                perform(effects, now: now, random: &random, into: &outputs)
+                let membershipEffects = try membership.updateTags(tags, now: now)
+                perform(membershipEffects, now: now, random: &random, into: &effects)
             } catch {
                 return (ControlAnswer(ok: false, message: "tags refused: \(error)"), [])
             }
-            return (ControlAnswer(ok: true, message: "tags announced at incarnation \(membership.incarnation)"), outputs)
+            return (ControlAnswer(ok: true, message: "tags announced at incarnation \(membership.incarnation)"), effects)
         case let .keyring(operation):
             return startKeyringOperation(operation, now: now, random: &random)
         case let .keyringStatus(id):
@@ -44,12 +44,12 @@ extension Peer {
 
     private mutating func startKeyringOperation<R: RandomNumberGenerator>(
         _ operation: KeyringOperation, now: Instant, random: inout R
-    ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+    ) -> (answer: ControlAnswer, effects: [PeerEffect]) {
         guard membership.certificate.roles.contains(.admin) else {
             return (ControlAnswer(ok: false, message: "this node's certificate lacks the admin role: run the "
                 + "command on a node admitted with --roles ...,admin"), [])
         }
-        var outputs: [PeerOutput] = []
+        var effects: [PeerEffect] = []
         let (kind, key) = Self.parts(of: operation)
         if let key {
             var ring = codec.keyring ?? Keyring()
@@ -60,7 +60,7 @@ extension Peer {
             }
             codec.keyring = ring
             persisted.keyring = ring
-            outputs.append(.persist(persisted))
+            effects.append(.persist(persisted))
         }
         let id = nextKeyringOperation
         nextKeyringOperation += 1
@@ -75,7 +75,7 @@ extension Peer {
                 continue
             }
             sendRequest(.keyring(operation: id, member: target.name), frame, to: target.address,
-                        timeout: membership.settings.requestTimeout, into: &outputs)
+                        timeout: membership.settings.requestTimeout, into: &effects)
         }
         if keyringOperations.count >= Self.keyringOperationsKept, let oldest = keyringOperations.keys.min() {
             keyringOperations[oldest] = nil
@@ -83,7 +83,7 @@ extension Peer {
         keyringOperations[id] = progress
         count("keyring.operations started")
         return (ControlAnswer(ok: true, message: "keyring \(kind) sent to \(targets.count) member(s)",
-                              fields: ["operation": String(id), "members": String(targets.count + 1)]), outputs)
+                              fields: ["operation": String(id), "members": String(targets.count + 1)]), effects)
     }
 
     private mutating func keyringRequestFrame<R: RandomNumberGenerator>(
@@ -104,13 +104,13 @@ extension Peer {
     }
 
     /// A member's side: check who asks, when, and that it is not a replay; then apply.
-    mutating func answerKeyringRequest(_ body: [UInt8], now: Instant, into outputs: inout [PeerOutput]) -> [UInt8] {
-        let response = keyringResponse(to: body, now: now, into: &outputs)
+    mutating func answerKeyringRequest(_ body: [UInt8], now: Instant, into effects: inout [PeerEffect]) -> [UInt8] {
+        let response = keyringResponse(to: body, now: now, into: &effects)
         count(response.ok ? "keyring.requests applied" : "keyring.requests refused")
         return (try? Envelope(tag: .keyringResponse, message: response).streamMessage()) ?? []
     }
 
-    private mutating func keyringResponse(to body: [UInt8], now: Instant, into outputs: inout [PeerOutput]) -> KeyringResponse {
+    private mutating func keyringResponse(to body: [UInt8], now: Instant, into effects: inout [PeerEffect]) -> KeyringResponse {
         guard let request = try? KeyringRequest(wireBytes: body) else {
             return KeyringResponse(ok: false, message: "malformed keyring request", keyring: codec.keyring)
         }
@@ -152,8 +152,8 @@ extension Peer {
         }
         codec.keyring = ring
         persisted.keyring = ring
-        outputs.append(.persist(persisted))
-        outputs.append(.log(.notice, "keyring \(request.operation) of key \(key.fingerprint) by \(sender.name)"))
+        effects.append(.persist(persisted))
+        effects.append(.log(.notice, "keyring \(request.operation) of key \(key.fingerprint) by \(sender.name)"))
         return KeyringResponse(ok: true, message: "applied", keyring: ring)
     }
 

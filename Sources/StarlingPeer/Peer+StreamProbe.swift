@@ -8,7 +8,7 @@ import StarlingWire
 extension Peer {
     mutating func startStreamProbe<R: RandomNumberGenerator>(
         to node: NodeID, address: PeerAddress, messages: [MembershipMessage], timeout: Duration,
-        now: Instant, random: inout R, into outputs: inout [PeerOutput]
+        now: Instant, random: inout R, into effects: inout [PeerEffect]
     ) {
         guard case let .ping(sequence, _)? = messages.first else { return }
         var writer = WireWriter()
@@ -17,10 +17,10 @@ extension Peer {
               let frame = try? Envelope(tag: .probeRequest, body: sealed).streamMessage()
         else {
             count("probes.stream unsealable")
-            perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &outputs)
+            perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &effects)
             return
         }
-        sendRequest(.probe(node, address, sequence: sequence), frame, to: address, timeout: timeout, into: &outputs)
+        sendRequest(.probe(node, address, sequence: sequence), frame, to: address, timeout: timeout, into: &effects)
         count("probes.stream sent")
     }
 
@@ -28,7 +28,7 @@ extension Peer {
     /// (a suspicion about us) go to the membership core like piggybacked ones.
     mutating func answerStreamProbe<R: RandomNumberGenerator>(
         _ reply: ReplyID, _ body: [UInt8], from source: PeerAddress, now: Instant, random: inout R,
-        into outputs: inout [PeerOutput]
+        into effects: inout [PeerEffect]
     ) {
         let members = membership.members
         let opened: (sender: NodeID, payload: ArraySlice<UInt8>)
@@ -39,39 +39,39 @@ extension Peer {
             messages = try MembershipMessage.decodeAll(opened.payload, skipped: &skipped)
         } catch {
             count("dropped.stream probe unopenable")
-            outputs.append(.sendReply(reply, []))
+            effects.append(.sendReply(reply, []))
             return
         }
         guard case let .ping(sequence, target)? = messages.first, target == membership.me else {
             count("dropped.stream probe not a ping for this node")
-            outputs.append(.sendReply(reply, []))
+            effects.append(.sendReply(reply, []))
             return
         }
         let rest = Array(messages.dropFirst().filter { if case .claim = $0 { return true } else { return false } })
         if !rest.isEmpty {
             perform(membership.receive(rest, from: opened.sender, address: source, now: now, random: &random),
-                    now: now, random: &random, into: &outputs)
+                    now: now, random: &random, into: &effects)
         }
         var writer = WireWriter()
         writer.write(MembershipMessage.ack(sequence: sequence))
         guard let sealed = try? codec.seal(writer.bytes, to: opened.sender, random: &random),
               let frame = try? Envelope(tag: .probeResponse, body: sealed).streamMessage()
         else {
-            outputs.append(.sendReply(reply, []))
+            effects.append(.sendReply(reply, []))
             return
         }
-        outputs.append(.sendReply(reply, frame))
+        effects.append(.sendReply(reply, frame))
         count("probes.stream answered")
     }
 
     /// A sealed ack from the probed member counts as its ack; anything else is only counted.
     mutating func completeStreamProbe<R: RandomNumberGenerator>(
         _ result: Result<[UInt8], ExchangeFailure>, node: NodeID, address: PeerAddress, sequence: UInt32,
-        now: Instant, random: inout R, into outputs: inout [PeerOutput]
+        now: Instant, random: inout R, into effects: inout [PeerEffect]
     ) {
         guard case let .success(bytes) = result else {
             count("probes.stream failed")
-            perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &outputs)
+            perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &effects)
             return
         }
         let members = membership.members
@@ -83,11 +83,11 @@ extension Peer {
               messages.count == 1, case .ack = messages[0]
         else {
             count("probes.stream bad response")
-            perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &outputs)
+            perform(membership.streamProbeFailed(sequence: sequence, now: now), now: now, random: &random, into: &effects)
             return
         }
         count("probes.stream acked")
         perform(membership.receive(messages, from: node, address: address, now: now, random: &random),
-                now: now, random: &random, into: &outputs)
+                now: now, random: &random, into: &effects)
     }
 }

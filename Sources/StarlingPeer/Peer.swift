@@ -5,7 +5,7 @@ import StarlingTrust
 import StarlingWire
 
 /// The peer machine every node runs: composes the membership core (and, in later issues, tasks)
-/// and translates between its effects and the driver's inputs and outputs: datagrams sealed with
+/// and translates between its effects and the driver's inputs and effects: datagrams sealed with
 /// pairwise MACs, anti-entropy over request/response streams, timers, persistence.
 public struct Peer: PeerMachine {
     public internal(set) var membership: Membership
@@ -88,46 +88,46 @@ public struct Peer: PeerMachine {
 
     public mutating func handle<R: RandomNumberGenerator>(
         _ input: PeerInput, now: Instant, random: inout R
-    ) -> [PeerOutput] {
-        var outputs: [PeerOutput] = []
+    ) -> [PeerEffect] {
+        var effects: [PeerEffect] = []
         lastNow = now
         switch input {
         case .start:
             startedAt = now
-            perform(membership.start(now: now, random: &random), now: now, random: &random, into: &outputs)
-            outputs.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
+            perform(membership.start(now: now, random: &random), now: now, random: &random, into: &effects)
+            effects.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
             for id in taskBook.orderedIDs { taskBook.changed(id, sends: advertSends) }
         case let .timerFired(id) where id == Self.taskTimer:
-            taskTick(now: now, random: &random, outputs: &outputs)
+            taskTick(now: now, random: &random, effects: &effects)
         case let .timerFired(id) where id == Self.replicationTimer:
-            expireReplications(now: now, outputs: &outputs)
+            expireReplications(now: now, effects: &effects)
         case let .datagram(bytes, source):
-            receive(bytes, from: source, now: now, random: &random, into: &outputs)
+            receive(bytes, from: source, now: now, random: &random, into: &effects)
         case let .timerFired(id):
             guard let timer = timers.fired(id) else {
                 count("dropped.unknown timer")
                 break
             }
             membership.hostHasGossip = !taskBook.sendsLeft.isEmpty
-            perform(membership.timerFired(timer, now: now, random: &random), now: now, random: &random, into: &outputs)
-            if timer == .antiEntropy { persistIfChanged(into: &outputs) }
+            perform(membership.timerFired(timer, now: now, random: &random), now: now, random: &random, into: &effects)
+            if timer == .antiEntropy { persistIfChanged(into: &effects) }
         case let .requestReceived(reply, bytes, source):
-            answer(reply, bytes, from: source, now: now, random: &random, into: &outputs)
+            answer(reply, bytes, from: source, now: now, random: &random, into: &effects)
         case let .responseReceived(id, result):
-            completeExchange(id, result, now: now, random: &random, into: &outputs)
+            completeExchange(id, result, now: now, random: &random, into: &effects)
         case .leave:
-            perform(membership.leave(now: now, random: &random), now: now, random: &random, into: &outputs)
+            perform(membership.leave(now: now, random: &random), now: now, random: &random, into: &effects)
         case let .workDone(result):
-            workDone(result, now: now, outputs: &outputs)
+            workDone(result, now: now, effects: &effects)
         }
-        if !taskBook.dirty.isEmpty { driveChangedTasks(now: now, outputs: &outputs) }
-        return outputs
+        if !taskBook.dirty.isEmpty { driveChangedTasks(now: now, effects: &effects) }
+        return effects
     }
 
     // MARK: Datagrams
 
     private mutating func receive<R: RandomNumberGenerator>(
-        _ bytes: [UInt8], from source: PeerAddress, now: Instant, random: inout R, into outputs: inout [PeerOutput]
+        _ bytes: [UInt8], from source: PeerAddress, now: Instant, random: inout R, into effects: inout [PeerEffect]
     ) {
         let members = membership.members
         let opened: (sender: NodeID, payload: ArraySlice<UInt8>)
@@ -146,12 +146,12 @@ public struct Peer: PeerMachine {
             return
         }
         if skipped > 0 {
-            let taskItems = receiveAdverts(opened.payload, from: opened.sender, address: source, outputs: &outputs)
+            let taskItems = receiveAdverts(opened.payload, from: opened.sender, address: source, effects: &effects)
             if skipped > taskItems { peerCounters["skipped.unknown message kind", default: 0] += UInt64(skipped - taskItems) }
         }
         count("datagrams.received")
         perform(membership.receive(messages, from: opened.sender, address: source, now: now, random: &random),
-                now: now, random: &random, into: &outputs)
+                now: now, random: &random, into: &effects)
     }
 
     static func reason(_ error: PacketCodec.OpenError) -> String {
@@ -168,7 +168,7 @@ public struct Peer: PeerMachine {
     /// space between membership and other gossip (see `PiggybackBudget`).
     private mutating func sendDatagram<R: RandomNumberGenerator>(
         to node: NodeID, address: PeerAddress, messages: [MembershipMessage], piggyback: Bool,
-        random: inout R, into outputs: inout [PeerOutput]
+        random: inout R, into effects: inout [PeerEffect]
     ) {
         var writer = WireWriter(capacity: membership.settings.datagramBytesMax)
         for message in messages { writer.write(message) }
@@ -193,7 +193,7 @@ public struct Peer: PeerMachine {
         }
         guard !writer.bytes.isEmpty else { return }
         do {
-            outputs.append(.sendDatagram(try codec.seal(writer.bytes, to: node, random: &random), to: address))
+            effects.append(.sendDatagram(try codec.seal(writer.bytes, to: node, random: &random), to: address))
             count("datagrams.sent")
         } catch {
             count("dropped.outgoing \(error)")
@@ -205,15 +205,15 @@ public struct Peer: PeerMachine {
     /// Sends one request frame over a stream and remembers what its response is for.
     @discardableResult
     mutating func sendRequest(_ exchange: Exchange, _ frame: [UInt8], to address: PeerAddress, timeout: Duration,
-                              into outputs: inout [PeerOutput]) -> UInt64 {
+                              into effects: inout [PeerEffect]) -> UInt64 {
         let id = nextExchange
         nextExchange += 1
         exchanges[id] = exchange
-        outputs.append(.sendRequest(ExchangeID(id), frame, to: address, timeout: timeout))
+        effects.append(.sendRequest(ExchangeID(id), frame, to: address, timeout: timeout))
         return id
     }
 
-    private mutating func startSync(to address: PeerAddress, into outputs: inout [PeerOutput]) {
+    private mutating func startSync(to address: PeerAddress, into effects: inout [PeerEffect]) {
         let active = exchanges.count
         guard active < membership.settings.antiEntropyConcurrencyMax else {
             count("sync.skipped at concurrency limit")
@@ -223,56 +223,56 @@ public struct Peer: PeerMachine {
             count("sync.request too large")
             return
         }
-        sendRequest(.syncRequest(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &outputs)
+        sendRequest(.syncRequest(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &effects)
         count("sync.started")
     }
 
     private mutating func answer<R: RandomNumberGenerator>(
         _ reply: ReplyID, _ bytes: [UInt8], from source: PeerAddress, now: Instant, random: inout R,
-        into outputs: inout [PeerOutput]
+        into effects: inout [PeerEffect]
     ) {
         guard let envelope = try? Envelope(streamMessage: bytes) else {
             count("dropped.request malformed")
-            outputs.append(.sendReply(reply, []))
+            effects.append(.sendReply(reply, []))
             return
         }
         switch envelope.tag {
         case .syncRequest:
             guard let request = try? SyncRequest(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
-                outputs.append(.sendReply(reply, []))
+                effects.append(.sendReply(reply, []))
                 return
             }
-            let (response, effects) = membership.handleSyncRequest(request, now: now)
-            perform(effects, now: now, random: &random, into: &outputs)
-            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).streamMessage()) ?? []))
+            let (response, membershipEffects) = membership.handleSyncRequest(request, now: now)
+            perform(membershipEffects, now: now, random: &random, into: &effects)
+            effects.append(.sendReply(reply, (try? Envelope(tag: .syncResponse, message: response).streamMessage()) ?? []))
         case .keyringRequest:
-            outputs.append(.sendReply(reply, answerKeyringRequest(envelope.body, now: now, into: &outputs)))
+            effects.append(.sendReply(reply, answerKeyringRequest(envelope.body, now: now, into: &effects)))
         case .probeRequest:
-            answerStreamProbe(reply, envelope.body, from: source, now: now, random: &random, into: &outputs)
+            answerStreamProbe(reply, envelope.body, from: source, now: now, random: &random, into: &effects)
         case .taskPullRequest:
-            outputs.append(.sendReply(reply, answerPull(envelope.body)))
+            effects.append(.sendReply(reply, answerPull(envelope.body)))
         case .taskReplicateRequest:
-            outputs.append(.sendReply(reply, answerReplicate(envelope.body, now: now, outputs: &outputs)))
+            effects.append(.sendReply(reply, answerReplicate(envelope.body, now: now, effects: &effects)))
         case .taskPushRequest:
-            outputs.append(.sendReply(reply, answerPush(envelope.body, now: now, outputs: &outputs)))
+            effects.append(.sendReply(reply, answerPush(envelope.body, now: now, effects: &effects)))
         case .syncPush:
             guard let push = try? SyncClaims(wireBytes: envelope.body) else {
                 count("dropped.request malformed")
-                outputs.append(.sendReply(reply, []))
+                effects.append(.sendReply(reply, []))
                 return
             }
-            perform(membership.handleSyncPush(push, now: now), now: now, random: &random, into: &outputs)
-            outputs.append(.sendReply(reply, (try? Envelope(tag: .syncPushAck, body: []).streamMessage()) ?? []))
+            perform(membership.handleSyncPush(push, now: now), now: now, random: &random, into: &effects)
+            effects.append(.sendReply(reply, (try? Envelope(tag: .syncPushAck, body: []).streamMessage()) ?? []))
         default:
             count("dropped.request unexpected \(envelope.tag)")
-            outputs.append(.sendReply(reply, []))
+            effects.append(.sendReply(reply, []))
         }
     }
 
     private mutating func completeExchange<R: RandomNumberGenerator>(
         _ id: ExchangeID, _ result: Result<[UInt8], ExchangeFailure>, now: Instant, random: inout R,
-        into outputs: inout [PeerOutput]
+        into effects: inout [PeerEffect]
     ) {
         guard let exchange = exchanges.removeValue(forKey: id.rawValue) else {
             count("dropped.unknown exchange")
@@ -284,10 +284,10 @@ public struct Peer: PeerMachine {
         }
         switch exchange {
         case let .taskPull(task):
-            completePull(task, result, now: now, outputs: &outputs)
+            completePull(task, result, now: now, effects: &effects)
             return
         case let .taskReplicate(task):
-            completeReplicate(task, exchange: id.rawValue, result, now: now, outputs: &outputs)
+            completeReplicate(task, exchange: id.rawValue, result, now: now, effects: &effects)
             return
         case .taskPush:
             if case .failure = result { count("tasks.pushes failed") }
@@ -296,7 +296,7 @@ public struct Peer: PeerMachine {
             break
         }
         if case let .probe(node, address, sequence) = exchange {
-            completeStreamProbe(result, node: node, address: address, sequence: sequence, now: now, random: &random, into: &outputs)
+            completeStreamProbe(result, node: node, address: address, sequence: sequence, now: now, random: &random, into: &effects)
             return
         }
         guard case let .success(bytes) = result else {
@@ -311,12 +311,12 @@ public struct Peer: PeerMachine {
                 count("sync.bad response")
                 return
             }
-            let (push, effects) = membership.handleSyncResponse(response, now: now)
-            perform(effects, now: now, random: &random, into: &outputs)
+            let (push, membershipEffects) = membership.handleSyncResponse(response, now: now)
+            perform(membershipEffects, now: now, random: &random, into: &effects)
             if let push, let frame = try? Envelope(tag: .syncPush, message: push).streamMessage() {
-                sendRequest(.syncPush(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &outputs)
+                sendRequest(.syncPush(address), frame, to: address, timeout: membership.settings.requestTimeout, into: &effects)
             }
-            persistIfChanged(into: &outputs)
+            persistIfChanged(into: &effects)
         case .syncPush, .keyring, .probe, .taskPull, .taskReplicate, .taskPush:
             break
         }
@@ -325,39 +325,39 @@ public struct Peer: PeerMachine {
     // MARK: Effects
 
     mutating func perform<R: RandomNumberGenerator>(
-        _ effects: [MembershipEffect], now: Instant, random: inout R, into outputs: inout [PeerOutput]
+        _ membershipEffects: [MembershipEffect], now: Instant, random: inout R, into effects: inout [PeerEffect]
     ) {
-        for effect in effects {
+        for effect in membershipEffects {
             switch effect {
             case let .send(node, address, messages, piggyback):
-                sendDatagram(to: node, address: address, messages: messages, piggyback: piggyback, random: &random, into: &outputs)
+                sendDatagram(to: node, address: address, messages: messages, piggyback: piggyback, random: &random, into: &effects)
             case let .setTimer(timer, at):
-                outputs.append(.setTimer(timers.id(for: timer), at: at))
+                effects.append(.setTimer(timers.id(for: timer), at: at))
             case let .cancelTimer(timer):
-                if let id = timers.cancel(timer) { outputs.append(.cancelTimer(id)) }
+                if let id = timers.cancel(timer) { effects.append(.cancelTimer(id)) }
             case let .sync(address):
-                startSync(to: address, into: &outputs)
+                startSync(to: address, into: &effects)
             case let .streamProbe(node, address, messages, timeout):
-                startStreamProbe(to: node, address: address, messages: messages, timeout: timeout, now: now, random: &random, into: &outputs)
+                startStreamProbe(to: node, address: address, messages: messages, timeout: timeout, now: now, random: &random, into: &effects)
             case let .event(event):
                 switch event {
-                case .joined, .stateChanged, .removed: outputs.append(.memberChanged(event))
-                case .refuted, .rejected: outputs.append(.log(event.logLine.level, event.logLine.message))
+                case .joined, .stateChanged, .removed: effects.append(.memberChanged(event))
+                case .refuted, .rejected: effects.append(.log(event.logLine.level, event.logLine.message))
                 }
             case let .incarnationChanged(incarnation):
                 persisted.incarnation = incarnation
-                outputs.append(.persist(persisted))
+                effects.append(.persist(persisted))
             case .leaveComplete:
-                outputs.append(.left)
+                effects.append(.left)
             }
         }
     }
 
-    private mutating func persistIfChanged(into outputs: inout [PeerOutput]) {
+    private mutating func persistIfChanged(into effects: inout [PeerEffect]) {
         let alive = membership.members.values.filter { $0.state == .alive }.map(\.address).sorted().prefix(Self.knownPeersMax)
         guard Array(alive) != persisted.knownPeers, !alive.isEmpty else { return }
         persisted.knownPeers = Array(alive)
-        outputs.append(.persist(persisted))
+        effects.append(.persist(persisted))
     }
 }
 

@@ -44,12 +44,12 @@ public enum PeerInput: Sendable {
     case responseReceived(ExchangeID, Result<[UInt8], ExchangeFailure>)
     /// The operator asked the peer to leave (SIGINT/SIGTERM): leave gracefully, then emit `left`.
     case leave
-    /// The driver finished (or failed) a `work` order.
+    /// The driver finished (or failed) a `work` effect.
     case workDone(TaskWorkResult)
 }
 
-/// What a peer machine asks its driver to do. Drivers perform outputs in order.
-public enum PeerOutput: Sendable, Equatable {
+/// What a peer machine asks its driver to do. Drivers perform effects in order.
+public enum PeerEffect: Sendable, Equatable {
     case sendDatagram([UInt8], to: PeerAddress)
     /// Fire `timerFired(id)` at `at` (or at once if that is past); replaces a pending timer of that id.
     case setTimer(TimerID, at: Instant)
@@ -121,12 +121,12 @@ public struct MemberView: Sendable, Equatable {
 }
 
 /// A protocol state machine that a driver (libuv runtime or simulator) runs. It performs no I/O,
-/// reads no clock and draws no randomness of its own: time and randomness come in, outputs go out.
+/// reads no clock and draws no randomness of its own: time and randomness come in, effects go out.
 public protocol PeerMachine {
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput]
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect]
     /// The current membership view, for `starling members` and for the simulator's checkers.
     var members: [MemberView] { get }
-    /// Whether every change to `members` is announced by a `.memberChanged` output (then a
+    /// Whether every change to `members` is announced by a `.memberChanged` effect (then a
     /// simulator need not re-read `members` to follow the view; a default says no).
     var reportsMemberChanges: Bool { get }
     /// Calls `body` with each other member's identity and state: what `members` says, without
@@ -139,7 +139,7 @@ public protocol PeerMachine {
     /// An operator's request from the local API (a default refuses it).
     mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
-    ) -> (answer: ControlAnswer, outputs: [PeerOutput])
+    ) -> (answer: ControlAnswer, effects: [PeerEffect])
 }
 
 /// An operator's request through the local API (synchronous answer; long operations run on and are
@@ -190,7 +190,7 @@ extension PeerMachine {
     /// Machines without a control plane (test fakes) refuse every request.
     public mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
-    ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+    ) -> (answer: ControlAnswer, effects: [PeerEffect]) {
         (ControlAnswer(ok: false, message: "this machine has no control plane"), [])
     }
 }

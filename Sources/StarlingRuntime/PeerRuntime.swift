@@ -215,7 +215,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
         }
     }
 
-    private func perform(_ output: PeerOutput) {
+    private func perform(_ output: PeerEffect) {
         switch output {
         case let .sendDatagram(bytes, to: destination):
             guard let address = try? SocketAddress(destination) else {

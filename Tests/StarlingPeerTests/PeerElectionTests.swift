@@ -3,7 +3,7 @@ import StarlingPeer
 import StarlingTasks
 import Testing
 
-/// Election and lease takeover, through `Peer`'s inputs and outputs only.
+/// Election and lease takeover, through `Peer`'s inputs and effects only.
 @Suite struct PeerElectionTests {
     @Test func aSubmittedTaskGetsExactlyOneLeaseByTheBestRankedCandidate() throws {
         var cluster = PeerCluster(count: 3)

@@ -17,7 +17,7 @@ import Glibc
     }
 
     /// A client that sends the given requests at start.
-    static func client(_ requests: [PeerOutput]) -> Script {
+    static func client(_ requests: [PeerEffect]) -> Script {
         Script { input, _ in
             guard case .start = input else { return [] }
             return requests

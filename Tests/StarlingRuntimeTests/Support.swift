@@ -13,7 +13,7 @@ import Glibc
 /// runtime holds the machine.
 final class Script {
     private(set) var inputs: [(input: PeerInput, now: Instant)] = []
-    var react: (PeerInput, Instant) -> [PeerOutput]
+    var react: (PeerInput, Instant) -> [PeerEffect]
     var members: [MemberView] = []
     var tasks: [TaskSummary] = []
     /// Operator requests the runtime handed over, and how they are answered (refused by default).
@@ -25,7 +25,7 @@ final class Script {
         return answerControl(request)
     }
 
-    init(react: @escaping (PeerInput, Instant) -> [PeerOutput] = { _, _ in [] }) { self.react = react }
+    init(react: @escaping (PeerInput, Instant) -> [PeerEffect] = { _, _ in [] }) { self.react = react }
 
     func record(_ input: PeerInput, _ now: Instant) { inputs.append((input, now)) }
 
@@ -56,7 +56,7 @@ final class Script {
 struct FakeMachine: PeerMachine {
     let script: Script
 
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
         script.record(input, now)
         return script.react(input, now)
     }
@@ -67,7 +67,7 @@ struct FakeMachine: PeerMachine {
 
     mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
-    ) -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+    ) -> (answer: ControlAnswer, outputs: [PeerEffect]) {
         (script.control(request), [])
     }
 }

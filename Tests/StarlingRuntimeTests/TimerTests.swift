@@ -12,7 +12,7 @@ import Testing
             guard case .start = input else { return [] }
             let plan: [(UInt64, Duration)] = [(1, .milliseconds(60)), (2, .milliseconds(20)), (3, .milliseconds(40)),
                                               (4, .milliseconds(30))]
-            var outputs = plan.map { PeerOutput.setTimer(TimerID($0.0), at: now + $0.1) }
+            var outputs = plan.map { PeerEffect.setTimer(TimerID($0.0), at: now + $0.1) }
             outputs.append(.setTimer(TimerID(4), at: now + .milliseconds(80)))  // replaces the 30 ms one
             outputs.append(.cancelTimer(TimerID(3)))
             outputs.append(.setTimer(TimerID(5), at: now - .seconds(1)))  // already due: fires first

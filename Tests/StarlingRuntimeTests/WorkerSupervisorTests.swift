@@ -44,11 +44,11 @@ import Glibc
 
         static let task = try! TaskID(text: String(repeating: "ab", count: 32))
 
-        static func order(round: UInt64 = 1) -> TrainingOrder {
+        static func order(round: UInt64 = 1) -> TrainingWork {
             let worker = TrainingWorker(name: "only", dataset: DatasetRef(name: "digits"), script: ScriptSpec(bootFile: .builtin(.logreg)))
             let federated = FederatedTaskSpec(aggregationWorker: AggregationWorker(), trainingWorkers: [worker],
                                               rounds: RoundSettings(rounds: 10, minNodeNumber: 1))
-            return TrainingOrder(task: task, spec: TaskSpec(name: "supervised", kind: .federatedTask(federated)), worker: "only",
+            return TrainingWork(task: task, spec: TaskSpec(name: "supervised", kind: .federatedTask(federated)), worker: "only",
                                  epoch: 1, round: round, baseModel: ModelHash.none, sources: [], validate: false, deadline: 0, seed: 0)
         }
     }

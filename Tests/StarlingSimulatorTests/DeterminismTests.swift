@@ -63,7 +63,7 @@ struct DrawingMachine: PeerMachine {
     let report: (UInt64) -> Void
     var members: [MemberView] { [] }
     var counters: [String: UInt64] { [:] }
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
         if case .start = input { report(random.next()) }
         return []
     }

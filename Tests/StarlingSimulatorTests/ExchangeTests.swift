@@ -7,7 +7,7 @@ import Testing
     /// n0 sends one request to `target` at 1 s; n1 answers (or not) per `reply`; n2 never answers.
     static func exchange(to target: PeerAddress, bytes: Int = 3, timeout: Duration = .seconds(2),
                          setup: (Simulation) -> Void = { _ in },
-                         reply: @escaping (ReplyID, [UInt8]) -> [PeerOutput] = { [.sendReply($0, $1.reversed())] })
+                         reply: @escaping (ReplyID, [UInt8]) -> [PeerEffect] = { [.sendReply($0, $1.reversed())] })
         -> (Recorder, Simulation) {
         let simulation = Simulation(configuration: SimulationConfiguration(seed: 1, network: NetworkModel(baseDelay: .milliseconds(10))))
         let recorder = Recorder()

@@ -44,11 +44,11 @@ final class Recorder {
 struct ScriptedMachine: PeerMachine {
     let name: String
     let recorder: Recorder
-    let script: (PeerInput, Instant) -> [PeerOutput]
+    let script: (PeerInput, Instant) -> [PeerEffect]
     var members: [MemberView] = []
     var counters: [String: UInt64] = [:]
 
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
         recorder.entries.append(.init(node: name, localTime: now, input: input))
         return script(input, now)
     }
@@ -68,7 +68,7 @@ enum TestNodes {
     /// Adds a scripted node named `n<index>`.
     @discardableResult
     static func addScripted(_ simulation: Simulation, _ recorder: Recorder, clock: NodeClock = .exact,
-                            script: @escaping (PeerInput, Instant) -> [PeerOutput] = { _, _ in [] }) -> Int {
+                            script: @escaping (PeerInput, Instant) -> [PeerEffect] = { _, _ in [] }) -> Int {
         let index = simulation.nodeCount
         let name = "n\(index)"
         return simulation.addNode(NodeSpec(
@@ -126,7 +126,7 @@ struct BoardMachine: PeerMachine {
     let board: ViewBoard
     var members: [MemberView] { board.views[name] ?? [] }
     var counters: [String: UInt64] { [:] }
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] { [] }
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] { [] }
 }
 
 extension TestNodes {

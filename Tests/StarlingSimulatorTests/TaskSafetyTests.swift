@@ -15,7 +15,7 @@ struct TamperingMachine: PeerMachine {
     let tamper: (inout TaskSummary) -> Void
     var now = Instant.zero
 
-    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
+    mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
         self.now = now
         return inner.handle(input, now: now, random: &random)
     }
@@ -31,7 +31,7 @@ struct TamperingMachine: PeerMachine {
     }
 
     mutating func control<R: RandomNumberGenerator>(_ request: ControlRequest, now: Instant, random: inout R)
-        -> (answer: ControlAnswer, outputs: [PeerOutput]) {
+        -> (answer: ControlAnswer, effects: [PeerEffect]) {
         inner.control(request, now: now, random: &random)
     }
 }

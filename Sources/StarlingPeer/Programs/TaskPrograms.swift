@@ -36,13 +36,13 @@ enum ProgramLocal: Sendable {
 extension Peer {
     /// Calls the task's program as coordinator or participant and performs what it asks.
     mutating func runProgram(_ id: TaskID, state: TaskState, view: TaskView, lease: Lease, unix: UInt64, now: Instant,
-                             coordinating: Bool, outputs: inout [PeerOutput]) {
+                             coordinating: Bool, effects: inout [PeerEffect]) {
         switch state.spec.kind {
         case let .federatedTask(spec):
             let task = ProgramTask(id: id, state: state, view: view, spec: spec, lease: lease, now: now, unix: unix)
             var local = federatedLocal(id)
-            if coordinating { perform(FederatedProgram.coordinate(task, host: self, local: &local), task: id, now: now, outputs: &outputs) }
-            perform(FederatedProgram.participate(task, host: self, local: &local), task: id, now: now, outputs: &outputs)
+            if coordinating { perform(FederatedProgram.coordinate(task, host: self, local: &local), task: id, now: now, effects: &effects) }
+            perform(FederatedProgram.participate(task, host: self, local: &local), task: id, now: now, effects: &effects)
             taskBook.programs[id] = .federated(local)
         case .incrementalLearningJob, .jointInferenceService:
             preconditionFailure("a task of a kind with no program is never driven")
@@ -50,7 +50,7 @@ extension Peer {
     }
 
     /// Hands the driver's answer to the program of its task.
-    mutating func programWorkDone(_ result: TaskWorkResult, now: Instant, outputs: inout [PeerOutput]) {
+    mutating func programWorkDone(_ result: TaskWorkResult, now: Instant, effects: inout [PeerEffect]) {
         switch result {
         case let .federated(result):
             let id = result.task
@@ -63,9 +63,9 @@ extension Peer {
             let task = ProgramTask(id: id, state: state, view: view, spec: spec, lease: view.currentLease, now: now,
                                    unix: unixNow(now))
             var local = federatedLocal(id)
-            let effects = FederatedProgram.workDone(result, task: task, host: self, local: &local)
+            let asked = FederatedProgram.workDone(result, task: task, host: self, local: &local)
             taskBook.programs[id] = .federated(local)
-            perform(effects, task: id, now: now, outputs: &outputs)
+            perform(asked, task: id, now: now, effects: &effects)
         case let .modelHeld(hash):
             taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
             // A program waiting for this model (a starting model) moves on now, not at the next tick.

@@ -10,7 +10,7 @@ import StarlingWire
 /// `replicated` entry. So a coordinator that dies right after a commit is announced leaves a
 /// successor holding both the commit and the model it names.
 extension Peer {
-    mutating func startCommit(_ id: TaskID, commit: ProgramEntry, log: String, now: Instant, outputs: inout [PeerOutput]) {
+    mutating func startCommit(_ id: TaskID, commit: ProgramEntry, log: String, now: Instant, effects: inout [PeerEffect]) {
         guard let state = taskBook.states[id], let ref = commit.lineCommit else {
             preconditionFailure("only a held task's line commits are replicated")
         }
@@ -25,12 +25,12 @@ extension Peer {
             .compactMap { membership.members[$0]?.address }
         taskBook.replicating[id] = TaskBook.PendingCommit(commit: entry, log: log, outstanding: [:], retryAt: now,
                                                           deadline: now + taskSettings.replicateTimeout)
-        for address in successors { pushCommit(id, to: address, outputs: &outputs) }
-        if taskBook.replicating[id]?.outstanding.isEmpty == true { finishCommit(id, outputs: &outputs) }
+        for address in successors { pushCommit(id, to: address, effects: &effects) }
+        if taskBook.replicating[id]?.outstanding.isEmpty == true { finishCommit(id, effects: &effects) }
     }
 
     /// Sends the pending commit (with everything else the candidate may lack, the lease above all).
-    private mutating func pushCommit(_ id: TaskID, to address: PeerAddress, outputs: inout [PeerOutput]) {
+    private mutating func pushCommit(_ id: TaskID, to address: PeerAddress, effects: inout [PeerEffect]) {
         guard var pending = taskBook.replicating[id], let state = taskBook.states[id] else { return }
         let push = TaskEntries(id: id, spec: state.signedSpec, entries: state.entries + [pending.commit],
                                certificates: certificates(for: state, entries: state.entries))
@@ -39,79 +39,79 @@ extension Peer {
             return
         }
         let exchange = sendRequest(.taskReplicate(id), frame, to: address, timeout: taskSettings.replicateTimeout,
-                                   into: &outputs)
+                                   into: &effects)
         pending.outstanding[exchange] = address
         taskBook.replicating[id] = pending
     }
 
     /// A candidate holds the pushed state: it merges it and answers with its signed `replicated`.
-    /// While it does not hold the committed model yet, it orders the model fetched and answers with
+    /// While it does not hold the committed model yet, it asks its driver to fetch the model and answers with
     /// no entries ("not yet").
-    mutating func answerReplicate(_ body: [UInt8], now: Instant, outputs: inout [PeerOutput]) -> [UInt8] {
+    mutating func answerReplicate(_ body: [UInt8], now: Instant, effects: inout [PeerEffect]) -> [UInt8] {
         guard let push = try? TaskEntries(wireBytes: body), let last = push.entries.last,
               let commit = last.body.program?.lineCommit else {
             count("dropped.task replicate malformed")
             return []
         }
         learnCertificates(push.certificates, now: now)
-        guard adopt(push, outputs: &outputs) else { return [] }
+        guard adopt(push, effects: &effects) else { return [] }
         if commit.modelHash != ModelHash.none && !taskBook.holdsModel(commit.modelHash) {
             guard let source = blobSource(last.author) else { return [] }
             taskBook.engaged.insert(push.id)
-            outputs.append(.work(.holdModel(task: push.id, round: commit.round, model: commit.modelHash, sources: [source])))
+            effects.append(.work(.holdModel(task: push.id, round: commit.round, model: commit.modelHash, sources: [source])))
             count("tasks.replications waiting for the model")
             return (try? Envelope(tag: .taskReplicateResponse, message: TaskEntries(id: push.id, spec: nil, entries: []))
                 .streamMessage()) ?? []
         }
-        merge(push.entries, into: push.id, outputs: &outputs)
+        merge(push.entries, into: push.id, effects: &effects)
         guard taskBook.states[push.id]?.contains(last.hash) == true else { return [] }
         let ack = TaskEntry.sign(.replicated(commit), task: push.id, with: membership.identity)
-        merge([ack], into: push.id, outputs: &outputs)
+        merge([ack], into: push.id, effects: &effects)
         count("tasks.commits replicated here")
         return (try? Envelope(tag: .taskReplicateResponse, message: TaskEntries(id: push.id, spec: nil, entries: [ack]))
             .streamMessage()) ?? []
     }
 
     mutating func completeReplicate(_ id: TaskID, exchange: UInt64, _ result: Result<[UInt8], ExchangeFailure>,
-                                    now: Instant, outputs: inout [PeerOutput]) {
+                                    now: Instant, effects: inout [PeerEffect]) {
         guard var pending = taskBook.replicating[id], let address = pending.outstanding.removeValue(forKey: exchange) else { return }
         if case let .success(bytes) = result, let envelope = try? Envelope(streamMessage: bytes),
            envelope.tag == .taskReplicateResponse, let answer = try? TaskEntries(wireBytes: envelope.body), answer.id == id {
             if answer.entries.isEmpty {
                 pending.retry.append(address)
                 pending.retryAt = now + taskSettings.replicateRetry
-                outputs.append(.setTimer(Self.replicationTimer, at: pending.retryAt))
+                effects.append(.setTimer(Self.replicationTimer, at: pending.retryAt))
             } else {
-                merge(answer.entries, into: id, outputs: &outputs)
+                merge(answer.entries, into: id, effects: &effects)
             }
         } else {
             count("tasks.replications failed")
         }
         taskBook.replicating[id] = pending
-        if pending.outstanding.isEmpty && pending.retry.isEmpty { finishCommit(id, outputs: &outputs) }
+        if pending.outstanding.isEmpty && pending.retry.isEmpty { finishCommit(id, effects: &effects) }
     }
 
     /// Each tick and at `retryAt`: commits past their deadline are spread anyway; candidates that
     /// answered "not yet" are asked again.
-    mutating func expireReplications(now: Instant, outputs: inout [PeerOutput]) {
+    mutating func expireReplications(now: Instant, effects: inout [PeerEffect]) {
         for (id, pending) in taskBook.replicating {
             if now >= pending.deadline {
                 count("tasks.replications timed out")
-                finishCommit(id, outputs: &outputs)
+                finishCommit(id, effects: &effects)
             } else if !pending.retry.isEmpty && now >= pending.retryAt {
                 var again = pending
                 again.retry = []
                 taskBook.replicating[id] = again
-                for address in pending.retry { pushCommit(id, to: address, outputs: &outputs) }
+                for address in pending.retry { pushCommit(id, to: address, effects: &effects) }
             }
         }
     }
 
-    private mutating func finishCommit(_ id: TaskID, outputs: inout [PeerOutput]) {
+    private mutating func finishCommit(_ id: TaskID, effects: inout [PeerEffect]) {
         guard let pending = taskBook.replicating.removeValue(forKey: id) else { return }
-        if merge([pending.commit], into: id, outputs: &outputs) == .added {
+        if merge([pending.commit], into: id, effects: &effects) == .added {
             count("tasks.rounds committed")
-            outputs.append(.log(.info, pending.log))
+            effects.append(.log(.info, pending.log))
         }
     }
 

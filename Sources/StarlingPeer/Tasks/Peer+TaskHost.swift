@@ -13,22 +13,22 @@ extension Peer: TaskHost {
 
     func holdsModel(_ hash: ContentHash) -> Bool { taskBook.holdsModel(hash) }
 
-    mutating func taskTick<R: RandomNumberGenerator>(now: Instant, random: inout R, outputs: inout [PeerOutput]) {
-        outputs.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
+    mutating func taskTick<R: RandomNumberGenerator>(now: Instant, random: inout R, effects: inout [PeerEffect]) {
+        effects.append(.setTimer(Self.taskTimer, at: now + taskSettings.tickInterval))
         for _ in 0..<taskSettings.trickleAdverts { taskBook.trickle() }
-        expireReplications(now: now, outputs: &outputs)
-        for id in taskBook.orderedIDs { drive(id, now: now, outputs: &outputs) }
+        expireReplications(now: now, effects: &effects)
+        for id in taskBook.orderedIDs { drive(id, now: now, effects: &effects) }
         taskBook.dirty = []
     }
 
     /// Drives the tasks that changed during this input (a few passes: driving one may change it
     /// again, as a commit completing leads to the next announcement).
-    mutating func driveChangedTasks(now: Instant, outputs: inout [PeerOutput]) {
+    mutating func driveChangedTasks(now: Instant, effects: inout [PeerEffect]) {
         for _ in 0..<taskSettings.drivePassesMax {
             guard !taskBook.dirty.isEmpty else { return }
             let ids = taskBook.dirty.sorted()
             taskBook.dirty = []
-            for id in ids { drive(id, now: now, outputs: &outputs) }
+            for id in ids { drive(id, now: now, effects: &effects) }
         }
         taskBook.dirty = []
     }
@@ -63,12 +63,12 @@ extension Peer: TaskHost {
         node == membership.me ? membership.certificate.name : membership.members[node]?.name
     }
 
-    mutating func drive(_ id: TaskID, now: Instant, outputs: inout [PeerOutput]) {
+    mutating func drive(_ id: TaskID, now: Instant, effects: inout [PeerEffect]) {
         guard let state = taskBook.states[id] else { return }
         let view = state.view
         guard view.phase == .pending || view.phase == .running else {
             taskBook.leaderlessSince[id] = nil
-            release(id, reason: "task \(view.phase)", outputs: &outputs)
+            release(id, reason: "task \(view.phase)", effects: &effects)
             return
         }
         // A kind this build cannot run: another peer may (a newer version); this one stays out.
@@ -80,15 +80,15 @@ extension Peer: TaskHost {
             let coordinating = lease.holder == membership.me
             if coordinating {
                 if lease.expiresAt <= unix + taskSettings.leaseSeconds - taskSettings.renewEverySeconds {
-                    sign(.lease(lease.renewed(until: unix + taskSettings.leaseSeconds)), task: id, outputs: &outputs)
+                    sign(.lease(lease.renewed(until: unix + taskSettings.leaseSeconds)), task: id, effects: &effects)
                 }
             }
             // While a commit is being replicated, the coordinator's program waits for it.
             runProgram(id, state: state, view: view, lease: lease, unix: unix, now: now,
-                       coordinating: coordinating && taskBook.replicating[id] == nil, outputs: &outputs)
+                       coordinating: coordinating && taskBook.replicating[id] == nil, effects: &effects)
             return
         }
-        claimIfMyTurn(id, state: state, view: view, unix: unix, now: now, outputs: &outputs)
+        claimIfMyTurn(id, state: state, view: view, unix: unix, now: now, effects: &effects)
     }
 
     // MARK: Election
@@ -118,7 +118,7 @@ extension Peer: TaskHost {
     }
 
     private mutating func claimIfMyTurn(_ id: TaskID, state: TaskState, view: TaskView, unix: UInt64, now: Instant,
-                                        outputs: inout [PeerOutput]) {
+                                        effects: inout [PeerEffect]) {
         let since = taskBook.leaderlessSince[id] ?? now
         taskBook.leaderlessSince[id] = since
         let ranking = CoordinatorElection.rank(task: id, candidates: candidates(for: state.spec))
@@ -131,9 +131,9 @@ extension Peer: TaskHost {
         let capacity = CoordinatorElection.capacity(tags: membership.tags)
         let lease = Lease(epoch: view.nextEpoch, holder: membership.me, base: view.lastCommitted?.ref,
                           expiresAt: unix + taskSettings.leaseSeconds, capacity: capacity)
-        if sign(.lease(lease), task: id, outputs: &outputs) == .added {
+        if sign(.lease(lease), task: id, effects: &effects) == .added {
             count("tasks.leases claimed")
-            outputs.append(.log(.notice, "task \(state.spec.name) (\(id.short)): coordinating at epoch \(lease.epoch)"
+            effects.append(.log(.notice, "task \(state.spec.name) (\(id.short)): coordinating at epoch \(lease.epoch)"
                 + (lease.base.map { " from \($0)" } ?? "")))
         }
         taskBook.leaderlessSince[id] = nil

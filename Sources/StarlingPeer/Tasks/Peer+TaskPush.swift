@@ -10,7 +10,7 @@ import StarlingWire
 extension Peer {
     /// Sends `entries` of task `id` to `nodes` (this peer and unknown nodes are skipped), at most
     /// `pushTargetsMax` of them.
-    mutating func push(_ entries: [TaskEntry], of id: TaskID, to nodes: [NodeID], outputs: inout [PeerOutput]) {
+    mutating func push(_ entries: [TaskEntry], of id: TaskID, to nodes: [NodeID], effects: inout [PeerEffect]) {
         guard !entries.isEmpty else { return }
         let message = TaskEntries(id: id, spec: nil, entries: entries)
         guard let frame = try? Envelope(tag: .taskPushRequest, message: message).streamMessage() else {
@@ -20,21 +20,21 @@ extension Peer {
         var sent: Set<NodeID> = []
         for node in nodes where node != membership.me && sent.count < taskSettings.pushTargetsMax {
             guard sent.insert(node).inserted, let address = membership.members[node]?.address else { continue }
-            sendRequest(.taskPush(id), frame, to: address, timeout: taskSettings.pullTimeout, into: &outputs)
+            sendRequest(.taskPush(id), frame, to: address, timeout: taskSettings.pullTimeout, into: &effects)
             count("tasks.pushes sent")
         }
     }
 
     /// Merges pushed entries of a task this peer holds (a task it does not hold arrives by gossip,
     /// with its spec).
-    mutating func answerPush(_ body: [UInt8], now: Instant, outputs: inout [PeerOutput]) -> [UInt8] {
+    mutating func answerPush(_ body: [UInt8], now: Instant, effects: inout [PeerEffect]) -> [UInt8] {
         guard let push = try? TaskEntries(wireBytes: body) else {
             count("dropped.task push malformed")
             return []
         }
         learnCertificates(push.certificates, now: now)
         if taskBook.states[push.id] != nil {
-            merge(push.entries, into: push.id, outputs: &outputs)
+            merge(push.entries, into: push.id, effects: &effects)
             count("tasks.pushes received")
         } else {
             count("tasks.pushes for unknown tasks")
@@ -45,11 +45,11 @@ extension Peer {
     /// Signs an entry as this peer, merges it, and when it was new pushes it (after `along`) to `nodes`.
     @discardableResult
     mutating func signAndPush(_ body: TaskEntryBody, task id: TaskID, along: [TaskEntry] = [], to nodes: [NodeID],
-                              outputs: inout [PeerOutput]) -> MergeOutcome {
+                              effects: inout [PeerEffect]) -> MergeOutcome {
         precondition(taskBook.states[id] != nil, "entries are signed only for tasks this peer holds")
         let entry = TaskEntry.sign(body, task: id, with: membership.identity)
-        let outcome = merge([entry], into: id, outputs: &outputs)
-        if outcome == .added { push(along + [entry], of: id, to: nodes, outputs: &outputs) }
+        let outcome = merge([entry], into: id, effects: &effects)
+        if outcome == .added { push(along + [entry], of: id, to: nodes, effects: &effects) }
         return outcome
     }
 

@@ -6,39 +6,39 @@ import StarlingTrust
 /// What the host does with its programs' effects and the driver's answers.
 extension Peer {
     /// Performs a program's effects for task `id`, in order.
-    mutating func perform(_ effects: [ProgramEffect], task id: TaskID, now: Instant, outputs: inout [PeerOutput]) {
-        for effect in effects {
+    mutating func perform(_ programEffects: [ProgramEffect], task id: TaskID, now: Instant, effects: inout [PeerEffect]) {
+        for effect in programEffects {
             switch effect {
             case let .sign(body, along, pushTo, counter, log):
-                guard signAndPush(body, task: id, along: along, to: pushTo, outputs: &outputs) == .added else { continue }
+                guard signAndPush(body, task: id, along: along, to: pushTo, effects: &effects) == .added else { continue }
                 if let counter { count(counter) }
-                if let (level, text) = log { outputs.append(.log(level, text)) }
+                if let (level, text) = log { effects.append(.log(level, text)) }
             case let .commit(entry, log):
-                startCommit(id, commit: entry, log: log, now: now, outputs: &outputs)
+                startCommit(id, commit: entry, log: log, now: now, effects: &effects)
             case let .work(work):
                 taskBook.engaged.insert(id)
-                outputs.append(.work(work))
+                effects.append(.work(work))
             case let .holdsModel(hash):
                 taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
             case let .count(name, amount):
                 peerCounters[name, default: 0] += amount
             case let .log(level, text):
-                outputs.append(.log(level, text))
+                effects.append(.log(level, text))
             }
         }
     }
 
     /// Stops the driver's work for a task once.
-    mutating func release(_ id: TaskID, reason: String, outputs: inout [PeerOutput]) {
+    mutating func release(_ id: TaskID, reason: String, effects: inout [PeerEffect]) {
         guard taskBook.engaged.remove(id) != nil else { return }
         taskBook.programs[id] = nil
-        outputs.append(.work(.release(task: id, reason: reason)))
+        effects.append(.work(.release(task: id, reason: reason)))
     }
 
     /// The driver's answer to a `work` effect.
-    mutating func workDone(_ result: TaskWorkResult, now: Instant, outputs: inout [PeerOutput]) {
+    mutating func workDone(_ result: TaskWorkResult, now: Instant, effects: inout [PeerEffect]) {
         lastNow = now
-        programWorkDone(result, now: now, outputs: &outputs)
+        programWorkDone(result, now: now, effects: &effects)
     }
 
     /// Where a node's blobs can be fetched (this peer's own address for itself).

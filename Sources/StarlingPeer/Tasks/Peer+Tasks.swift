@@ -59,7 +59,7 @@ extension Peer {
 
     // MARK: Operator requests
 
-    mutating func submitTask(specBytes: [UInt8], now: Instant, outputs: inout [PeerOutput]) -> ControlAnswer {
+    mutating func submitTask(specBytes: [UInt8], now: Instant, effects: inout [PeerEffect]) -> ControlAnswer {
         guard membership.certificate.roles.contains(.submit) else {
             return ControlAnswer(ok: false, message: "this peer's certificate does not carry the submit role (authority admit --roles ...,submit)")
         }
@@ -83,13 +83,13 @@ extension Peer {
             return ControlAnswer(ok: false, message: "this peer holds \(taskSettings.tasksMax) tasks already (TaskSettings.tasksMax)")
         }
         taskBook.states[signed.id] = TaskState(spec: signed)
-        taskChanged(signed.id, outputs: &outputs)
+        taskChanged(signed.id, effects: &effects)
         count("tasks.submitted")
-        outputs.append(.log(.info, "task \(spec.name) (\(signed.id.short)) submitted"))
+        effects.append(.log(.info, "task \(spec.name) (\(signed.id.short)) submitted"))
         return ControlAnswer(ok: true, message: "submitted task \(spec.name) as \(signed.id.text)", fields: fields)
     }
 
-    mutating func cancelTask(_ reference: String, reason: String, outputs: inout [PeerOutput]) -> ControlAnswer {
+    mutating func cancelTask(_ reference: String, reason: String, effects: inout [PeerEffect]) -> ControlAnswer {
         guard let id = taskBook.resolve(reference) else { return ControlAnswer(ok: false, message: "no task \(reference)") }
         guard membership.certificate.roles.contains(.submit) else {
             return ControlAnswer(ok: false, message: "this peer's certificate does not carry the submit role, which cancel needs")
@@ -103,7 +103,7 @@ extension Peer {
                                  fields: ["id": id.text])
         }
         let text = String(reason.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(200))
-        let outcome = sign(.cancel(reason: text.isEmpty ? "cancelled by an operator" : text), task: id, outputs: &outputs)
+        let outcome = sign(.cancel(reason: text.isEmpty ? "cancelled by an operator" : text), task: id, effects: &effects)
         guard outcome == .added || outcome == .duplicate else {
             return ControlAnswer(ok: false, message: "cancel refused: \(outcome)")
         }
@@ -114,15 +114,15 @@ extension Peer {
 
     /// Signs an entry as this peer, merges it, and spreads it.
     @discardableResult
-    mutating func sign(_ body: TaskEntryBody, task id: TaskID, outputs: inout [PeerOutput]) -> MergeOutcome {
+    mutating func sign(_ body: TaskEntryBody, task id: TaskID, effects: inout [PeerEffect]) -> MergeOutcome {
         precondition(taskBook.states[id] != nil, "entries (a lease above all) are signed only for tasks this peer holds")
         let entry = TaskEntry.sign(body, task: id, with: membership.identity)
-        return merge([entry], into: id, outputs: &outputs)
+        return merge([entry], into: id, effects: &effects)
     }
 
     /// Merges entries into a held task; spreads and persists it when anything was added.
     @discardableResult
-    mutating func merge(_ entries: [TaskEntry], into id: TaskID, outputs: inout [PeerOutput]) -> MergeOutcome {
+    mutating func merge(_ entries: [TaskEntry], into id: TaskID, effects: inout [PeerEffect]) -> MergeOutcome {
         guard var state = taskBook.states[id] else { return .rejected(.wrongTask) }
         let roles = roleLookup
         var added = false
@@ -139,7 +139,7 @@ extension Peer {
             }
         }
         taskBook.states[id] = state
-        if added { taskChanged(id, outputs: &outputs) }
+        if added { taskChanged(id, effects: &effects) }
         return added ? .added : last
     }
 
@@ -151,17 +151,17 @@ extension Peer {
         taskBook.certificates[node] = certificate
     }
 
-    mutating func taskChanged(_ id: TaskID, outputs: inout [PeerOutput]) {
+    mutating func taskChanged(_ id: TaskID, effects: inout [PeerEffect]) {
         if let submitter = taskBook.states[id]?.signedSpec.submitter { rememberCertificate(of: submitter) }
         taskBook.changed(id, sends: advertSends)
-        if let state = taskBook.states[id] { outputs.append(.persistTask(state)) }
+        if let state = taskBook.states[id] { effects.append(.persistTask(state)) }
     }
 
     // MARK: Adverts and pulls
 
     /// Reads the task adverts of a datagram from `sender` and pulls what differs.
     mutating func receiveAdverts(_ payload: ArraySlice<UInt8>, from sender: NodeID, address: PeerAddress,
-                                 outputs: inout [PeerOutput]) -> Int {
+                                 effects: inout [PeerEffect]) -> Int {
         var malformed = 0
         let adverts = TaskAdvert.adverts(in: payload, malformed: &malformed)
         if malformed > 0 { peerCounters["dropped.task advert malformed", default: 0] += UInt64(malformed) }
@@ -171,12 +171,12 @@ extension Peer {
                 count("dropped.task advert over tasksMax")
                 continue
             }
-            startPull(advert.id, from: address, outputs: &outputs)
+            startPull(advert.id, from: address, effects: &effects)
         }
         return adverts.count + malformed
     }
 
-    mutating func startPull(_ id: TaskID, from address: PeerAddress, outputs: inout [PeerOutput]) {
+    mutating func startPull(_ id: TaskID, from address: PeerAddress, effects: inout [PeerEffect]) {
         guard !taskBook.pulling.contains(id), taskBook.pulling.count < taskSettings.pullsMax else { return }
         let state = taskBook.states[id]
         let request = TaskPullRequest(id: id, needSpec: state == nil, have: state?.entryHashes ?? [])
@@ -185,7 +185,7 @@ extension Peer {
             return
         }
         taskBook.pulling.insert(id)
-        sendRequest(.taskPull(id), frame, to: address, timeout: taskSettings.pullTimeout, into: &outputs)
+        sendRequest(.taskPull(id), frame, to: address, timeout: taskSettings.pullTimeout, into: &effects)
         count("tasks.pulls started")
     }
 
@@ -199,7 +199,7 @@ extension Peer {
     }
 
     mutating func completePull(_ id: TaskID, _ result: Result<[UInt8], ExchangeFailure>, now: Instant,
-                               outputs: inout [PeerOutput]) {
+                               effects: inout [PeerEffect]) {
         taskBook.pulling.remove(id)
         guard case let .success(bytes) = result, !bytes.isEmpty else {
             count("tasks.pulls failed")
@@ -212,13 +212,13 @@ extension Peer {
             return
         }
         learnCertificates(answer.certificates, now: now)
-        guard adopt(answer, outputs: &outputs) else { return }
-        merge(answer.entries, into: id, outputs: &outputs)
+        guard adopt(answer, effects: &effects) else { return }
+        merge(answer.entries, into: id, effects: &effects)
     }
 
     /// Makes sure the task of a pull answer or a commit push is held: a task this peer does not
     /// hold yet is taken from the message's spec, once that verifies. False when it is not held.
-    mutating func adopt(_ message: TaskEntries, outputs: inout [PeerOutput]) -> Bool {
+    mutating func adopt(_ message: TaskEntries, effects: inout [PeerEffect]) -> Bool {
         let id = message.id
         guard taskBook.states[id] == nil else { return true }
         guard let spec = message.spec, spec.id == id else {
@@ -232,8 +232,8 @@ extension Peer {
             return false
         }
         count("tasks.learned")
-        outputs.append(.log(.info, "task \(spec.spec.name) (\(id.short)) learned"))
-        taskChanged(id, outputs: &outputs)
+        effects.append(.log(.info, "task \(spec.spec.name) (\(id.short)) learned"))
+        taskChanged(id, effects: &effects)
         return true
     }
 }

@@ -37,7 +37,7 @@ public struct TaskSettings: Sendable, Equatable {
     /// holds it, and is asked again every `replicateRetry`).
     public var replicateTimeout: Duration = .seconds(20)
     public var replicateRetry: Duration = .milliseconds(100)
-    /// A coordinator that ordered an imported starting model held and has not got it orders it
+    /// A coordinator that asked for an imported starting model and has not got it asks for it
     /// again after this long (the fetch may have failed, or its source gone).
     public var startingModelRetry: Duration = .seconds(10)
     /// Peers one entry is pushed to directly (`Peer+TaskPush`); the others hear of it by gossip.

@@ -56,7 +56,7 @@ struct WorkerLaunch {
     /// `order.worker` is a training worker's name, or the aggregation worker's for the task's
     /// central evaluator: the first training worker's script, started with `STARLING_ROLE=evaluate`
     /// on the evaluation dataset (docs/workers.md, "Central evaluation").
-    func command(for order: TrainingOrder, token: String, dataset: DatasetRecord?) throws -> Command {
+    func command(for order: TrainingWork, token: String, dataset: DatasetRecord?) throws -> Command {
         guard let federated = order.spec.federatedTask else { throw RuntimeError("task \(order.spec.name) is not federated") }
         let evaluator = order.worker == federated.aggregationWorker.name
         guard let worker = evaluator ? federated.trainingWorkers.first
@@ -98,7 +98,7 @@ struct WorkerLaunch {
         return Command(arguments: program, environment: environment.sorted(), directory: directory, python: python)
     }
 
-    private func environment(_ order: TrainingOrder, worker: TrainingWorker, token: String, dataset: DatasetRecord,
+    private func environment(_ order: TrainingWork, worker: TrainingWorker, token: String, dataset: DatasetRecord,
                              workDirectory: String) -> [String] {
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
         variables["STARLING_SOCKET"] = socketPath

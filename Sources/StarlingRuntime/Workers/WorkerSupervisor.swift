@@ -22,9 +22,9 @@ import Darwin
 final class WorkerSupervisor {
     enum Poll: Equatable {
         case wait
-        case train(TrainingOrder, modelPath: String?)
+        case train(TrainingWork, modelPath: String?)
         /// A central evaluator's job: score the model of `order.baseModel` (at `modelPath`).
-        case evaluate(TrainingOrder, modelPath: String)
+        case evaluate(TrainingWork, modelPath: String)
         case stop
     }
 
@@ -47,7 +47,7 @@ final class WorkerSupervisor {
     let token: String
     let log: WorkerLog
     private let loop: EventLoop
-    private let launch: (TrainingOrder, String) throws -> WorkerLaunch.Command
+    private let launch: (TrainingWork, String) throws -> WorkerLaunch.Command
     private let answer: (FederatedWorkResult) -> Void
     private let timing: Timing
     /// Called when the supervisor is released and has no process left: its owner may forget it.
@@ -58,7 +58,7 @@ final class WorkerSupervisor {
     private var restartTimer: LoopTimer?
     private var stopTimer: LoopTimer?
     /// The round owed, and the base model's local path once fetched (nil path: round 1, or fetching).
-    private(set) var order: TrainingOrder?
+    private(set) var order: TrainingWork?
     private var modelReady = false
     private var modelPath: String?
     private var failuresInARow = 0
@@ -71,7 +71,7 @@ final class WorkerSupervisor {
     private var python: String?
 
     init(task: TaskID, worker: String, role: Role = .train, loop: EventLoop, log: WorkerLog, timing: Timing = Timing(),
-         launch: @escaping (TrainingOrder, String) throws -> WorkerLaunch.Command,
+         launch: @escaping (TrainingWork, String) throws -> WorkerLaunch.Command,
          answer: @escaping (FederatedWorkResult) -> Void) {
         self.task = task
         self.role = role
@@ -89,7 +89,7 @@ final class WorkerSupervisor {
     var pid: Int32? { process?.pid }
 
     /// A new round to train. The model path comes later (`modelFetched`) unless the round has none.
-    func assign(_ order: TrainingOrder) {
+    func assign(_ order: TrainingWork) {
         released = false
         // Placed here again while stopping: a process that has not seen "stop" yet trains on; one
         // that has exits, and is started again at once (`exited`).
@@ -105,7 +105,7 @@ final class WorkerSupervisor {
         startIfNeeded()
     }
 
-    func modelFetched(_ result: Result<String, RuntimeError>, for order: TrainingOrder) {
+    func modelFetched(_ result: Result<String, RuntimeError>, for order: TrainingWork) {
         guard self.order == order else { return }
         switch result {
         case let .success(path):

@@ -122,7 +122,7 @@ extension EngineState {
         }
     }
 
-    /// Hands one input to a node's machine at the node's local time and performs its outputs.
+    /// Hands one input to a node's machine at the node's local time and performs its effects.
     mutating func deliver(_ input: PeerInput, to node: Int, kind: UInt64, word: UInt64 = 0, bytes: [UInt8]? = nil) {
         let local = Instant(nanoseconds: nodes[node].clock.local(now.nanoseconds))
         trace.mix(UInt64(bitPattern: now.nanoseconds))
@@ -133,8 +133,8 @@ extension EngineState {
         if tracing {
             pendingTraces.append(TraceRecord(time: now, localTime: local, node: node, input: Self.describe(input)))
         }
-        let outputs = machines[node]!.handle(input, now: local, random: &nodes[node].machineRandom)
-        if !outputs.isEmpty { perform(outputs, from: node) }
+        let effects = machines[node]!.handle(input, now: local, random: &nodes[node].machineRandom)
+        if !effects.isEmpty { perform(effects, from: node) }
     }
 
     static func describe(_ input: PeerInput) -> String {

@@ -25,7 +25,7 @@ public enum RandomPurpose: UInt64, Sendable, CaseIterable {
 
 /// One seed, many independent generators.
 ///
-/// A root `DeterministicRandom` is seeded from the run's seed; its first output keys every child.
+/// A root `DeterministicRandom` is seeded from the run's seed; its first effect keys every child.
 /// A child's seed is a SplitMix64 hash of (root key, purpose, index), so children never overlap in
 /// practice and any child can be made without making the others first.
 public struct SeedStreams: Sendable {

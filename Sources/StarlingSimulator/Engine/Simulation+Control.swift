@@ -3,7 +3,7 @@ import StarlingPeer
 
 extension Simulation {
     /// An operator's request to a node, as the local API would make it (submit a task, start a
-    /// keyring operation...): answered at once; its outputs are performed like any input's.
+    /// keyring operation...): answered at once; its effects are performed like any input's.
     /// Nil when the node is not up.
     @discardableResult
     public func control(_ node: Int, _ request: ControlRequest) -> ControlAnswer? {
@@ -22,8 +22,8 @@ extension EngineState {
         let local = Instant(nanoseconds: nodes[node].clock.local(now.nanoseconds))
         trace.mix(UInt64(bitPattern: now.nanoseconds))
         trace.mix(UInt64(node) << 8 | 9)
-        let (answer, outputs) = machines[node]!.control(request, now: local, random: &nodes[node].machineRandom)
-        if !outputs.isEmpty { perform(outputs, from: node) }
+        let (answer, effects) = machines[node]!.control(request, now: local, random: &nodes[node].machineRandom)
+        if !effects.isEmpty { perform(effects, from: node) }
         return answer
     }
 }

@@ -1,7 +1,7 @@
 import StarlingMembership
 
 /// Every honest node's member view as one byte per (observer, member), kept current from the
-/// machines' `.memberChanged` outputs, so checkers read views without asking 10,000 machines for
+/// machines' `.memberChanged` effects, so checkers read views without asking 10,000 machines for
 /// 10,000 members each at every sample (10^8 `MemberView`s a sample did not fit in time or memory).
 ///
 /// Rows of machines that do not report their changes (test fakes) are re-read at each sample.

@@ -110,18 +110,18 @@ public struct HeartbeatMachine: PeerMachine {
          "heartbeat.acks received": acksReceived, "heartbeat.malformed": malformed]
     }
 
-    public mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
-        var outputs: [PeerOutput] = []
+    public mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
+        var effects: [PeerEffect] = []
         switch input {
         case .start:
             started = true
             let floor = UInt64(max(0, now.nanoseconds / 1_000_000))
             incarnation = max((persisted?.incarnation ?? 0) + 1, floor)
-            outputs.append(.persist(PersistedState(incarnation: incarnation, knownPeers: [])))
-            outputs.append(.log(.info, "started at incarnation \(incarnation)"))
-            tick(now: now, random: &random, into: &outputs)
+            effects.append(.persist(PersistedState(incarnation: incarnation, knownPeers: [])))
+            effects.append(.log(.info, "started at incarnation \(incarnation)"))
+            tick(now: now, random: &random, into: &effects)
         case .timerFired(Self.tick):
-            tick(now: now, random: &random, into: &outputs)
+            tick(now: now, random: &random, into: &effects)
         case .timerFired:
             break
         case let .datagram(bytes, source):
@@ -132,12 +132,12 @@ public struct HeartbeatMachine: PeerMachine {
             for entry in message.entries { merge(entry, now: now) }
             if message.isPing {
                 pingsReceived += 1
-                if !leaving { outputs.append(.sendDatagram(encode(ping: false), to: source)) }
+                if !leaving { effects.append(.sendDatagram(encode(ping: false), to: source)) }
             } else {
                 acksReceived += 1
             }
         case let .requestReceived(reply, bytes, _):
-            outputs.append(.sendReply(reply, bytes))
+            effects.append(.sendReply(reply, bytes))
         case .responseReceived, .workDone:
             break
         case .leave:
@@ -145,15 +145,15 @@ public struct HeartbeatMachine: PeerMachine {
             heartbeat += 1
             let message = encode(ping: true)
             for target in liveTargets(count: configuration.fanout * 2, random: &random) {
-                outputs.append(.sendDatagram(message, to: address(of: target)))
+                effects.append(.sendDatagram(message, to: address(of: target)))
             }
-            outputs.append(.cancelTimer(Self.tick))
-            outputs.append(.left)
+            effects.append(.cancelTimer(Self.tick))
+            effects.append(.left)
         }
-        return outputs
+        return effects
     }
 
-    private mutating func tick<R: RandomNumberGenerator>(now: Instant, random: inout R, into outputs: inout [PeerOutput]) {
+    private mutating func tick<R: RandomNumberGenerator>(now: Instant, random: inout R, into effects: inout [PeerEffect]) {
         round += 1
         heartbeat += 1
         for index in entries.indices where entries[index].state != .left {
@@ -163,19 +163,19 @@ public struct HeartbeatMachine: PeerMachine {
         let message = encode(ping: true)
         let targets = liveTargets(count: configuration.fanout, random: &random)
         if targets.isEmpty {
-            for address in bootstrap { outputs.append(.sendDatagram(message, to: address)) }
+            for address in bootstrap { effects.append(.sendDatagram(message, to: address)) }
             pingsSent += UInt64(bootstrap.count)
         }
-        for target in targets { outputs.append(.sendDatagram(message, to: address(of: target))) }
+        for target in targets { effects.append(.sendDatagram(message, to: address(of: target))) }
         pingsSent += UInt64(targets.count)
         if configuration.deadProbeEvery > 0, round % configuration.deadProbeEvery == 0, !entries.isEmpty {
             let pick = Int(random.next() % UInt64(entries.count))
             if entries[pick].state == .dead {
-                outputs.append(.sendDatagram(message, to: address(of: pick)))
+                effects.append(.sendDatagram(message, to: address(of: pick)))
                 pingsSent += 1
             }
         }
-        outputs.append(.setTimer(Self.tick, at: now + configuration.interval))
+        effects.append(.setTimer(Self.tick, at: now + configuration.interval))
     }
 
     /// Up to `count` distinct indices of members believed alive or suspect.

@@ -28,7 +28,7 @@ public struct PingMachine: PeerMachine {
         ["ping.sent": UInt64(pingsSent), "ping.acks": UInt64(acksReceived)]
     }
 
-    public mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerOutput] {
+    public mutating func handle<R: RandomNumberGenerator>(_ input: PeerInput, now: Instant, random: inout R) -> [PeerEffect] {
         switch input {
         case .start:
             // Spread the first tick over one interval so nodes do not beat in lockstep.

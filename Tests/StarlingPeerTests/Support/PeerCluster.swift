@@ -7,7 +7,7 @@ import StarlingWire
 import Testing
 
 /// N `Peer`s driven directly through `PeerMachine`, as swift-cluster-membership tests its SWIM
-/// instance: feed inputs, look at the outputs. A manual clock (`advance`), a router that hands each
+/// instance: feed inputs, look at the effects. A manual clock (`advance`), a router that hands each
 /// peer's datagrams and stream requests to the others at once (no latency, no loss) in a fixed
 /// order, and a fake driver for `.work` orders (`FakeDriver`). One seeded generator and events
 /// ordered by (time, sequence) fix the harness's own choices; the peers' dictionaries still
@@ -128,11 +128,11 @@ struct PeerCluster {
         return true
     }
 
-    /// Sends an operator's request to a peer, routes its outputs and runs what is due now.
+    /// Sends an operator's request to a peer, routes its effects and runs what is due now.
     @discardableResult
     mutating func control(_ request: ControlRequest, at peer: Int) -> ControlAnswer {
-        let (answer, outputs) = peers[peer].control(request, now: now, random: &random)
-        route(outputs, from: peer)
+        let (answer, effects) = peers[peer].control(request, now: now, random: &random)
+        route(effects, from: peer)
         drain()
         return answer
     }
@@ -240,8 +240,8 @@ struct PeerCluster {
             queue = []
             return
         }
-        let outputs = peers[peer].handle(input, now: now, random: &random)
-        route(outputs, from: peer)
+        let effects = peers[peer].handle(input, now: now, random: &random)
+        route(effects, from: peer)
     }
 
     private mutating func enqueue(_ input: PeerInput, to peer: Int, at: Instant? = nil) {
@@ -262,10 +262,10 @@ struct PeerCluster {
         enqueue(.requestReceived(reply, frame, from: addresses[from]), to: to)
     }
 
-    private mutating func route(_ outputs: [PeerOutput], from peer: Int) {
-        for output in outputs {
+    private mutating func route(_ effects: [PeerEffect], from peer: Int) {
+        for effect in effects {
             journal += 1
-            switch output {
+            switch effect {
             case let .sendDatagram(bytes, address):
                 guard let target = addresses.firstIndex(of: address), reachable(peer, target) else { continue }
                 enqueue(.datagram(bytes, from: addresses[peer]), to: target)

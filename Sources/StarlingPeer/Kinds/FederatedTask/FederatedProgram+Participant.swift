@@ -17,12 +17,12 @@ extension FederatedProgram {
                report.state == .submitted { continue }
             if local.training[participant.worker] == key { continue }
             local.training[participant.worker] = key
-            let order = TrainingOrder(
+            let training = TrainingWork(
                 task: task.id, spec: task.state.spec, worker: participant.worker, epoch: key.epoch, round: key.round,
                 baseModel: announced.baseModel, sources: modelSources(announced, holder: task.view.currentLease?.holder, host: host),
                 validate: validates(key.round, task.spec.rounds),
                 deadline: announced.deadline, seed: seed(of: task.id))
-            effects.append(.work(.federated(.train(order))))
+            effects.append(.work(.federated(.train(training))))
             effects.append(.count("tasks.trainings ordered"))
         }
         return effects

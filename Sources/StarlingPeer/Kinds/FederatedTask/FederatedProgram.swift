@@ -91,9 +91,9 @@ enum FederatedProgram: TaskProgram {
         let needed = settings.minNodeNumber
         if progress.folded.count >= needed {
             progress.aggregating = true
-            var order = AggregateOrder(task: task.id, spec: task.state.spec, epoch: key.epoch, round: round, baseModel: progress.base)
-            order.evaluate = task.spec.aggregationWorker.evaluationDataset != nil && validates(round, settings)
-            effects.append(.work(.federated(.aggregate(order))))
+            var aggregate = AggregateWork(task: task.id, spec: task.state.spec, epoch: key.epoch, round: round, baseModel: progress.base)
+            aggregate.evaluate = task.spec.aggregationWorker.evaluationDataset != nil && validates(round, settings)
+            effects.append(.work(.federated(.aggregate(aggregate))))
             effects.append(.count("tasks.aggregations ordered"))
         } else if task.unix >= announced.deadline {
             let attempts = expiredAttempts(of: round, in: task.state, at: task.unix)
@@ -176,7 +176,7 @@ enum FederatedProgram: TaskProgram {
                   report.round == announced.round, report.state == .submitted, let update = report.update,
                   let source = host.blobSource(participant.node) else { continue }
             progress.requested.insert(participant.worker)
-            effects.append(.work(.federated(.collect(CollectOrder(
+            effects.append(.work(.federated(.collect(CollectWork(
                 task: task.id, spec: task.state.spec, epoch: announced.epoch, round: announced.round, baseModel: progress.base,
                 worker: participant.worker, update: update, source: source)))))
         }

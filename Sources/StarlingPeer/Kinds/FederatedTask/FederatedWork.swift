@@ -8,23 +8,23 @@ import StarlingTrust
 public enum FederatedWork: Sendable, Equatable {
     /// Run a training worker for a round: fetch the base model (unless `ModelHash.none`) from
     /// `sources`, hand it to the worker, and answer `.trained` or `.trainingFailed`.
-    case train(TrainingOrder)
+    case train(TrainingWork)
     /// Coordinator: fetch a participant's update and fold it into the round's aggregation; answer
     /// `.collected`.
-    case collect(CollectOrder)
+    case collect(CollectWork)
     /// Coordinator: finish the round's aggregation with the updates folded so far; answer `.aggregated`.
-    case aggregate(AggregateOrder)
+    case aggregate(AggregateWork)
 
     public var task: TaskID {
         switch self {
-        case let .train(order): return order.task
-        case let .collect(order): return order.task
-        case let .aggregate(order): return order.task
+        case let .train(work): return work.task
+        case let .collect(work): return work.task
+        case let .aggregate(work): return work.task
         }
     }
 }
 
-public struct TrainingOrder: Sendable, Equatable {
+public struct TrainingWork: Sendable, Equatable {
     public let task: TaskID
     public let spec: TaskSpec
     public let worker: String
@@ -56,7 +56,7 @@ public struct TrainingOrder: Sendable, Equatable {
     }
 }
 
-public struct CollectOrder: Sendable, Equatable {
+public struct CollectWork: Sendable, Equatable {
     public let task: TaskID
     public let spec: TaskSpec
     public let epoch: UInt64
@@ -68,7 +68,7 @@ public struct CollectOrder: Sendable, Equatable {
     public let source: BlobSource
 }
 
-public struct AggregateOrder: Sendable, Equatable {
+public struct AggregateWork: Sendable, Equatable {
     public let task: TaskID
     public let spec: TaskSpec
     public let epoch: UInt64

@@ -12,7 +12,7 @@ import StarlingTasks
 /// back: the round is committed without them, and why is logged and counted.
 extension FederatedExecutor {
     struct PendingEvaluation {
-        let order: AggregateOrder
+        let order: AggregateWork
         let aggregated: AggregatedRound
         let timer: LoopTimer
     }
@@ -20,7 +20,7 @@ extension FederatedExecutor {
     /// Prefix of the scores in a commit's metrics.
     static let centralPrefix = "central_"
 
-    func evaluate(_ aggregated: AggregatedRound, of order: AggregateOrder) {
+    func evaluate(_ aggregated: AggregatedRound, of order: AggregateWork) {
         guard let federated = order.spec.federatedTask, let datasetName = federated.aggregationWorker.evaluationDataset?.name else {
             answer(.aggregated(task: order.task, epoch: order.epoch, round: order.round, aggregated))
             return
@@ -61,7 +61,7 @@ extension FederatedExecutor {
             self?.evaluationEnded(task: order.task, epoch: order.epoch, round: order.round,
                                   outcome: .failure(RuntimeError("no scores within \(limit)")))
         }
-        let job = TrainingOrder(task: order.task, spec: order.spec, worker: name, epoch: order.epoch, round: order.round,
+        let job = TrainingWork(task: order.task, spec: order.spec, worker: name, epoch: order.epoch, round: order.round,
                                 baseModel: aggregated.model, sources: [], validate: true, deadline: 0, seed: 0)
         supervisor.assign(job)
         guard supervisor.order == job else { return }  // given up: answered through `answer` already

@@ -59,7 +59,7 @@ final class FederatedExecutor {
 
     // MARK: Participant
 
-    private func train(_ order: TrainingOrder) {
+    private func train(_ order: TrainingWork) {
         let key = TaskRunner.WorkerKey(task: order.task, worker: order.worker)
         let supervisor: WorkerSupervisor
         if let existing = runner.supervisors[key] {
@@ -89,14 +89,14 @@ final class FederatedExecutor {
         }
     }
 
-    private func datasetRecord(for order: TrainingOrder) -> DatasetRecord? {
+    private func datasetRecord(for order: TrainingWork) -> DatasetRecord? {
         guard let worker = order.spec.federatedTask?.trainingWorkers.first(where: { $0.name == order.worker }) else { return nil }
         return (try? runner.store?.datasets())??.first { $0.name == worker.dataset.name }
     }
 
     // MARK: Coordinator
 
-    private func collect(_ order: CollectOrder) {
+    private func collect(_ order: CollectWork) {
         runner.blobs.fetchBlob(order.update.hash, from: [order.source]) { [weak self] result in
             guard let self else { return }
             let rejection: String?
@@ -110,7 +110,7 @@ final class FederatedExecutor {
     }
 
     /// Folds a fetched update into its round's aggregation; the reason when it is rejected.
-    private func fold(_ order: CollectOrder) -> String? {
+    private func fold(_ order: CollectWork) -> String? {
         let key = RoundKey(task: order.task, epoch: order.epoch, round: order.round)
         let update: ModelWeights
         do {
@@ -134,7 +134,7 @@ final class FederatedExecutor {
         return nil
     }
 
-    private func openAggregation(_ key: RoundKey, order: CollectOrder) throws {
+    private func openAggregation(_ key: RoundKey, order: CollectWork) throws {
         guard let federated = order.spec.federatedTask else { throw RuntimeError("task \(order.spec.name) is not federated") }
         var base: ModelWeights?
         if order.baseModel != ModelHash.none {
@@ -160,7 +160,7 @@ final class FederatedExecutor {
         }
     }
 
-    private func aggregate(_ order: AggregateOrder) {
+    private func aggregate(_ order: AggregateWork) {
         let key = RoundKey(task: order.task, epoch: order.epoch, round: order.round)
         guard let pending = aggregations.removeValue(forKey: key) else {
             answer(.aggregationFailed(task: order.task, epoch: order.epoch, round: order.round,

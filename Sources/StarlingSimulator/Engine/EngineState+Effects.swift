@@ -2,12 +2,12 @@ import StarlingMembership
 import StarlingPeer
 
 extension EngineState {
-    /// Performs a machine's outputs in order, as a driver must.
-    mutating func perform(_ outputs: [PeerOutput], from node: Int) {
-        for output in outputs {
+    /// Performs a machine's effects in order, as a driver must.
+    mutating func perform(_ effects: [PeerEffect], from node: Int) {
+        for effect in effects {
             // A `.left` earlier in the batch stopped the node: the rest goes nowhere.
             guard nodes[node].status == .up else { return }
-            switch output {
+            switch effect {
             case let .sendDatagram(bytes, to):
                 sendDatagram(bytes, from: node, to: to)
             case let .setTimer(id, at):
