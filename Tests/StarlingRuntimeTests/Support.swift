@@ -67,7 +67,7 @@ struct FakeMachine: PeerMachine {
 
     mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
-    ) -> (answer: ControlAnswer, outputs: [PeerEffect]) {
+    ) -> (answer: ControlAnswer, effects: [PeerEffect]) {
         (script.control(request), [])
     }
 }

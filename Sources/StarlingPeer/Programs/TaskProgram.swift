@@ -28,6 +28,13 @@ protocol TaskProgram {
     /// Which of the candidates that may coordinate should (e.g. those holding an evaluation dataset).
     static func coordinators(_ candidates: [CoordinatorElection.Candidate], spec: Spec, host: some TaskHost)
         -> [CoordinatorElection.Candidate]
+
+    /// The kind's part of a spec (nil: a spec of another kind).
+    static func spec(of spec: TaskSpec) -> Spec?
+    /// The program's `Local` as the host keeps it (`ProgramLocal`), and back (a fresh one when the
+    /// host holds none, or one of another kind).
+    static func held(_ local: Local) -> ProgramLocal
+    static func local(_ held: ProgramLocal?) -> Local
 }
 
 /// A task as a program sees it when called.

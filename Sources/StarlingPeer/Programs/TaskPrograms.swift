@@ -34,16 +34,13 @@ enum ProgramLocal: Sendable {
 }
 
 extension Peer {
-    /// Calls the task's program as coordinator or participant and performs what it asks.
+    /// Calls the task's program as coordinator (when `coordinating`) and participant.
     mutating func runProgram(_ id: TaskID, state: TaskState, view: TaskView, lease: Lease, unix: UInt64, now: Instant,
                              coordinating: Bool, effects: inout [PeerEffect]) {
         switch state.spec.kind {
-        case let .federatedTask(spec):
-            let task = ProgramTask(id: id, state: state, view: view, spec: spec, lease: lease, now: now, unix: unix)
-            var local = federatedLocal(id)
-            if coordinating { perform(FederatedProgram.coordinate(task, host: self, local: &local), task: id, now: now, effects: &effects) }
-            perform(FederatedProgram.participate(task, host: self, local: &local), task: id, now: now, effects: &effects)
-            taskBook.programs[id] = .federated(local)
+        case .federatedTask:
+            run(FederatedProgram.self, id, state: state, view: view, lease: lease, unix: unix, now: now,
+                coordinating: coordinating, effects: &effects)
         case .incrementalLearningJob, .jointInferenceService:
             preconditionFailure("a task of a kind with no program is never driven")
         }
@@ -53,19 +50,7 @@ extension Peer {
     mutating func programWorkDone(_ result: TaskWorkResult, now: Instant, effects: inout [PeerEffect]) {
         switch result {
         case let .federated(result):
-            let id = result.task
-            taskBook.dirty.insert(id)
-            guard let state = taskBook.states[id], case let .federatedTask(spec) = state.spec.kind else {
-                count("tasks.work results for unknown tasks")
-                return
-            }
-            let view = state.view
-            let task = ProgramTask(id: id, state: state, view: view, spec: spec, lease: view.currentLease, now: now,
-                                   unix: unixNow(now))
-            var local = federatedLocal(id)
-            let asked = FederatedProgram.workDone(result, task: task, host: self, local: &local)
-            taskBook.programs[id] = .federated(local)
-            perform(asked, task: id, now: now, effects: &effects)
+            workDone(FederatedProgram.self, result, task: result.task, now: now, effects: &effects)
         case let .modelHeld(hash):
             taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
             // A program waiting for this model (a starting model) moves on now, not at the next tick.
@@ -81,8 +66,32 @@ extension Peer {
         }
     }
 
-    private func federatedLocal(_ id: TaskID) -> FederatedProgram.Local {
-        if case let .federated(local)? = taskBook.programs[id] { return local }
-        return FederatedProgram.Local()
+    // MARK: Any program
+
+    private mutating func run<Program: TaskProgram>(_ program: Program.Type, _ id: TaskID, state: TaskState, view: TaskView,
+                                                    lease: Lease, unix: UInt64, now: Instant, coordinating: Bool,
+                                                    effects: inout [PeerEffect]) {
+        guard let spec = Program.spec(of: state.spec) else { preconditionFailure("\(program) runs only its own kind") }
+        let task = ProgramTask(id: id, state: state, view: view, spec: spec, lease: lease, now: now, unix: unix)
+        var local = Program.local(taskBook.programs[id])
+        if coordinating { perform(Program.coordinate(task, host: self, local: &local), task: id, now: now, effects: &effects) }
+        perform(Program.participate(task, host: self, local: &local), task: id, now: now, effects: &effects)
+        taskBook.programs[id] = Program.held(local)
+    }
+
+    private mutating func workDone<Program: TaskProgram>(_ program: Program.Type, _ result: Program.WorkResult, task id: TaskID,
+                                                         now: Instant, effects: inout [PeerEffect]) {
+        taskBook.dirty.insert(id)
+        guard let state = taskBook.states[id], let spec = Program.spec(of: state.spec) else {
+            count("tasks.work results for unknown tasks")
+            return
+        }
+        let view = state.view
+        let task = ProgramTask(id: id, state: state, view: view, spec: spec, lease: view.currentLease, now: now,
+                               unix: unixNow(now))
+        var local = Program.local(taskBook.programs[id])
+        let asked = Program.workDone(result, task: task, host: self, local: &local)
+        taskBook.programs[id] = Program.held(local)
+        perform(asked, task: id, now: now, effects: &effects)
     }
 }

@@ -7,64 +7,41 @@ import StarlingWire
 public enum ProgramEntry: Hashable, Sendable {
     case federated(FederatedEntry)
 
-    /// The entry's wire tag.
-    public var kind: TaskEntryKind {
+    /// The kind's entry, for the questions every kind's entries answer.
+    var entry: any KindEntry {
         switch self {
-        case let .federated(entry): return entry.kind
+        case let .federated(entry): return entry
         }
     }
+
+    /// The entry's wire tag.
+    public var kind: TaskEntryKind { entry.kind }
 
     /// The task kind whose program signs it: an entry is refused in a task of another kind.
-    public var taskKind: TaskKindName {
-        switch self {
-        case .federated: return .federatedTask
-        }
-    }
+    public var taskKind: TaskKindName { entry.taskKind }
 
     /// The role the author's certificate must carry.
-    public var requiredRole: Roles {
-        switch self {
-        case let .federated(entry): return entry.requiredRole
-        }
-    }
+    public var requiredRole: Roles { entry.requiredRole }
 
     /// A commit on the task's line of rounds: the host fences it, orders it into the line, and
     /// replicates it before it is spread (nil for any other entry).
-    public var lineCommit: CommitRef? {
-        switch self {
-        case let .federated(entry): return entry.lineCommit
-        }
-    }
+    public var lineCommit: CommitRef? { entry.lineCommit }
 
     /// A statement the lease holder makes about a round past the line (a FederatedTask's
     /// announce): counted only under a lease of the surviving line, stale when fenced.
-    public var holderStep: HolderStep? {
-        switch self {
-        case let .federated(entry): return entry.holderStep
-        }
-    }
+    public var holderStep: HolderStep? { entry.holderStep }
 
     /// Entries of one slot (a worker's reports) are kept up to `TaskStateLimits.reportsPerWorkerMax`,
     /// the furthest along first; nil for entries that are all kept.
-    public var slot: EntrySlot? {
-        switch self {
-        case let .federated(entry): return entry.slot
-        }
-    }
+    public var slot: EntrySlot? { entry.slot }
 
     /// What is wrong with the entry on its own, in a task with this spec (nil: nothing).
     func problem(spec: TaskSpec) -> String? {
-        switch (self, spec.kind) {
-        case let (.federated(entry), .federatedTask(federated)): return entry.problem(spec: federated)
-        default: return "a \(taskKind.rawValue) entry in a \(spec.kind.name) task"
-        }
+        guard spec.kind.kindName == taskKind else { return "a \(taskKind.rawValue) entry in a \(spec.kind.name) task" }
+        return entry.problem(spec: spec)
     }
 
-    func encode(to writer: inout WireWriter) {
-        switch self {
-        case let .federated(entry): entry.encode(to: &writer)
-        }
-    }
+    func encode(to writer: inout WireWriter) { entry.encode(to: &writer) }
 
     /// Reads the body of a kind's entry whose tag is `kind`.
     static func decode(_ kind: TaskEntryKind, from reader: inout WireReader) throws -> ProgramEntry {
@@ -74,6 +51,20 @@ public enum ProgramEntry: Hashable, Sendable {
             preconditionFailure("\(kind) is a host entry, not a program's")
         }
     }
+}
+
+/// What the host asks of every kind's entries (`ProgramEntry`); a kind's entry enum conforms.
+protocol KindEntry {
+    /// The entry's wire tag (a kind appends its own to `TaskEntryKind`).
+    var kind: TaskEntryKind { get }
+    var taskKind: TaskKindName { get }
+    var requiredRole: Roles { get }
+    var lineCommit: CommitRef? { get }
+    var holderStep: HolderStep? { get }
+    var slot: EntrySlot? { get }
+    /// The rules the entry keeps on its own, in a task of its kind with this spec.
+    func problem(spec: TaskSpec) -> String?
+    func encode(to writer: inout WireWriter)
 }
 
 /// An (epoch, round) a lease holder's entry is about.

@@ -54,6 +54,13 @@ enum FederatedProgram: TaskProgram {
         var aggregating = false
     }
 
+    static func spec(of spec: TaskSpec) -> Spec? { spec.federatedTask }
+    static func held(_ local: Local) -> ProgramLocal { .federated(local) }
+    static func local(_ held: ProgramLocal?) -> Local {
+        if case let .federated(local)? = held { return local }
+        return Local()
+    }
+
     static func coordinate(_ task: ProgramTask<Spec>, host: some TaskHost, local: inout Local) -> [ProgramEffect] {
         guard let lease = task.lease, let view = task.view.federated else { return [] }
         precondition(lease.holder == host.me, "coordinate is called only on the lease holder")

@@ -3,13 +3,15 @@ import StarlingWire
 
 /// A FederatedTask's own entries (docs/tasks.md, "Rounds"): the coordinator announces a round and
 /// commits it; a peer reports on each training worker it runs.
-public enum FederatedEntry: Hashable, Sendable {
+public enum FederatedEntry: Hashable, Sendable, KindEntry {
     /// The lease holder starts a round.
     case announce(RoundAnnouncement)
     /// The lease holder commits a round: a commit on the task's line.
     case commit(RoundCommit)
     /// A peer reports on a worker it runs.
     case report(WorkerReport)
+
+    var taskKind: TaskKindName { .federatedTask }
 
     public var kind: TaskEntryKind {
         switch self {
@@ -44,7 +46,8 @@ public enum FederatedEntry: Hashable, Sendable {
     }
 
     /// The rules an entry keeps on its own, for the task's spec.
-    func problem(spec: FederatedTaskSpec) -> String? {
+    func problem(spec: TaskSpec) -> String? {
+        guard let spec = spec.federatedTask else { return "not a FederatedTask" }
         let workers = Set(spec.trainingWorkers.map(\.name))
         let roundsMax = UInt64(spec.rounds.rounds)
         switch self {
