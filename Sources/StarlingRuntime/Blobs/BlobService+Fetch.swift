@@ -163,7 +163,7 @@ extension BlobService {
                 do {
                     fetch.partial = try PartialBlob(directory: directory, id: fetch.id, manifest: manifest)
                 } catch {
-                    return finish(fetch, .failed("storage: \(error)"))
+                    return finish(fetch, storageFailure: "\(error)")
                 }
             }
             pump(fetch)
@@ -174,7 +174,7 @@ extension BlobService {
                 do {
                     try partial.write(chunk, chunk: index)
                 } catch {
-                    return finish(fetch, .failed("storage: \(error)"))
+                    return finish(fetch, storageFailure: "\(error)")
                 }
                 bytesFetched += UInt64(chunk.count)
                 counters.increment("blobs.bytes.fetched", by: UInt64(chunk.count))
@@ -190,13 +190,17 @@ extension BlobService {
         }
     }
 
-    private func finish(_ fetch: Fetch, _ outcome: BlobFetchPlan.Outcome) {
+    /// Ends a fetch: as the plan decided (`outcome`), or because this peer could not store what
+    /// arrived (`storageFailure`, which is not the sources' fault).
+    private func finish(_ fetch: Fetch, _ outcome: BlobFetchPlan.Outcome = .done, storageFailure: String? = nil) {
         guard fetches[fetch.id] === fetch else { return }
         fetches[fetch.id] = nil
         activeFetches -= 1
         let result: Result<String, BlobFetchError>
-        switch outcome {
-        case .done:
+        switch (outcome, storageFailure) {
+        case let (_, reason?):
+            result = .failure(.storage(reason))
+        case (.done, nil):
             do {
                 if let partial = fetch.partial {
                     result = .success(try partial.install())
@@ -206,9 +210,7 @@ extension BlobService {
             } catch {
                 result = .failure(.storage("\(error)"))
             }
-        case let .failed(reason) where reason.hasPrefix("storage: "):
-            result = .failure(.storage(String(reason.dropFirst(9))))
-        case let .failed(reason):
+        case let (.failed(reason), nil):
             result = .failure(.unavailable(reason))
         }
         switch result {

@@ -42,11 +42,16 @@ public struct ImportedModelFile {
     /// Each tensor's dtype, from the header of a file `SafeTensors.decode` accepted.
     static func dtypes(_ bytes: [UInt8]) -> [String: String] {
         let length = bytes.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
-        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any] else { return [:] }
-        var dtypes: [String: String] = [:]
-        for (name, entry) in header where name != "__metadata__" {
-            dtypes[name] = (entry as? [String: Any])?["dtype"] as? String ?? "?"
+        // Every value of the header is an object (`__metadata__` too, of strings): read its dtype, if any.
+        guard let header = try? JSONDecoder().decode([String: HeaderEntry].self, from: Data(bytes[8..<(8 + length)])) else {
+            return [:]
         }
+        var dtypes: [String: String] = [:]
+        for (name, entry) in header where name != "__metadata__" { dtypes[name] = entry.dtype ?? "?" }
         return dtypes
+    }
+
+    private struct HeaderEntry: Decodable {
+        let dtype: String?
     }
 }

@@ -120,18 +120,26 @@ struct WorkerLaunch {
     /// booleans as booleans, other text as strings, a key given without a value as null.
     static func parametersJSON(_ spec: TaskSpec, worker: TrainingWorker) -> String {
         guard let federated = spec.federatedTask else { return "{}" }
-        var object: [String: Any] = [:]
-        for (key, value) in WorkerParameters.values(for: worker, of: federated) {
-            switch value {
-            case let .integer(number): object[key] = number
-            case let .number(number): object[key] = number
-            case let .boolean(flag): object[key] = flag
-            case let .text(text): object[key] = text
-            case .none: object[key] = NSNull()
-            }
-        }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return "{}" }
+        let object = WorkerParameters.values(for: worker, of: federated).mapValues(JSONWorkerValue.init)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(object) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A parameter value as JSON (a wrapper, so the pure core's type gains no Codable conformance here).
+private struct JSONWorkerValue: Encodable {
+    let value: WorkerValue
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch value {
+        case let .integer(number): try container.encode(number)
+        case let .number(number): try container.encode(number)
+        case let .boolean(flag): try container.encode(flag)
+        case let .text(text): try container.encode(text)
+        case .none: try container.encodeNil()
+        }
     }
 }
