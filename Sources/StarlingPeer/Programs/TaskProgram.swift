@@ -29,6 +29,10 @@ protocol TaskProgram {
     static func coordinators(_ candidates: [CoordinatorElection.Candidate], spec: Spec, host: some TaskHost)
         -> [CoordinatorElection.Candidate]
 
+    /// Fills the kind's part of what `starling task list|status` show (rounds, participants,
+    /// metrics...); the host has filled the rest.
+    static func summarize(_ task: ProgramTask<Spec>, into summary: inout TaskSummary, host: some TaskHost)
+
     /// The kind's part of a spec (nil: a spec of another kind).
     static func spec(of spec: TaskSpec) -> Spec?
     /// The program's `Local` as the host keeps it (`ProgramLocal`), and back (a fresh one when the

@@ -66,7 +66,23 @@ extension Peer {
         }
     }
 
+    /// Lets the task's program fill its part of a summary.
+    func describeProgram(_ state: TaskState, view: TaskView, unix: UInt64, into summary: inout TaskSummary) {
+        switch state.spec.kind {
+        case .federatedTask: describe(FederatedProgram.self, state, view: view, unix: unix, into: &summary)
+        case .incrementalLearningJob, .jointInferenceService: break
+        }
+    }
+
     // MARK: Any program
+
+    private func describe<Program: TaskProgram>(_ program: Program.Type, _ state: TaskState, view: TaskView, unix: UInt64,
+                                                into summary: inout TaskSummary) {
+        guard let spec = Program.spec(of: state.spec) else { return }
+        let task = ProgramTask(id: state.id, state: state, view: view, spec: spec, lease: view.currentLease, now: lastNow,
+                               unix: unix)
+        Program.summarize(task, into: &summary, host: self)
+    }
 
     private mutating func run<Program: TaskProgram>(_ program: Program.Type, _ id: TaskID, state: TaskState, view: TaskView,
                                                     lease: Lease, unix: UInt64, now: Instant, coordinating: Bool,
