@@ -295,7 +295,7 @@ struct TaskCommand: ParsableCommand {
                 Polls the peer every --interval. On a terminal it redraws the status block when \
                 anything changes; otherwise it prints one timestamped line per change (phase, \
                 coordinator and epoch, rounds, participants). Exits 0 when the task completes or is \
-                cancelled, 1 when the peer stops answering.
+                cancelled, 2 when it fails, 1 when the peer stops answering or cannot run the task's kind.
                 """)
 
         @Argument(help: "The task: full id, id prefix (8+ hex characters) or name.")
@@ -363,6 +363,11 @@ struct TaskCommand: ParsableCommand {
                     }
                     fflush(nil)  // all streams: each change shows at once, even into a pipe
                     previous = current
+                }
+                if current.phase == "unsupported" {
+                    // Held and gossiped, never run by this peer: watching would wait for ever.
+                    throw CLIError("task \(current.name) is a \(current.kind), which the peer serving \(peer.directory) has no "
+                        + "program for: it holds the task and never runs it")
                 }
                 if TaskCommand.isFinished(current) {
                     // A script can tell a failed task (the reason is printed above) from a finished one.
