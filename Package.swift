@@ -73,6 +73,8 @@ let package = Package(
         // The local API's messages (Codable) and its blocking client, shared by the CLI, the
         // runtime and the worker Lib (docs/runtime.md, "Local API").
         .target(name: "StarlingLocalAPI"),
+        // The Open Inference Protocol v2 messages (KServe / Triton REST) as Codable values, with their limits.
+        .target(name: "StarlingInferenceAPI"),
 
         // Drivers.
         .target(
@@ -136,6 +138,7 @@ let package = Package(
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingLocalAPI", "StarlingTestSupport"]),
         .testTarget(name: "StarlingLocalAPITests", dependencies: ["StarlingLocalAPI"]),
+        .testTarget(name: "StarlingInferenceAPITests", dependencies: ["StarlingInferenceAPI"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",

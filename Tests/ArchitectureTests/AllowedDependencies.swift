@@ -32,6 +32,8 @@ enum AllowedDependencies {
         // The local socket's requests, answers and blocking client: shared by the CLI, the runtime
         // and the worker Lib, and depending on no other Starling target.
         "StarlingLocalAPI": [],
+        // The inference endpoint's messages (Open Inference Protocol v2): no other Starling target.
+        "StarlingInferenceAPI": [],
         "StarlingRuntime": [
             "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "StarlingLocalAPI", "CLibUV",
             "CProcess", "Logging",
