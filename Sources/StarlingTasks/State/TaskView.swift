@@ -99,12 +99,6 @@ public struct TaskView: Sendable, Equatable {
 
     public var lastCommitted: LineCommit? { committedRounds.last }
 
-    /// The FederatedTask's view, when the task is one.
-    public var federated: FederatedView? {
-        if case let .federated(view)? = program { return view }
-        return nil
-    }
-
     /// How the view counts the entry with this hash (nil for an entry the state does not hold).
     public func status(of entry: ContentHash) -> EntryStatus? { statuses[entry] }
 

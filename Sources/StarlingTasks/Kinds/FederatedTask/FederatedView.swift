@@ -73,3 +73,11 @@ public struct FederatedView: Sendable, Equatable {
         }
     }
 }
+
+extension TaskView {
+    /// The FederatedTask's view, when the task is one.
+    public var federated: FederatedView? {
+        if case let .federated(view)? = program { return view }
+        return nil
+    }
+}
