@@ -52,4 +52,11 @@ public enum LearningLimits {
     public static let npzMembersMax = 1_024
     /// Hidden units of the built-in MLP.
     public static let hiddenUnitsMax = 4_096
+    /// Class scores a hard-example miner reads for one example (more: `BadScoreReason.tooMany`).
+    public static let minedClassScoresMax = classesMax
+    /// Detection boxes a hard-example miner reads for one example.
+    public static let minedBoxScoresMax = 10_000
+    /// How far from 1 the class scores `CrossEntropy` reads may sum (float32 softmax over many
+    /// classes drifts by about 1e-5; a sum off by more is not a probability distribution).
+    public static let classScoreSumTolerance = 0.01
 }

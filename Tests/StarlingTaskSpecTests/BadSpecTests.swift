@@ -28,6 +28,14 @@ import Testing
 
         """
 
+    /// A joint inference service whose `hardExampleMining` mapping is `mining` (its lines indented
+    /// by 6, as written); the mapping's first line is line 9 of a `task`.
+    static func jointInference(mining: String) -> String {
+        "  edgeWorker:\n    model: {name: small}\n    hardExampleMining:\n" + mining + "\n"
+            + "    workerSpec: {scriptBootFile: /edge.py}\n"
+            + "  cloudWorker:\n    model: {name: big}\n    workerSpec: {scriptBootFile: /cloud.py}\n"
+    }
+
     static let cases: [Case] = [
         Case(name: "wrong apiVersion", yaml: task(workers).replacingOccurrences(of: "edgeai.io/v1alpha1", with: "sedna.io/v1alpha1"),
              errors: ["apiVersion: must be edgeai.io/v1alpha1, got \"sedna.io/v1alpha1\""], line: 1),
@@ -149,6 +157,29 @@ import Testing
                 """),
              errors: ["spec.edgeWorker: missing hardExampleMining", "spec.cloudWorker.model: missing name",
                       "spec.cloudWorker.workerSpec: missing scriptBootFile (a path, or builtin:logreg or builtin:mlp)"], line: 7),
+        Case(name: "joint inference with an unknown hard example miner",
+             yaml: task(kind: "JointInferenceService", jointInference(mining: "      name: Entropy")),
+             errors: ["spec.edgeWorker.hardExampleMining.name: unknown hard example mining algorithm \"Entropy\" (known: Threshold, CrossEntropy, IBT, Random, CloudOnly, EdgeOnly)"],
+             line: 9),
+        Case(name: "joint inference with an unknown and an out-of-range miner parameter",
+             yaml: task(kind: "JointInferenceService", jointInference(mining: """
+                       name: IBT
+                       parameters:
+                         - key: threshold
+                           value: "0.5"
+                         - key: threshold_box
+                           value: "1.5"
+                 """)),
+             errors: ["spec.edgeWorker.hardExampleMining.parameters[0].key: unknown parameter \"threshold\" for IBT (known: threshold_img, threshold_box)",
+                      "spec.edgeWorker.hardExampleMining.parameters[1].value: threshold_box must be a number from 0 to 1, got \"1.5\""],
+             line: 11),
+        Case(name: "joint inference with a parameter for a miner that takes none",
+             yaml: task(kind: "JointInferenceService", jointInference(mining: """
+                       name: CloudOnly
+                       parameters: [{key: random_ratio, value: "0.3"}]
+                 """)),
+             errors: ["spec.edgeWorker.hardExampleMining.parameters[0].key: unknown parameter \"random_ratio\": CloudOnly takes no parameters"],
+             line: 10),
         Case(name: "kind-specific fields of another kind", yaml: task(kind: "JointInferenceService", workers),
              errors: ["spec.trainingWorkers: unknown field (known here: edgeWorker, cloudWorker, placement, coordinator)",
                       "spec: missing edgeWorker", "spec: missing cloudWorker"], line: 6),

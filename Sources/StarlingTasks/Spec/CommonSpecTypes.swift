@@ -78,8 +78,9 @@ public struct WorkerSpec: Sendable, Equatable {
     }
 }
 
-/// A hard-example-mining algorithm (Sedna's names: IBT, CrossEntropy, Threshold; a worker may
-/// register others, so the name is not checked against a list) and its parameters.
+/// A hard-example-mining algorithm (Sedna's names: Threshold, CrossEntropy, IBT, Random, CloudOnly,
+/// EdgeOnly) and its parameters. A JointInferenceService's is checked against the built-in miners
+/// (`HardExampleMiner`); an IncrementalLearningJob's goes to its worker unchecked.
 public struct HardExampleMining: Sendable, Equatable {
     public var name: String
     /// Sorted by key, keys unique.
