@@ -27,6 +27,8 @@ import Testing
         }
         func holdsModel(_ hash: ContentHash) -> Bool { models.contains(hash) }
         func lastCommitEntry(of id: TaskID) -> TaskEntry? { nil }
+        func isUp(_ node: NodeID) -> Bool { aliveNodes.contains(node) }
+        func committedModel(ofTaskNamed name: String) -> (model: ContentHash, holders: [NodeID])? { nil }
     }
 
     static func spec(minNodeNumber: Int, retries: Int = 3, evaluation: String? = nil) -> TaskSpec {

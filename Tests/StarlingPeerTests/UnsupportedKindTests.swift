@@ -9,17 +9,18 @@ import Testing
 @Suite struct UnsupportedKindTests {
     static let spec: TaskSpec = {
         let script = WorkerSpec(script: ScriptSpec(bootFile: .builtin(.logreg)))
-        return TaskSpec(name: "serve", kind: .jointInferenceService(JointInferenceServiceSpec(
-            edgeWorker: EdgeInferenceWorker(model: ModelRef(name: "small"), hardExampleMining: HardExampleMining(name: "Threshold"),
-                                            workerSpec: script),
-            cloudWorker: CloudInferenceWorker(model: ModelRef(name: "big"), workerSpec: script))))
+        let trigger = Trigger(condition: TriggerCondition(metric: "num_of_samples", comparison: .greater, threshold: 100))
+        return TaskSpec(name: "learn", kind: .incrementalLearningJob(IncrementalLearningJobSpec(
+            initialModel: ModelRef(name: "start"), dataset: IncrementalDataset(name: "digits"),
+            trainSpec: IncrementalTrainSpec(workerSpec: script, trigger: trigger), evalSpec: IncrementalEvalSpec(workerSpec: script),
+            deploySpec: IncrementalDeploySpec(model: ModelRef(name: "deployed"), workerSpec: script, trigger: trigger))))
     }()
 
     @Test func submittingAKindWithNoProgramIsRefusedNamingIt() {
         var cluster = PeerCluster(count: 2)
         let answer = cluster.control(.submitTask(specBytes: Self.spec.wireBytes), at: 0)
         #expect(!answer.ok)
-        #expect(answer.message.contains("no program for the kind JointInferenceService") && answer.message.contains("FederatedTask"),
+        #expect(answer.message.contains("no program for the kind IncrementalLearningJob") && answer.message.contains("FederatedTask"),
                 "\(answer.message)")
         cluster.advance(by: .seconds(10))
         #expect(cluster.peers.allSatisfy { $0.tasks.isEmpty }, "nothing is held or gossiped")

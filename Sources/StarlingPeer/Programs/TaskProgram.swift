@@ -71,6 +71,11 @@ protocol TaskHost {
     func holdsModel(_ hash: ContentHash) -> Bool
     /// The signed commit entry of the task's last committed round, if held.
     func lastCommitEntry(of id: TaskID) -> TaskEntry?
+    /// Whether membership holds `node` up (alive or suspect; this peer always is).
+    func isUp(_ node: NodeID) -> Bool
+    /// The latest committed model of the FederatedTask named `name` (a completed one first), and
+    /// the peers that hold it (its committer and the candidates that replicated it).
+    func committedModel(ofTaskNamed name: String) -> (model: ContentHash, holders: [NodeID])?
 }
 
 /// What a program asks its host to do (one of the effects a core asks its driver for; see the

@@ -9,26 +9,28 @@ enum TaskPrograms {
     /// Whether this build has a program for `kind`.
     static func supports(_ kind: TaskSpec.Kind) -> Bool {
         switch kind {
-        case .federatedTask: return true
-        case .incrementalLearningJob, .jointInferenceService: return false
+        case .federatedTask, .jointInferenceService: return true
+        case .incrementalLearningJob: return false
         }
     }
 
     /// The kinds this build runs, for error messages.
     static var supportedNames: [String] {
-        [TaskKindName.federatedTask.rawValue]
+        [TaskKindName.federatedTask.rawValue, TaskKindName.jointInferenceService.rawValue]
     }
 }
 
 /// A program's `Local`, by kind.
 enum ProgramLocal: Sendable {
     case federated(FederatedProgram.Local)
+    case jointInference(JointInferenceProgram.Local)
 
     /// Whether the program waits for the driver to hold `model` (so the host drives the task again
     /// as soon as it does).
     func waits(for model: ContentHash) -> Bool {
         switch self {
         case let .federated(local): return local.startingModel?.model == model
+        case .jointInference: return false
         }
     }
 }
@@ -41,7 +43,10 @@ extension Peer {
         case .federatedTask:
             run(FederatedProgram.self, id, state: state, view: view, lease: lease, unix: unix, now: now,
                 coordinating: coordinating, effects: &effects)
-        case .incrementalLearningJob, .jointInferenceService:
+        case .jointInferenceService:
+            run(JointInferenceProgram.self, id, state: state, view: view, lease: lease, unix: unix, now: now,
+                coordinating: coordinating, effects: &effects)
+        case .incrementalLearningJob:
             preconditionFailure("a task of a kind with no program is never driven")
         }
     }
@@ -51,6 +56,8 @@ extension Peer {
         switch result {
         case let .federated(result):
             workDone(FederatedProgram.self, result, task: result.task, now: now, effects: &effects)
+        case let .serving(result):
+            workDone(JointInferenceProgram.self, result, task: result.task, now: now, effects: &effects)
         case let .modelHeld(hash):
             taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
             // A program waiting for this model (a starting model) moves on now, not at the next tick.
@@ -62,7 +69,8 @@ extension Peer {
     func programCoordinators(_ candidates: [CoordinatorElection.Candidate], spec: TaskSpec) -> [CoordinatorElection.Candidate] {
         switch spec.kind {
         case let .federatedTask(federated): return FederatedProgram.coordinators(candidates, spec: federated, host: self)
-        case .incrementalLearningJob, .jointInferenceService: return candidates
+        case let .jointInferenceService(service): return JointInferenceProgram.coordinators(candidates, spec: service, host: self)
+        case .incrementalLearningJob: return candidates
         }
     }
 
@@ -70,7 +78,8 @@ extension Peer {
     func describeProgram(_ state: TaskState, view: TaskView, unix: UInt64, into summary: inout TaskSummary) {
         switch state.spec.kind {
         case .federatedTask: describe(FederatedProgram.self, state, view: view, unix: unix, into: &summary)
-        case .incrementalLearningJob, .jointInferenceService: break
+        case .jointInferenceService: describe(JointInferenceProgram.self, state, view: view, unix: unix, into: &summary)
+        case .incrementalLearningJob: break
         }
     }
 

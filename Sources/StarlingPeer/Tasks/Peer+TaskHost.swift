@@ -139,3 +139,21 @@ extension Peer: TaskHost {
         taskBook.leaderlessSince[id] = nil
     }
 }
+
+extension Peer {
+    /// The latest committed model of the FederatedTask named `name`: of the tasks of that name, a
+    /// completed one first, then the one with the most rounds, then the lower id (so every peer
+    /// picks the same). Holders: the commit's signer and the candidates that replicated it.
+    func committedModel(ofTaskNamed name: String) -> (model: ContentHash, holders: [NodeID])? {
+        var best: (key: (UInt64, UInt64), id: TaskID, model: ContentHash, holders: [NodeID])?
+        for (id, state) in taskBook.states where state.spec.name == name && state.spec.federatedTask != nil {
+            let view = state.view
+            guard let last = view.committedRounds.last, last.modelHash != ModelHash.none else { continue }
+            let key: (UInt64, UInt64) = (view.completion != nil ? 1 : 0, last.round)
+            if let held = best, held.key > key || (held.key == key && held.id < id) { continue }
+            let holders = [last.coordinator] + (view.replicatedBy[last.ref] ?? []).filter { $0 != last.coordinator }
+            best = (key, id, last.modelHash, holders)
+        }
+        return best.map { ($0.model, $0.holders) }
+    }
+}

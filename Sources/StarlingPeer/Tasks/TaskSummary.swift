@@ -74,4 +74,25 @@ public struct TaskSummary: Sendable, Equatable {
     public var entries: Int
     /// `TaskState.digest`: equal on two peers exactly when they hold the same entries.
     public var digest: ContentHash
+    /// A JointInferenceService's current deployment (nil for other kinds, or before the first).
+    public var service: Service?
+
+    /// A serving peer, and whether this peer's membership holds it up.
+    public struct ServicePeer: Sendable, Equatable {
+        public var node: NodeID
+        public var nodeName: String?
+        public var up: Bool
+    }
+
+    /// What a JointInferenceService's deployment serves, and where.
+    public struct Service: Sendable, Equatable {
+        public var version: UInt64
+        public var edgeModel: ContentHash
+        public var cloudModel: ContentHash
+        public var edgeModelName: String
+        public var cloudModelName: String
+        public var edgePeers: [ServicePeer]
+        public var cloudPeers: [ServicePeer]
+        public var hardExampleMining: String
+    }
 }

@@ -22,6 +22,8 @@ public struct BlobSource: Hashable, Sendable {
 public enum TaskWork: Sendable, Equatable {
     /// A FederatedTask's work: train, collect an update, aggregate.
     case federated(FederatedWork)
+    /// A JointInferenceService's work: serve its models in this peer's roles (or stop).
+    case serve(ServeWork)
     /// Hold a model locally (a candidate asked to replicate a commit, a starting model); answer
     /// `.modelHeld`.
     case holdModel(task: TaskID, round: UInt64, model: ContentHash, sources: [BlobSource])
@@ -33,6 +35,7 @@ public enum TaskWork: Sendable, Equatable {
 /// A driver's answer to a `TaskWork` effect.
 public enum TaskWorkResult: Sendable, Equatable {
     case federated(FederatedWorkResult)
+    case serving(ServingResult)
     /// The model is held locally (fetched, or made here).
     case modelHeld(ContentHash)
 }

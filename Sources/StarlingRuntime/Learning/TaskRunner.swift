@@ -42,6 +42,11 @@ final class TaskRunner {
     func perform(_ work: TaskWork) {
         switch work {
         case let .federated(work): federated.perform(work)
+        case let .serve(work):
+            for role in work.roles.keys {
+                answer(.serving(ServingResult(task: work.task, version: work.version, role: role,
+                                              failure: "this peer's runtime does not serve inference yet")))
+            }
         case let .holdModel(task, round, model, sources): hold(model, task: task, round: round, sources: sources)
         case let .release(task, reason): release(task, reason: reason)
         }

@@ -13,6 +13,8 @@ extension EngineState {
         switch work {
         case let .federated(work):
             performFederated(work, from: node)
+        case let .serve(work):
+            performServing(work, from: node)
         case let .holdModel(_, _, model, sources):
             guard let source = firstReachable(sources, for: node) else { return }
             finishWork(.modelHeld(model), at: node, after: streamLeg(source, node, retransmitAfter: Self.dataTimeout))

@@ -6,11 +6,13 @@ import StarlingWire
 /// that leases, fencing, the line of rounds, dominance and replication need.
 public enum ProgramEntry: Hashable, Sendable {
     case federated(FederatedEntry)
+    case jointInference(JointInferenceEntry)
 
     /// The kind's entry, for the questions every kind's entries answer.
     var entry: any KindEntry {
         switch self {
         case let .federated(entry): return entry
+        case let .jointInference(entry): return entry
         }
     }
 
@@ -47,6 +49,7 @@ public enum ProgramEntry: Hashable, Sendable {
     static func decode(_ kind: TaskEntryKind, from reader: inout WireReader) throws -> ProgramEntry {
         switch kind {
         case .announce, .commit, .report: return .federated(try FederatedEntry.decode(kind, from: &reader))
+        case .deploy: return .jointInference(try JointInferenceEntry.decode(kind, from: &reader))
         case .lease, .cancel, .complete, .replicated, .fail:
             preconditionFailure("\(kind) is a host entry, not a program's")
         }

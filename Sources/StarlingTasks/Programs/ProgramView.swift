@@ -18,13 +18,15 @@ public struct ProgramLine: Sendable {
 /// `TaskState.view`, from sorted entries only, so it depends only on the set of entries.
 public enum ProgramView: Sendable, Equatable {
     case federated(FederatedView)
+    case jointInference(JointInferenceView)
 
     /// The view of `entries` (the kind's entries the state holds, sorted by hash) for a task with
     /// `spec`; nil when this build has no program for the spec's kind.
     init?(spec: TaskSpec, entries: [TaskEntry], line: ProgramLine) {
         switch spec.kind {
         case .federatedTask: self = .federated(FederatedView(entries: entries, line: line))
-        case .incrementalLearningJob, .jointInferenceService: return nil
+        case .jointInferenceService: self = .jointInference(JointInferenceView(entries: entries, line: line))
+        case .incrementalLearningJob: return nil
         }
     }
 }

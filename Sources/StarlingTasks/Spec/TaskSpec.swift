@@ -44,6 +44,12 @@ public struct TaskSpec: Sendable, Equatable {
         self.kind = kind
     }
 
+    /// The joint inference service, when this is one.
+    public var jointInferenceService: JointInferenceServiceSpec? {
+        if case let .jointInferenceService(spec) = kind { return spec }
+        return nil
+    }
+
     /// The federated task, when this is one.
     public var federatedTask: FederatedTaskSpec? {
         if case let .federatedTask(spec) = kind { return spec }

@@ -41,7 +41,7 @@ public enum TaskEntryBody: Hashable, Sendable {
 /// The wire tags of entries (append-only, pinned by a test). Tags 1 and 5-8 are the host's;
 /// 2-4 are FederatedTask's; a new kind appends its own (`ProgramEntry`).
 public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-    case lease = 1, announce = 2, commit = 3, report = 4, cancel = 5, complete = 6, replicated = 7, fail = 8
+    case lease = 1, announce = 2, commit = 3, report = 4, cancel = 5, complete = 6, replicated = 7, fail = 8, deploy = 9
 
     public var description: String {
         switch self {
@@ -53,6 +53,7 @@ public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .complete: return "complete"
         case .replicated: return "replicated"
         case .fail: return "fail"
+        case .deploy: return "deploy"
         }
     }
 }

@@ -14,6 +14,8 @@ public enum TaskStateLimits {
     public static let reportsPerWorkerMax = 4
     /// Most participants of an announcement or a commit (as many as a task has training workers).
     public static let participantsMax = TaskSpecLimits.workersMax
+    /// Peers a JointInferenceService deployment lists in each role (each is 32 bytes of the entry).
+    public static let servingPeersMax = 256
     /// Most metrics in one commit.
     public static let metricsMax = 16
     /// Longest metric name, in UTF-8 bytes.

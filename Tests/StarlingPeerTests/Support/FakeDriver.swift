@@ -74,6 +74,8 @@ struct FakeDriver {
         case let .release(task, _):
             folded = folded.filter { $0.key.task != task }
             return nil
+        case .serve:
+            return nil  // answered per role by the service tests
         }
     }
 }
@@ -86,6 +88,7 @@ extension TaskWork {
         case let .federated(.collect(order)): return order.task
         case let .federated(.aggregate(order)): return order.task
         case let .holdModel(task, _, _, _), let .release(task, _): return task
+        case let .serve(work): return work.task
         }
     }
 
@@ -97,6 +100,7 @@ extension TaskWork {
         case let .federated(.aggregate(order)): return order.round
         case let .holdModel(_, round, _, _): return round
         case .release: return nil
+        case let .serve(work): return work.version
         }
     }
 
