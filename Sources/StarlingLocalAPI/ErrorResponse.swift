@@ -31,6 +31,10 @@ public enum ErrorCode: String, Codable, CaseIterable, Sendable {
     case wrongToken = "wrong-token"
     /// No task of that name, id or id prefix is known to the peer.
     case noTask = "no-task"
+    /// No service of that name is served (as an edge) on this peer.
+    case noService = "no-service"
+    /// The service cannot answer now (its worker is starting, or too many requests are in progress).
+    case unavailable
     /// The peer could not encode its answer (never expected).
     case internalError = "internal"
 }

@@ -38,6 +38,7 @@ extension LocalRequest: Codable {
         case let .modelRemove(name): try put(["name": name])
         case let .modelExport(model, out): try put(["model": model, "out": out])
         case let .taskLogs(task, worker): try put(["task": task, "worker": worker])
+        case let .infer(call): try call.encode(to: encoder)
         }
     }
 
@@ -86,6 +87,7 @@ extension LocalRequest: Codable {
         case .modelRemove: return .modelRemove(name: try text("name"))
         case .modelExport: return .modelExport(model: try text("model"), out: try text("out"))
         case .taskLogs: return .taskLogs(task: try text("task"), worker: try optional("worker"))
+        case .infer: return .infer(try InferCall(from: decoder))
         }
     }
 }

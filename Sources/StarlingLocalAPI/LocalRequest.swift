@@ -41,6 +41,8 @@ public enum LocalRequest: Equatable, Sendable {
     case modelExport(model: String, out: String)
     /// ← `TaskLogsResponse`
     case taskLogs(task: String, worker: String?)
+    /// ← `InferAnswer`: examples scored by a service this peer serves as an edge.
+    case infer(InferCall)
 
     /// The `command` of each request, in the order error messages list them.
     public enum Command: String, CaseIterable, Sendable {
@@ -61,6 +63,7 @@ public enum LocalRequest: Equatable, Sendable {
         case modelRemove = "model-remove"
         case modelExport = "model-export"
         case taskLogs = "task-logs"
+        case infer
     }
 
     public enum KeyringOperation: String, CaseIterable, Codable, Sendable {
@@ -88,6 +91,7 @@ public enum LocalRequest: Equatable, Sendable {
         case .modelRemove: .modelRemove
         case .modelExport: .modelExport
         case .taskLogs: .taskLogs
+        case .infer: .infer
         }
     }
 

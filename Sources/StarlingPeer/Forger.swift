@@ -33,6 +33,8 @@ public struct Forger: PeerMachine {
 
     public var members: [MemberView] { peer.members }
 
+    public func linkQuality(of node: NodeID) -> Double { peer.linkQuality(of: node) }
+
     public var counters: [String: UInt64] {
         peer.counters.merging(["forger.attacks sent": attacks], uniquingKeysWith: +)
     }

@@ -76,6 +76,8 @@ public struct Peer: PeerMachine {
 
     public var reportsMemberChanges: Bool { true }
 
+    public func linkQuality(of node: NodeID) -> Double { membership.linkQuality(of: node) }
+
     public func forEachMemberState(_ body: (NodeID, MemberState) -> Void) {
         for (node, record) in membership.members { body(node, record.state) }
     }

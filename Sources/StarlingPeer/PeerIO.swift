@@ -136,6 +136,9 @@ public protocol PeerMachine {
     var counters: [String: UInt64] { get }
     /// The tasks the machine holds, for `starling task list|status|watch` (a default has none).
     var tasks: [TaskSummary] { get }
+    /// How well probes to `node` have gone lately, in (0, 1] (a default says 1): the edge-to-cloud
+    /// path prefers the best-linked cloud peer.
+    func linkQuality(of node: NodeID) -> Double
     /// An operator's request from the local API (a default refuses it).
     mutating func control<R: RandomNumberGenerator>(
         _ request: ControlRequest, now: Instant, random: inout R
@@ -180,6 +183,8 @@ public struct ControlAnswer: Sendable, Equatable {
 
 extension PeerMachine {
     public var reportsMemberChanges: Bool { false }
+
+    public func linkQuality(of node: NodeID) -> Double { 1 }
 
     public var tasks: [TaskSummary] { [] }
 

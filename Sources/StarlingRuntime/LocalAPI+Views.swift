@@ -37,5 +37,14 @@ extension TaskReport {
         minNodeNumber = summary.minNodeNumber
         roundAttempts = summary.roundAttempts
         roundAttemptsMax = summary.roundAttemptsMax
+        service = summary.service.map { service in
+            func peers(_ list: [TaskSummary.ServicePeer]) -> [ServiceReport.Peer] {
+                list.map { ServiceReport.Peer(node: $0.node.text, nodeName: $0.nodeName, up: $0.up) }
+            }
+            return ServiceReport(version: service.version, edgeModel: service.edgeModel.hex, cloudModel: service.cloudModel.hex,
+                                 edgeModelName: service.edgeModelName, cloudModelName: service.cloudModelName,
+                                 edgePeers: peers(service.edgePeers), cloudPeers: peers(service.cloudPeers),
+                                 hardExampleMining: service.hardExampleMining)
+        }
     }
 }

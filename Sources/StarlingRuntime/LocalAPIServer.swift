@@ -26,6 +26,10 @@ final class LocalAPIServer {
         var answered = false
     }
 
+    /// An inference worker's `worker-serve` hello: the connection is handed over, kept open, to
+    /// this handler (with any bytes read after the hello line); without one, the hello is refused.
+    var onServeHello: ((ServeHello, StreamConnection, [UInt8]) -> Void)?
+
     private var clients: [Int: Client] = [:]
     private var nextClient = 0
     private var isClosed = false
@@ -98,6 +102,7 @@ final class LocalAPIServer {
             if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
                 client.line.append(contentsOf: bytes[..<newline])
                 clients[id] = client
+                if handOver(id, after: Array(bytes[(newline + 1)...])) { return }
                 answer(id)
             } else {
                 client.line.append(contentsOf: bytes)
@@ -141,6 +146,27 @@ final class LocalAPIServer {
             // The client may be gone by then (deadline, peer stopping): the answer is dropped.
             start { [weak self] line in self?.write(line, to: id) }
         }
+    }
+
+    /// Hands a `worker-serve` connection to `onServeHello`: no longer this server's client, no
+    /// deadline. The hello is told apart by its `"request"` key (commands have `"command"`).
+    private func handOver(_ id: Int, after rest: [UInt8]) -> Bool {
+        guard let onServeHello, let client = clients[id], Self.mayBeServeHello(client.line),
+              let hello = try? LocalAPI.decode(ServeHello.self, from: client.line) else { return false }
+        clients[id] = nil
+        counters.increment("local_api.serving_connections")
+        client.connection.stopReading()
+        client.connection.onEvent = nil
+        client.connection.clearDeadline()
+        onServeHello(hello, client.connection, rest)
+        return true
+    }
+
+    private static let requestKey = Array(#""request""#.utf8)
+
+    private static func mayBeServeHello(_ line: [UInt8]) -> Bool {
+        guard line.count < 4_096 else { return false }
+        return line.indices.contains { line[$0...].starts(with: requestKey) }
     }
 
     private func write(_ line: [UInt8], to id: Int) {

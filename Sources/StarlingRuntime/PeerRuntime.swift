@@ -62,6 +62,9 @@ public final class PeerRuntime<Machine: PeerMachine> {
     private var runnerCommands: TaskRunnerCommands?
     /// Blobs (docs/runtime.md, "Blobs"), when the configuration has `blobs` settings.
     public private(set) var blobs: BlobService?
+    /// Where other threads (the HTTP endpoint) reach the services this peer serves; present when
+    /// the runtime has a task runner, from `start()` until it stops.
+    public private(set) var inferenceGateway: InferenceGateway?
     /// Who may fetch blobs from this peer (wired to membership); nobody until set.
     public var isAuthorizedForBlobs: (NodeID) -> Bool = { _ in false }
 
@@ -160,6 +163,7 @@ public final class PeerRuntime<Machine: PeerMachine> {
     public func stop(_ reason: StopReason = .stopped) {
         guard stopReason == nil else { return }
         stopReason = reason
+        inferenceGateway?.close()
         taskRunner?.shutdown()
         localAPI?.close()
         blobs?.close()
@@ -287,6 +291,28 @@ public final class PeerRuntime<Machine: PeerMachine> {
         runnerCommands = TaskRunnerCommands(runner: runner, tasks: { [unowned self] in self.machine.tasks },
                                             members: { [unowned self] in self.machine.members },
                                             control: { [unowned self] in self.control($0) })
+        try startServing(runner)
+    }
+
+    /// The JointInferenceService data plane: the serving executor's network, the cloud side of
+    /// sealed inference requests, inference workers' connections, and the gateway for HTTP.
+    private func startServing(_ runner: TaskRunner) throws {
+        guard let settings = configuration.blobs, let blobs, let streams else { return }
+        let serving = runner.serving
+        serving.network = ServingExecutor.Network(
+            me: NodeID(settings.identity.publicKey),
+            send: { [unowned streams] bytes, address, timeout, completion in
+                streams.request(bytes, to: address, timeout: timeout, completion: completion)
+            },
+            keys: { [unowned blobs] peer in blobs.pairwiseKeys(with: peer) },
+            members: { [unowned self] in self.machine.members },
+            linkQuality: { [unowned self] node in self.machine.linkQuality(of: node) },
+            identity: settings.identity.publicKey)
+        streams.inferRequestHandler = { [unowned serving] request, reply in serving.answerCloud(request, reply: reply) }
+        localAPI?.onServeHello = { [unowned serving] hello, connection, leftover in
+            serving.serveHello(hello, connection: connection, leftover: leftover)
+        }
+        inferenceGateway = try InferenceGateway(loop: loop) { [unowned serving] call in serving.handle(call) }
     }
 
     // MARK: Sockets

@@ -175,6 +175,9 @@ final class StreamConnection: UVHandleOwner {
         }
     }
 
+    /// No deadline any more (a connection kept open for as long as its owner wants).
+    func clearDeadline() { deadline.stop() }
+
     func close() {
         guard !isClosed else { return }
         isClosed = true

@@ -51,6 +51,8 @@ final class StreamExchanges {
     private var nextCallbackID: UInt64 = 1
     /// Blob requests (`BlobSealing.isBlobRequest`) go here instead of to the machine, when set.
     var blobRequestHandler: ((_ request: [UInt8], _ reply: @escaping ([UInt8]) -> Void) -> Void)?
+    /// Inference requests (`InferenceSealing.isInferRequest`) go here instead of to the machine, when set.
+    var inferRequestHandler: ((_ request: [UInt8], _ reply: @escaping ([UInt8]) -> Void) -> Void)?
     private var inbound: [ReplyID: Inbound] = [:]
     private var nextReplyID: UInt64 = 1
     private(set) var isClosed = false
@@ -240,6 +242,9 @@ final class StreamExchanges {
             counters.increment("tcp.inbound.requests")
             if let blobRequestHandler, BlobSealing.isBlobRequest(frame) {
                 return blobRequestHandler(frame) { [weak self] body in self?.reply(id, body) }
+            }
+            if let inferRequestHandler, InferenceSealing.isInferRequest(frame) {
+                return inferRequestHandler(frame) { [weak self] body in self?.reply(id, body) }
             }
             deliver(.requestReceived(id, frame, from: exchange.peer))
         case .received:

@@ -39,4 +39,9 @@ public enum MessageTag: UInt64, CaseIterable, Sendable {
     /// announcement to the participants), ahead of gossip (docs/tasks.md).
     case taskPushRequest = 21
     case taskPushResponse = 22
+
+    /// A JointInferenceService's hard examples, sent by an edge peer to a cloud peer, and the cloud
+    /// model's scores, sealed with the pair's keys (docs/runtime.md, "Joint inference").
+    case inferRequest = 23
+    case inferResponse = 24
 }

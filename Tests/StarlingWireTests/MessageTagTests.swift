@@ -28,6 +28,8 @@ struct MessageTagTests {
         (.blobChunkResponse, 20),
         (.taskPushRequest, 21),
         (.taskPushResponse, 22),
+        (.inferRequest, 23),
+        (.inferResponse, 24),
     ]
 
     @Test("every tag's number is pinned")

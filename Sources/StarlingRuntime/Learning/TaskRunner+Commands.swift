@@ -29,7 +29,29 @@ struct TaskRunnerCommands {
         case let .modelRemove(name): .now(LocalAPI.line(modelRemove(name)))
         case let .modelExport(model, out): modelExport(model, out: out)
         case let .taskLogs(task, worker): .now(taskLogs(task, worker: worker))
+        case let .infer(call): infer(call)
         case .members, .counters, .keyring, .keyringStatus, .tasks, .taskSubmit, .taskCancel: nil
+        }
+    }
+
+    /// Scores `call` through the service's edge path; answered when the request is done (its
+    /// cloud leg is bounded by the service's cloud deadline).
+    private func infer(_ call: InferCall) -> LocalAPIAnswer {
+        guard call.shape.count == 2, call.shape.allSatisfy({ $0 > 0 }), call.shape[0] * call.shape[1] == call.data.count else {
+            return .now(LocalAPI.line(ErrorResponse(.badRequest, "infer needs \"shape\" [examples, features] and that many \"data\" values")))
+        }
+        return .later(within: ServingLimits.cloudTimeoutMax + LocalAPILimits.requestTimeout) { [runner] send in
+            runner.serving.infer(service: call.service, values: call.data, rows: call.shape[0], features: call.shape[1]) { result in
+                switch result {
+                case let .success(outcome):
+                    send(LocalAPI.line(InferAnswer(service: call.service, classes: outcome.classes, scores: outcome.scores,
+                                                   computedAt: outcome.computedAt.map(\.rawValue), fallbackReason: outcome.fallbackReason,
+                                                   edgeVersion: outcome.edgeVersion, cloudVersion: outcome.cloudVersion)))
+                case let .failure(refusal):
+                    let code: ErrorCode = if case .notFound = refusal { .noService } else if case .badRequest = refusal { .badRequest } else { .unavailable }
+                    send(LocalAPI.line(ErrorResponse(code, refusal.message)))
+                }
+            }
         }
     }
 
@@ -40,6 +62,7 @@ struct TaskRunnerCommands {
             let key = TaskRunner.WorkerKey(task: summary.id, worker: report.participants[index].worker)
             if let supervisor = runner.supervisors[key] { report.participants[index].gaveUp = supervisor.gaveUp != nil }
         }
+        report.service?.local = runner.serving.report(summary.id)
         return report
     }
 

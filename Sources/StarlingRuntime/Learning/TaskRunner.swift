@@ -24,6 +24,8 @@ final class TaskRunner {
     var supervisors: [WorkerKey: WorkerSupervisor] = [:]
     /// The FederatedTask executor: training, collecting, aggregating, central evaluation.
     private(set) lazy var federated = FederatedExecutor(runner: self)
+    /// The JointInferenceService executor: inference workers and the data plane.
+    private(set) lazy var serving = ServingExecutor(runner: self)
 
     init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?, python: String?,
          socketPath: String, counters: RuntimeCounters, deliver: @escaping (PeerInput) -> Void,
@@ -42,11 +44,7 @@ final class TaskRunner {
     func perform(_ work: TaskWork) {
         switch work {
         case let .federated(work): federated.perform(work)
-        case let .serve(work):
-            for role in work.roles.keys {
-                answer(.serving(ServingResult(task: work.task, version: work.version, role: role,
-                                              failure: "this peer's runtime does not serve inference yet")))
-            }
+        case let .serve(work): serving.perform(work)
         case let .holdModel(task, round, model, sources): hold(model, task: task, round: round, sources: sources)
         case let .release(task, reason): release(task, reason: reason)
         }
@@ -57,6 +55,7 @@ final class TaskRunner {
         for supervisor in supervisors.values { supervisor.close() }
         supervisors = [:]
         federated.shutdown()
+        serving.shutdown()
     }
 
     func answer(_ result: TaskWorkResult) { deliver(.workDone(result)) }
@@ -126,6 +125,7 @@ final class TaskRunner {
             supervisor.release()
         }
         federated.release(task)
+        serving.release(task)
         log(.info, "task \(task.short): workers released (\(reason))")
     }
 }

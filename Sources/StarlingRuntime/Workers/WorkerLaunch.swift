@@ -116,6 +116,60 @@ struct WorkerLaunch {
         return variables.map { "\($0.key)=\($0.value)" }.sorted()
     }
 
+    /// An inference worker (docs/workers.md, "Inference workers"): the worker spec's script, started
+    /// like a training worker's, with `STARLING_ROLE` (edge or cloud) and `STARLING_SERVICE`, no
+    /// dataset, and the spec's parameters.
+    func serveCommand(task: TaskID, spec: TaskSpec, role: String, worker: WorkerSpec, modelName: String, token: String) throws -> Command {
+        var program: [String]
+        var python: String?
+        var directory = worker.script.directory.map { Self.absolute($0, in: baseDirectory) }
+        let scriptBase = directory ?? baseDirectory
+        switch worker.script.bootFile {
+        case let .builtin(kind):
+            guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
+            program = [launcher, "worker", "builtin", kind.rawValue]
+            directory = nil
+        case let .python(path):
+            python = self.python
+            program = [self.python, Self.absolute(path, in: scriptBase)]
+        case let .executable(path):
+            program = [Self.absolute(path, in: scriptBase)]
+        }
+        if let directory, !FileManager.default.fileExists(atPath: directory) {
+            throw RuntimeError("scriptDir \(directory) does not exist on this peer")
+        }
+        if let launcher { program = [launcher, "exec-worker", "--"] + program }
+        let workDirectory = "\(self.workDirectory)/\(task.text.prefix(16))/\(role)"
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
+        variables["STARLING_SOCKET"] = socketPath
+        variables["STARLING_TASK"] = task.text
+        variables["STARLING_TASK_NAME"] = spec.name
+        variables["STARLING_SERVICE"] = spec.name
+        variables["STARLING_WORKER"] = role
+        variables["STARLING_ROLE"] = role
+        variables["STARLING_WORKER_TOKEN"] = token
+        variables["STARLING_DATASET"] = ""
+        variables["STARLING_DATASET_PATH"] = ""
+        variables["STARLING_DATASET_FORMAT"] = ""
+        variables["STARLING_WORK_DIR"] = workDirectory
+        variables["STARLING_MODEL_NAME"] = modelName
+        variables["STARLING_SEED"] = "0"
+        variables["STARLING_PARAMETERS"] = Self.parametersJSON(worker.parameters)
+        return Command(arguments: program, environment: variables.map { "\($0.key)=\($0.value)" }.sorted(),
+                       directory: directory, python: python)
+    }
+
+    /// A worker spec's own parameters as one JSON object, read as `parametersJSON` reads them.
+    static func parametersJSON(_ parameters: [Parameter]) -> String {
+        var object: [String: JSONWorkerValue] = [:]
+        for parameter in parameters { object[parameter.key] = JSONWorkerValue(value: WorkerValue(parameter.value)) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(object) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// The worker's parameters as one JSON object (`WorkerParameters`): numbers as numbers,
     /// booleans as booleans, other text as strings, a key given without a value as null.
     static func parametersJSON(_ spec: TaskSpec, worker: TrainingWorker) -> String {

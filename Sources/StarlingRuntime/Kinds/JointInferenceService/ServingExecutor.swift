@@ -1,0 +1,210 @@
+import StarlingCrypto
+import StarlingLearning
+import StarlingLocalAPI
+import StarlingMembership
+import StarlingPeer
+import StarlingTasks
+import StarlingTrust
+
+/// The runtime's executor for JointInferenceService work (docs/runtime.md, "Joint inference"):
+/// the services this peer serves, their inference workers, and the data plane that answers
+/// requests (`+Edge`: edge worker → hard-example miner → a cloud peer → edge fallback; `+Cloud`:
+/// a cloud peer's side). Everything runs on the loop's thread.
+final class ServingExecutor {
+    /// What the data plane needs of the rest of the runtime.
+    struct Network {
+        let me: NodeID
+        /// Sends one sealed request frame and delivers the one answer (or why there is none).
+        let send: (_ bytes: [UInt8], _ to: PeerAddress, _ timeout: Duration,
+                   _ completion: @escaping (Result<[UInt8], ExchangeFailure>) -> Void) -> Void
+        /// This peer's pairwise keys with another (nil for a key that is no curve point).
+        let keys: (PublicKey) -> PairwiseKeys?
+        /// Members as the machine sees them now.
+        let members: () -> [MemberView]
+        let linkQuality: (NodeID) -> Double
+        let identity: PublicKey
+    }
+
+    final class Service {
+        let task: TaskID
+        var spec: TaskSpec
+        let name: String
+        var version: UInt64 = 0
+        var workers: [ServingRole: InferenceWorker] = [:]
+        /// The version each role's worker serves (loaded), for `task status`.
+        var served: [ServingRole: UInt64] = [:]
+        var models: [ServingRole: ContentHash] = [:]
+        var cloudPeers: [NodeID] = []
+        let miner: HardExampleMiner
+        let cloudTimeout: Duration
+        var stats = ServiceStats()
+
+        init(task: TaskID, spec: TaskSpec, miner: HardExampleMiner, cloudTimeout: Duration) {
+            self.task = task
+            self.spec = spec
+            name = spec.name
+            self.miner = miner
+            self.cloudTimeout = cloudTimeout
+        }
+    }
+
+    unowned let runner: TaskRunner
+    var network: Network?
+    private(set) var services: [TaskID: Service] = [:]
+    private var byName: [String: TaskID] = [:]
+    /// Serving workers by token (their `worker-serve` hello names it).
+    private var tokens: [String: (task: TaskID, role: ServingRole)] = [:]
+    var router = CloudRouter()
+    var requestsInFlight = 0
+    var random = SecureRandom()
+
+    init(runner: TaskRunner) { self.runner = runner }
+
+    func service(named name: String) -> Service? { byName[name].flatMap { services[$0] } }
+
+    // MARK: Work
+
+    /// Serves what `work` gives this peer: each role's model fetched, its worker started or
+    /// hot-swapped; a role no longer given is stopped. Each role's outcome is answered.
+    func perform(_ work: ServeWork) {
+        guard let edgeSpec = work.spec.jointInferenceService else { return }
+        if work.roles.isEmpty {
+            release(work.task)
+            return
+        }
+        let service: Service
+        if let existing = services[work.task] {
+            service = existing
+        } else {
+            let mining = edgeSpec.edgeWorker.hardExampleMining
+            let miner: HardExampleMiner
+            do {
+                miner = try HardExampleMiner(name: mining.name, parameters: mining.parameters.map { ($0.key, $0.value) },
+                                             seed: UInt64(truncatingIfNeeded: work.task.hash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
+            } catch {
+                for role in work.roles.keys { answer(work, role, failure: "hardExampleMining: \(error)") }
+                return
+            }
+            service = Service(task: work.task, spec: work.spec, miner: miner, cloudTimeout: Self.cloudTimeout(edgeSpec))
+            services[work.task] = service
+            byName[service.name] = work.task
+        }
+        service.version = work.version
+        service.cloudPeers = work.cloudPeers
+        for role in ServingRole.allCases where work.roles[role] == nil {
+            if let worker = service.workers.removeValue(forKey: role) {
+                tokens[worker.token] = nil
+                worker.stop()
+                service.served[role] = nil
+                service.models[role] = nil
+            }
+        }
+        for (role, served) in work.roles {
+            service.models[role] = served.model
+            runner.blobs.fetchBlob(served.model, from: served.sources) { [weak self] result in
+                guard let self, let service = self.services[work.task], service.version == work.version else { return }
+                switch result {
+                case let .success(path):
+                    self.worker(for: service, role: role).serve(version: work.version, path: path)
+                case let .failure(error):
+                    self.runner.counters.increment("serving.model_fetch_failed")
+                    self.answer(work, role, failure: "cannot fetch model \(served.model.hex.prefix(12)): \(error)")
+                }
+            }
+        }
+    }
+
+    /// The service ended here: its workers stop, its requests in progress fail over to nothing.
+    func release(_ task: TaskID) {
+        guard let service = services.removeValue(forKey: task) else { return }
+        if byName[service.name] == task { byName[service.name] = nil }
+        for worker in service.workers.values {
+            tokens[worker.token] = nil
+            worker.stop()
+        }
+        service.workers = [:]
+    }
+
+    func shutdown() {
+        for task in Array(services.keys) { release(task) }
+    }
+
+    private func worker(for service: Service, role: ServingRole) -> InferenceWorker {
+        if let worker = service.workers[role] { return worker }
+        let token = Self.token(&random)
+        let spec = service.spec
+        let task = service.task
+        let jis = spec.jointInferenceService!
+        let workerSpec = role == .edge ? jis.edgeWorker.workerSpec : jis.cloudWorker.workerSpec
+        let modelName = role == .edge ? jis.edgeWorker.model.name : jis.cloudWorker.model.name
+        let launch = runner.launch
+        let worker = InferenceWorker(
+            task: task, role: role, token: token, loop: runner.loop,
+            log: WorkerLog(directory: TaskRunner.logDirectory(runner.dataDirectory, task: task), worker: role.rawValue),
+            counters: runner.counters,
+            launch: { try launch.serveCommand(task: task, spec: spec, role: role.rawValue, worker: workerSpec, modelName: modelName,
+                                              token: token) })
+        worker.onLoaded = { [weak self, weak service] version, failure in
+            guard let self, let service else { return }
+            if failure == nil { service.served[role] = version }
+            self.runner.answer(.serving(ServingResult(task: task, version: version, role: role, failure: failure)))
+        }
+        service.workers[role] = worker
+        tokens[token] = (task, role)
+        return worker
+    }
+
+    private func answer(_ work: ServeWork, _ role: ServingRole, failure: String) {
+        runner.answer(.serving(ServingResult(task: work.task, version: work.version, role: role, failure: failure)))
+    }
+
+    /// `cloud_timeout_ms` among the edge worker's parameters, else `ServingLimits.cloudTimeoutDefault`;
+    /// bounded by `cloudTimeoutMax`.
+    static func cloudTimeout(_ spec: JointInferenceServiceSpec) -> Duration {
+        guard let text = spec.edgeWorker.workerSpec.parameters.first(where: { $0.key == "cloud_timeout_ms" })?.value,
+              let millis = Int(text), millis > 0 else { return ServingLimits.cloudTimeoutDefault }
+        return min(.milliseconds(millis), ServingLimits.cloudTimeoutMax)
+    }
+
+    private static func token(_ random: inout SecureRandom) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &random) }
+        return Hex.encode(bytes)
+    }
+
+    // MARK: Worker connections
+
+    /// An inference worker's `worker-serve` hello: welcomed and attached when its token is one
+    /// this peer gave, refused (`no-worker`: the worker exits) otherwise.
+    func serveHello(_ hello: ServeHello, connection: StreamConnection, leftover: [UInt8]) {
+        guard let (task, role) = tokens[hello.identity.token], task.text == hello.identity.task,
+              let service = services[task], let worker = service.workers[role], worker.token == hello.identity.token else {
+            runner.counters.increment("serving.hello_refused")
+            _ = connection.write(LocalAPI.line(ErrorResponse(.noWorker, "this peer runs no inference worker with that token")))
+            connection.shutdown()
+            return
+        }
+        switch connection.write(LocalAPI.line(ServeWelcome(role: role.rawValue, service: service.name))) {
+        case .queued: worker.attach(connection, leftover: leftover)
+        case .overBudget, .failed: connection.close()
+        }
+    }
+
+    // MARK: Status
+
+    /// What `task status` shows of this peer's serving of `task` (nil when it serves none of it).
+    func report(_ task: TaskID) -> ServingReport? {
+        guard let service = services[task] else { return nil }
+        let stats = service.stats
+        let total = stats.examples.values.reduce(0, +)
+        return ServingReport(
+            roles: service.workers.keys.map(\.rawValue).sorted(),
+            versions: Dictionary(uniqueKeysWithValues: service.served.map { ($0.key.rawValue, $0.value) }),
+            requests: stats.requests, refused: stats.refused,
+            examples: Dictionary(uniqueKeysWithValues: stats.examples.map { ($0.key.rawValue, $0.value) }),
+            hardExamples: stats.hardExamples, hardShare: total == 0 ? 0 : Double(stats.hardExamples) / Double(total),
+            badScores: stats.badScores, cloudServed: stats.cloudServed, fallbackReasons: stats.fallbackReasons,
+            latency: stats.percentiles(),
+            openCircuits: service.cloudPeers.filter { router.isOpen($0) }.map(\.text))
+    }
+}
