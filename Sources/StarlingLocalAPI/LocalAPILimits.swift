@@ -12,6 +12,12 @@ public enum LocalAPILimits {
     public static let modelExportWaitMax: Duration = .seconds(120)
     /// What a `model-export` client waits for its answer.
     public static var modelExportTimeout: Duration { modelExportWaitMax + requestTimeout * 2 }
+    /// Largest line of an inference worker's connection (`worker-serve`), either way: a job with its
+    /// batch, or an answer with its scores.
+    public static let serveLineBytesMax = 16 << 20
+    /// An inference worker must get each answer line to its peer within this time (a peer that stops
+    /// reading for this long has hung).
+    public static let serveAnswerTimeout: Duration = .seconds(60)
     /// `sun_path` holds 108 bytes including the terminating NUL.
     public static let unixSocketPathBytesMax = 107
 }
