@@ -139,6 +139,7 @@ let package = Package(
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingLocalAPI", "StarlingTestSupport"]),
         .testTarget(name: "StarlingLocalAPITests", dependencies: ["StarlingLocalAPI"]),
         .testTarget(name: "StarlingInferenceAPITests", dependencies: ["StarlingInferenceAPI"]),
+        .testTarget(name: "StarlingWorkerTests", dependencies: ["StarlingWorker", "StarlingLocalAPI", "StarlingLearning"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",

@@ -25,6 +25,8 @@ enum Bench {
             case "digits":
                 try digits(rounds: options["rounds"] ?? 10, localEpochs: options["local-epochs"] ?? 5, epochs: options["epochs"] ?? 50,
                            mlpRate: Double(options["mlp-rate-milli"] ?? 300) / 1000, hidden: options["hidden"] ?? 32)
+            case "predict":
+                try predict(batch: options["batch"] ?? 64, hidden: options["hidden"] ?? 32, repeats: options["repeat"] ?? 10_000)
             default: usage()
             }
         } catch {
@@ -34,8 +36,24 @@ enum Bench {
     }
 
     static func usage() -> Never {
-        print("usage: starling-bench aggregate --updates N --parameters P [--repeat R] [--window W]\n       starling-bench digits [--rounds R] [--local-epochs E] [--epochs E] [--hidden H] [--mlp-rate-milli M]")
+        print("usage: starling-bench aggregate --updates N --parameters P [--repeat R] [--window W]\n       starling-bench digits [--rounds R] [--local-epochs E] [--epochs E] [--hidden H] [--mlp-rate-milli M]\n       starling-bench predict [--batch B] [--hidden H] [--repeat R]")
         exitFailure()
+    }
+
+    /// Class probabilities of `batch` digits through a served MLP (`BuiltinClassifier`, what an
+    /// inference worker runs per batch): CPU time per batch.
+    static func predict(batch: Int, hidden: Int, repeats: Int) throws {
+        let data = try Digits.load()
+        let count = min(batch, data.count)
+        let trainer = BuiltinTrainer(kind: .mlp, featureCount: data.featureCount, classCount: data.classCount, hiddenUnits: hidden)
+        let classifier = try BuiltinClassifier(kind: .mlp, weights: trainer.initialWeights(seed: 1))
+        let features = Array(data.features.prefix(count * data.featureCount))
+        var checksum: Float = 0
+        let start = cpuNow()
+        for _ in 0..<repeats { checksum += try classifier.probabilities(features, count: count)[0] }
+        let each = (cpuNow() - start) / Double(repeats)
+        line([("bench", "\"predict\""), ("batch", "\(count)"), ("hidden", "\(hidden)"), ("microseconds_per_batch", "\(each * 1e6)"),
+              ("checksum", "\(checksum)")])
     }
 
     static func exitFailure() -> Never {

@@ -50,6 +50,9 @@ public enum LearningLimits {
     public static let classesMax = 10_000
     /// Members of an npz archive.
     public static let npzMembersMax = 1_024
+    /// Examples a built-in model scores in one pass (`BuiltinClassifier.probabilities` takes more in
+    /// passes of this many, so its scratch buffers stay small).
+    public static let predictionBatchRows = 256
     /// Hidden units of the built-in MLP.
     public static let hiddenUnitsMax = 4_096
     /// Class scores a hard-example miner reads for one example (more: `BadScoreReason.tooMany`).

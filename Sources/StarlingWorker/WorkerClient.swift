@@ -26,7 +26,7 @@ public final class WorkerClient {
     public static let unreachableLimit: Duration = .seconds(10)
 
     public let context: WorkerContext
-    private let parent = getppid()
+    let parent = getppid()
 
     public init(context: WorkerContext) {
         self.context = context

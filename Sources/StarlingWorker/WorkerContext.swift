@@ -20,8 +20,17 @@ public struct WorkerContext: Sendable {
     /// `STARLING_PARAMETERS`: batch_size, learning_rate, epochs, rounds, aggregation, proximal_mu,
     /// and the spec's other parameters (numbers as numbers, true/false as booleans, else text).
     public let parameters: [String: WorkerParameter]
-    /// `STARLING_ROLE`: `train`, or `evaluate` in a process started for central evaluation.
+    /// `STARLING_ROLE`: `train`, `evaluate` in a process started for central evaluation, or `edge`
+    /// or `cloud` in an inference worker (`WorkerClient.serve`).
     public var role = "train"
+    /// `STARLING_SERVICE`: the service an inference worker serves (empty in other workers).
+    public var service = ""
+
+    /// The `STARLING_ROLE`s of inference workers.
+    public static let servingRoles: Set<String> = ["edge", "cloud"]
+
+    /// An inference worker's role: it serves a model and has no dataset.
+    public var isServing: Bool { Self.servingRoles.contains(role) }
 
     /// Reads the environment; the error names the first variable missing.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkerContext {
@@ -37,14 +46,18 @@ public struct WorkerContext: Sendable {
             throw WorkerError("STARLING_PARAMETERS is not a JSON object: \(json.prefix(80))")
         }
         guard let seed = UInt64(try value("STARLING_SEED")) else { throw WorkerError("STARLING_SEED is not a number") }
+        let role = environment["STARLING_ROLE"] ?? "train"
+        // Serving needs no dataset: an inference worker's STARLING_DATASET_PATH may be empty or absent.
+        let datasetPath = servingRoles.contains(role) ? environment["STARLING_DATASET_PATH"] ?? "" : try value("STARLING_DATASET_PATH")
         var context = WorkerContext(
             socketPath: try value("STARLING_SOCKET"), task: try value("STARLING_TASK"),
             taskName: environment["STARLING_TASK_NAME"] ?? "", worker: try value("STARLING_WORKER"),
             token: try value("STARLING_WORKER_TOKEN"), datasetName: environment["STARLING_DATASET"] ?? "",
-            datasetPath: try value("STARLING_DATASET_PATH"), datasetFormat: environment["STARLING_DATASET_FORMAT"] ?? "csv",
+            datasetPath: datasetPath, datasetFormat: environment["STARLING_DATASET_FORMAT"] ?? "csv",
             workDirectory: try value("STARLING_WORK_DIR"), modelName: environment["STARLING_MODEL_NAME"] ?? "",
             seed: seed, parameters: parameters)
-        context.role = environment["STARLING_ROLE"] ?? "train"
+        context.role = role
+        context.service = environment["STARLING_SERVICE"] ?? ""
         return context
     }
 

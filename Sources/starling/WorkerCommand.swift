@@ -10,17 +10,19 @@ import Glibc
 import Darwin
 #endif
 
-/// `starling worker builtin KIND`: a built-in training worker. Peers start it (docs/workers.md);
-/// it needs the environment a peer gives its workers.
+/// `starling worker builtin KIND`: a built-in training worker, or with `STARLING_ROLE` edge or cloud
+/// a built-in inference worker. Peers start it (docs/workers.md); it needs the environment a peer
+/// gives its workers.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a built-in training worker (started by a peer, not by hand).",
+        abstract: "Run a built-in training or inference worker (started by a peer, not by hand).",
         subcommands: [Builtin.self])
 
     struct Builtin: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Logistic regression (logreg) or a small MLP (mlp) on the worker's local dataset.")
+            abstract: "Logistic regression (logreg) or a small MLP (mlp): trained on the worker's local dataset, "
+                + "or served (STARLING_ROLE edge or cloud).")
 
         @Argument(help: "logreg or mlp.")
         var kind: String
@@ -32,7 +34,12 @@ struct WorkerCommand: ParsableCommand {
             }
             ExecWorkerCommand.dieWithParent()
             do {
-                try BuiltinWorkerProgram.run(kind: builtin)
+                let role = ProcessInfo.processInfo.environment["STARLING_ROLE"] ?? ""
+                if WorkerContext.servingRoles.contains(role) {
+                    try BuiltinServingProgram.run(kind: builtin)
+                } else {
+                    try BuiltinWorkerProgram.run(kind: builtin)
+                }
             } catch {
                 throw CLIError("builtin:\(kind) worker: \(error)")
             }

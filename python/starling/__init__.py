@@ -1,4 +1,4 @@
-"""Starling's Python Lib for training workers.
+"""Starling's Python Lib for training workers, inference workers and the applications that call them.
 
     import starling
     x, y = starling.dataset()
@@ -8,19 +8,22 @@
         ...
         rnd.submit(weights, num_samples=len(x), metrics={"loss": loss})
 
+An inference worker: starling.serve(predict). An application: starling.infer(service, x).
 See docs/workers.md.
 """
 
 from . import constants
-from .context import Context, context, parameters
+from .context import Context, context, parameters, role, service
 from .data import Dataset, dataset
 from .errors import StarlingError
 from .evaluation import is_evaluator, serve_evaluations
+from .inference import InferenceResult, infer
 from .rounds import Round, rounds
+from .serving import serve
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "Dataset", "Round", "StarlingError", "constants", "context", "dataset", "is_evaluator", "parameters",
-    "rounds", "serve_evaluations",
+    "Context", "Dataset", "InferenceResult", "Round", "StarlingError", "constants", "context", "dataset", "infer",
+    "is_evaluator", "parameters", "role", "rounds", "serve", "serve_evaluations", "service",
 ]

@@ -23,3 +23,18 @@ MAX_ANSWER_BYTES = 1 << 20
 
 #: Longest failure reason sent with worker-fail, in characters (longer ones are cut).
 MAX_REASON_LENGTH = 1000
+
+#: Longest line of an inference worker's connection, either way (LocalAPILimits.serveLineBytesMax).
+SERVE_LINE_BYTES_MAX = 16 << 20
+
+#: Seconds an inference worker waits for the peer to take one answer before it gives up.
+SERVE_ANSWER_TIMEOUT = 60.0
+
+#: How far from 1 an example's class probabilities may sum (LearningLimits.classScoreSumTolerance).
+PROBABILITY_SUM_TOLERANCE = 0.01
+
+#: The inference service's address when starling.infer is given none.
+DEFAULT_INFERENCE_URL = "http://127.0.0.1:8000"
+
+#: Seconds starling.infer waits for an answer by default.
+INFERENCE_TIMEOUT = 5.0

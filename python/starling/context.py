@@ -11,6 +11,11 @@ from .errors import StarlingError
 _TASK_ID = re.compile(r"[0-9a-f]{64}")
 _FORMATS = ("csv", "npz")
 
+#: STARLING_ROLE values: training workers, central evaluators, and inference workers (serve()).
+TRAIN, EVALUATE, EDGE, CLOUD = "train", "evaluate", "edge", "cloud"
+ROLES = (TRAIN, EVALUATE, EDGE, CLOUD)
+SERVING_ROLES = (EDGE, CLOUD)
+
 
 @dataclasses.dataclass(frozen=True)
 class Context:
@@ -28,7 +33,8 @@ class Context:
     parameters: Dict[str, Any] = dataclasses.field(default_factory=dict)  # STARLING_PARAMETERS
     model_name: str = ""  # STARLING_MODEL_NAME (may be empty)
     seed: int = 0  # STARLING_SEED
-    role: str = "train"  # STARLING_ROLE: train, or evaluate (central evaluation, see serve_evaluations)
+    role: str = "train"  # STARLING_ROLE: train, evaluate (central evaluation), or edge or cloud (serve())
+    service: str = ""  # STARLING_SERVICE: the service an inference worker serves
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -49,9 +55,17 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
     task_name = _required(env, "STARLING_TASK_NAME")
     worker = _required(env, "STARLING_WORKER")
     token = _required(env, "STARLING_WORKER_TOKEN")
-    dataset = _required(env, "STARLING_DATASET")
-    dataset_path = _required(env, "STARLING_DATASET_PATH")
-    dataset_format = _required(env, "STARLING_DATASET_FORMAT")
+    role = env.get("STARLING_ROLE", TRAIN) or TRAIN
+    if role not in ROLES:
+        raise StarlingError(f"STARLING_ROLE must be one of {', '.join(ROLES)}, not {role[:80]!r}")
+    if role in SERVING_ROLES:  # serving needs no dataset: these may be empty or absent
+        dataset = env.get("STARLING_DATASET", "")
+        dataset_path = env.get("STARLING_DATASET_PATH", "")
+        dataset_format = env.get("STARLING_DATASET_FORMAT", "") or "csv"
+    else:
+        dataset = _required(env, "STARLING_DATASET")
+        dataset_path = _required(env, "STARLING_DATASET_PATH")
+        dataset_format = _required(env, "STARLING_DATASET_FORMAT")
     if dataset_format not in _FORMATS:
         raise StarlingError(f"STARLING_DATASET_FORMAT must be csv or npz, not {dataset_format[:80]!r}")
     work_dir = _required(env, "STARLING_WORK_DIR")
@@ -67,11 +81,9 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
         seed = int(raw_seed)
     except ValueError:
         raise StarlingError(f"STARLING_SEED is not an integer: {raw_seed[:80]!r}") from None
-    role = env.get("STARLING_ROLE", "train") or "train"
-    if role not in ("train", "evaluate"):
-        raise StarlingError(f"STARLING_ROLE must be train or evaluate, not {role[:80]!r}")
     return Context(
         role=role,
+        service=env.get("STARLING_SERVICE", ""),
         socket=socket,
         task=task,
         task_name=task_name,
@@ -85,6 +97,16 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
         model_name=env.get("STARLING_MODEL_NAME", ""),
         seed=seed,
     )
+
+
+def role() -> str:
+    """STARLING_ROLE: train, evaluate, or edge or cloud in an inference worker."""
+    return context().role
+
+
+def service() -> str:
+    """STARLING_SERVICE: the service an inference worker serves ("" in other workers)."""
+    return context().service
 
 
 def parameters() -> Dict[str, Any]:

@@ -10,7 +10,7 @@ import traceback
 from typing import Any, Dict, Iterator, Mapping, Optional
 
 from . import constants, evaluation, jobs, tensors
-from .context import Context, context
+from .context import SERVING_ROLES, Context, context
 from .errors import StarlingError
 from .peer import PeerClient, start_watchdog
 
@@ -162,6 +162,10 @@ def rounds() -> Iterator[Round]:
             "this process was started to score global models centrally (the task's "
             "aggregationWorker.evaluation), but the script never called starling.serve_evaluations(fn) "
             "before starling.rounds(): see docs/workers.md, 'Central evaluation'")
+    if ctx.role in SERVING_ROLES:
+        raise StarlingError(
+            f"this process was started as an inference worker (STARLING_ROLE={ctx.role}) of service "
+            f"{ctx.service!r}: call starling.serve(predict), not starling.rounds(); see docs/workers.md, 'Inference workers'")
     client = PeerClient(ctx.socket)
     start_watchdog()
     _install_hooks()

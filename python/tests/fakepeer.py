@@ -150,3 +150,65 @@ def worker_environment(peer, **kwargs):
 
 
 PYTHON = sys.executable
+
+
+class ServingPeer:
+    """A peer's end of an inference worker's connection (worker-serve): a Unix socket in a
+    temporary directory; accept() takes the worker's connection, checks its hello and answers it
+    (welcome, or the refusal given); then the test writes jobs and reads answers."""
+
+    def __init__(self, role="edge", service="digits"):
+        self.role = role
+        self.service = service
+        self.directory = tempfile.mkdtemp(prefix="sts")
+        self.path = os.path.join(self.directory, "peer.sock")
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(4)
+        self.server.settimeout(20)
+        self.connection = None
+        self.reader = None
+        self.hello = None
+
+    def accept(self, refusal=None):
+        self.connection, _ = self.server.accept()
+        self.connection.settimeout(20)
+        self.reader = self.connection.makefile("rb")
+        self.hello = json.loads(self.reader.readline().decode())
+        self.send(refusal if refusal is not None else {"ok": True, "role": self.role, "service": self.service})
+
+    def send(self, *messages):
+        """Writes the messages' lines in one go (a peer may write several jobs before it reads)."""
+        self.connection.sendall(b"".join((json.dumps(m) + "\n").encode() for m in messages))
+
+    def answers(self, count):
+        return [json.loads(self.reader.readline().decode()) for _ in range(count)]
+
+    def end_of_stream(self):
+        self.connection.shutdown(socket.SHUT_WR)
+
+    def model(self, name, weights):
+        path = os.path.join(self.directory, name)
+        save_file({k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}, path)
+        return path
+
+    def close(self):
+        for closable in (self.reader, self.connection, self.server):
+            if closable is not None:
+                try:
+                    closable.close()
+                except OSError:
+                    pass
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def environment(self):
+        """An inference worker's environment: no dataset (STARLING_DATASET_PATH empty)."""
+        env = dict(os.environ)
+        env.update({
+            "STARLING_SOCKET": self.path, "STARLING_TASK": TASK, "STARLING_TASK_NAME": "joint",
+            "STARLING_WORKER": "edge-worker", "STARLING_WORKER_TOKEN": TOKEN, "STARLING_PARAMETERS": "{}",
+            "STARLING_SEED": "1", "STARLING_WORK_DIR": self.directory, "STARLING_MODEL_NAME": "",
+            "STARLING_DATASET_PATH": "", "STARLING_ROLE": self.role, "STARLING_SERVICE": self.service,
+        })
+        env["PYTHONPATH"] = PYTHON_DIR + os.pathsep + env.get("PYTHONPATH", "")
+        return env

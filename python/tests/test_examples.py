@@ -8,7 +8,7 @@ import unittest
 import numpy as np
 from safetensors.numpy import load_file
 
-from fakepeer import REPO_DIR, FakePeer, RoundPeer, worker_environment  # first: puts python/ on sys.path
+from fakepeer import REPO_DIR, FakePeer, RoundPeer, ServingPeer, worker_environment  # first: puts python/ on sys.path
 
 EXAMPLES = os.path.join(REPO_DIR, "examples", "workers")
 
@@ -58,9 +58,32 @@ class NumpyLogregTests(unittest.TestCase):
         self.assertGreater(metrics[2]["accuracy"], 0.9)
 
 
+class NumpyLogregServingTests(unittest.TestCase):
+    def test_a_model_is_loaded_and_a_batch_answered_with_probabilities(self):
+        peer = ServingPeer(role="edge", service="digits")
+        self.addCleanup(peer.close)
+        bias = np.zeros(10, dtype=np.float32)
+        bias[7] = 4
+        model = peer.model("v1.safetensors", {"dense0.weight": np.zeros((10, 64)), "dense0.bias": bias})
+        worker = subprocess.Popen([sys.executable, "numpy_logreg_serving.py"], cwd=EXAMPLES, env=peer.environment(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: worker.poll() is None and worker.kill())
+        peer.accept()
+        peer.send({"job": "load", "version": 1, "model": model},
+                  {"job": "infer", "batch": 1, "version": 1, "shape": [2, 64], "data": [0.5] * 128}, {"job": "stop"})
+        loaded, scores = peer.answers(2)
+        output, errors = worker.communicate(timeout=20)
+        self.assertEqual(worker.returncode, 0, errors)
+        self.assertEqual(output, "serving digits as edge\n")
+        self.assertEqual(loaded, {"loaded": 1})
+        rows = np.asarray(scores["scores"]).reshape(2, 10)
+        self.assertEqual((scores["classes"], rows.argmax(axis=1).tolist()), (10, [7, 7]))
+        np.testing.assert_allclose(rows.sum(axis=1), [1, 1], rtol=1e-6)
+
+
 class CompileTests(unittest.TestCase):
     def test_examples_compile(self):  # torch_mlp.py needs torch to run; here it is only compiled
-        for name in ("numpy_logreg.py", "torch_mlp.py"):
+        for name in ("numpy_logreg.py", "torch_mlp.py", "numpy_logreg_serving.py"):
             with open(os.path.join(EXAMPLES, name)) as file:
                 compile(file.read(), name, "exec")
 
@@ -69,7 +92,7 @@ class DocumentationTests(unittest.TestCase):
     def test_docs_show_the_examples_as_they_are(self):
         with open(os.path.join(REPO_DIR, "docs", "workers.md")) as file:
             docs = file.read()
-        for name in ("numpy_logreg.py", "torch_mlp.py"):
+        for name in ("numpy_logreg.py", "torch_mlp.py", "numpy_logreg_serving.py"):
             with open(os.path.join(EXAMPLES, name)) as file:
                 block = "```python\n" + file.read() + "```\n"
             self.assertTrue(block in docs, f"docs/workers.md does not show examples/workers/{name} as it is")
