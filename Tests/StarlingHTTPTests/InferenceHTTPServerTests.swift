@@ -230,11 +230,11 @@ import Testing
     }
 
     @Test func anIdleConnectionIsClosed() async throws {
-        let server = try Self.server(FakeBackend()) { $0.idleTimeout = .milliseconds(200) }
+        let server = try Self.server(FakeBackend()) { $0.idleTimeout = .milliseconds(300) }
         defer { server.shutdown() }
+        // No request at all: a test thread starved by other tests could not race the timeout.
         let client = try await TestHTTPClient(port: server.port)
-        #expect(try await client.request(.GET, "/v2/health/live").status == .ok)
-        #expect(await client.closed(within: 5))
+        #expect(await client.closed(within: 10))
         #expect(server.counters()["http.closed_idle"] == 1)
     }
 

@@ -32,18 +32,28 @@ final class TestHTTPClient: Sendable {
     private let collector: NIOLoopBound<ResponseCollector>
 
     init(port: Int) async throws {
+        // The collector is taken as the initializer adds it: the server may close the connection
+        // (a refusal, an idle timeout) before a later lookup in the pipeline.
+        let slot = CollectorSlot()
         let channel = try await ClientBootstrap(group: Self.group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let collector = ResponseCollector()
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
+                    try channel.pipeline.syncOperations.addHandler(collector)
+                    slot.collector = collector
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
         self.channel = channel
         self.collector = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ResponseCollector.self), eventLoop: channel.eventLoop)
+            NIOLoopBound(slot.collector!, eventLoop: channel.eventLoop)
         }.get()
+    }
+
+    /// Hands the collector from the channel initializer to `init`, both on the channel's loop.
+    private final class CollectorSlot: @unchecked Sendable {
+        var collector: ResponseCollector?
     }
 
     /// Sends a request's head, then `body` (in one part, or `chunks`), then its end unless `end` is false.
