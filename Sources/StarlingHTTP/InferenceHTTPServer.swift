@@ -64,14 +64,12 @@ public final class InferenceHTTPServer: Sendable {
     }
 
     /// Closes the listener and every connection (a call still waiting gets no answer; its late
-    /// reply is dropped), then joins the threads. A second call does nothing.
+    /// reply is dropped), then joins the threads. A second call does nothing. It blocks, so it is
+    /// called from the owner's thread, never from a NIO thread (a backend's `handle`): NIO
+    /// refuses to join a loop from itself. The owner must call it; nothing stops the threads else.
     public func shutdown() {
         guard state.stop() else { return }
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
-    }
-
-    deinit {
-        shutdown()
     }
 }
