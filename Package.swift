@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries through pkg-config.
@@ -75,6 +76,16 @@ let package = Package(
         .target(name: "StarlingLocalAPI"),
         // The Open Inference Protocol v2 messages (KServe / Triton REST) as Codable values, with their limits.
         .target(name: "StarlingInferenceAPI"),
+        // The Open Inference Protocol v2 HTTP endpoint on SwiftNIO threads (docs/runtime.md, "HTTP endpoint"):
+        // routes, limits and Triton's binary tensor data, handing calls to a backend the peer provides.
+        .target(
+            name: "StarlingHTTP",
+            dependencies: [
+                "StarlingInferenceAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
 
         // Drivers.
         .target(
@@ -140,6 +151,16 @@ let package = Package(
         .testTarget(name: "StarlingLocalAPITests", dependencies: ["StarlingLocalAPI"]),
         .testTarget(name: "StarlingInferenceAPITests", dependencies: ["StarlingInferenceAPI"]),
         .testTarget(name: "StarlingWorkerTests", dependencies: ["StarlingWorker", "StarlingLocalAPI", "StarlingLearning"]),
+        .testTarget(
+            name: "StarlingHTTPTests",
+            dependencies: [
+                "StarlingHTTP", "StarlingInferenceAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            // tritonclient_check.py, run by TritonClientTests when a venv has tritonclient[http].
+            exclude: ["Python"]),
         .testTarget(name: "StarlingSimulatorTests", dependencies: ["StarlingSimulator", "StarlingTaskYAML"]),
         .testTarget(
             name: "StarlingTaskSpecTests",

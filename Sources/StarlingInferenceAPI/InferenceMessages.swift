@@ -2,8 +2,8 @@ import Foundation
 
 /// The Open Inference Protocol v2 (KServe / Triton REST) messages, as Codable values: what
 /// `POST /v2/models/NAME/infer` takes and answers, and what the metadata endpoints answer. Field
-/// names are the protocol's. Only the JSON form of tensor data is read (not Triton's binary data
-/// extension). Foundation's JSON coders are fine here: this target is a driver's, not a pure core.
+/// names are the protocol's. This is the JSON form of tensor data; Triton's binary data extension
+/// is decoded into these same values (`BinaryTensorData`). Foundation's JSON coders are fine here: this target is a driver's, not a pure core.
 public struct InferRequest: Codable, Equatable, Sendable {
     /// Echoed in the answer.
     public var id: String?

@@ -34,6 +34,8 @@ enum AllowedDependencies {
         "StarlingLocalAPI": [],
         // The inference endpoint's messages (Open Inference Protocol v2): no other Starling target.
         "StarlingInferenceAPI": [],
+        // The inference endpoint's HTTP server on SwiftNIO threads: the messages and NIO, nothing of the peer.
+        "StarlingHTTP": ["StarlingInferenceAPI", "NIOCore", "NIOPosix", "NIOHTTP1"],
         "StarlingRuntime": [
             "StarlingPeer", "StarlingStore", "StarlingTasks", "StarlingLearning", "StarlingBlobs", "StarlingLocalAPI", "CLibUV",
             "CProcess", "Logging",
