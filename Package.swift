@@ -121,7 +121,7 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator", "StarlingTaskYAML",
-                "StarlingWorker", "StarlingLearning", "StarlingLocalAPI", "CProcess",
+                "StarlingWorker", "StarlingLearning", "StarlingLocalAPI", "StarlingHTTP", "StarlingInferenceAPI", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import Logging
 import StarlingCrypto
+import StarlingHTTP
 import StarlingMembership
 import StarlingPeer
 import StarlingRuntime
@@ -45,6 +46,11 @@ struct PeerCommand: ParsableCommand {
         discussion: "It needs the Starling Lib: pip install ./python (from the repository) with it.",
         valueName: "path"))
     var python: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "HOST:PORT for the HTTP endpoint that serves this peer's JointInferenceServices (Open Inference Protocol v2, as KServe and Triton speak it).",
+        valueName: "host:port"))
+    var http: String?
 
     /// DIR/keyring, when present, turns on gossip encryption (`starling keyring install ... --file DIR/keyring`).
     static func loadKeyring(_ directory: String) throws -> Keyring? {
@@ -113,8 +119,33 @@ struct PeerCommand: ParsableCommand {
             }
             return alive
         }
-        let reason = try userFacing { try runtime.run() }
+        try userFacing { try runtime.start() }
+        var httpServer: InferenceHTTPServer?
+        if let http, let gateway = runtime.inferenceGateway {
+            let (host, port) = try Self.httpAddress(http)
+            do {
+                httpServer = try InferenceHTTPServer(host: host, port: port, backend: PeerInferenceBackend(gateway: gateway))
+            } catch {
+                runtime.stop()
+                throw CLIError("--http \(http): cannot listen: \(error)")
+            }
+            logger.info("HTTP inference endpoint on \(host):\(httpServer!.port) (Open Inference Protocol v2)")
+        }
+        loop.run()
+        httpServer?.shutdown()
+        let reason = runtime.stopReason ?? .stopped
         if reason == .forced { throw ExitCode(130) }
+    }
+
+    /// `--http HOST:PORT` (`[IPv6]:PORT` for IPv6).
+    static func httpAddress(_ text: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw CLIError("--http \(text): expected HOST:PORT, such as 127.0.0.1:8000")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw CLIError("--http \(text): the host is missing (127.0.0.1, 0.0.0.0 or [::])") }
+        return (host, port)
     }
 
     /// The Python for `.py` workers and its absolute path. One named by `--python` or

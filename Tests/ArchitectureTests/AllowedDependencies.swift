@@ -47,7 +47,7 @@ enum AllowedDependencies {
         // Executables.
         "starling": [
             "StarlingTrust", "StarlingStore", "StarlingRuntime", "StarlingSimulator", "StarlingTaskYAML", "StarlingWorker",
-            "StarlingLearning", "StarlingLocalAPI", "CProcess", "Logging", "ArgumentParser",
+            "StarlingLearning", "StarlingLocalAPI", "StarlingHTTP", "StarlingInferenceAPI", "CProcess", "Logging", "ArgumentParser",
         ],
         "starling-bench": ["StarlingLearning", "StarlingTasks"],
         "starling-bench-crypto": ["StarlingCrypto", "CSodium"],

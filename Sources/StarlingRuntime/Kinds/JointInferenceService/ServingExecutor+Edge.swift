@@ -160,6 +160,7 @@ extension ServingExecutor {
     static func reasonKey(_ reason: String) -> String {
         if reason.hasPrefix("no cloud peer") { return "no cloud peer" }
         if reason.contains("timed out") || reason.contains("deadline") { return "cloud deadline passed" }
+        if reason.contains("unreachable") { return "cloud unreachable" }
         if reason.contains("refused") { return "cloud refused" }
         if reason.contains("classes") { return "cloud model mismatch" }
         return "cloud unreachable"
