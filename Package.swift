@@ -145,7 +145,9 @@ let package = Package(
         .testTarget(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning", "StarlingLocalAPI"]),
+        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning", "StarlingLocalAPI"],
+                    // inference_client.py, run by LoopbackInferenceTests with the test venv's tritonclient.
+                    exclude: ["Python"]),
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),
         .testTarget(name: "StarlingRuntimeTests", dependencies: ["StarlingRuntime", "StarlingLocalAPI", "StarlingTestSupport"]),
         .testTarget(name: "StarlingLocalAPITests", dependencies: ["StarlingLocalAPI"]),

@@ -63,6 +63,10 @@ extension ServingExecutor {
             service.stats.refused += 1
             return completion(.failure(.badRequest("\(rows) examples of \(features) values do not make \(values.count) values")))
         }
+        if let expected = service.features, expected != features {
+            service.stats.refused += 1
+            return completion(.failure(.badRequest("the examples have \(features) values each; the edge model of \(name) takes \(expected)")))
+        }
         guard requestsInFlight < ServingLimits.requestsInFlightMax else {
             service.stats.refused += 1
             runner.counters.increment("serving.refused.busy")
@@ -90,6 +94,7 @@ extension ServingExecutor {
                 case let .unavailable(text), let .worker(text): finish(.failure(.unavailable("edge worker: \(text)")))
                 }
             case let .success(edgeScores):
+                service.features = features
                 self.mined(service, values: values, rows: rows, features: features, edge: edgeScores, started: started, finish: finish)
             }
         }

@@ -38,6 +38,9 @@ final class ServingExecutor {
         let miner: HardExampleMiner
         let cloudTimeout: Duration
         var stats = ServiceStats()
+        /// Values per example the edge model took in its last scored request: requests of another
+        /// width are refused (400) without bothering the worker (models do not declare their input).
+        var features: Int?
 
         init(task: TaskID, spec: TaskSpec, miner: HardExampleMiner, cloudTimeout: Duration) {
             self.task = task

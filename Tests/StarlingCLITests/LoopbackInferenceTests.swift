@@ -1,0 +1,169 @@
+import Foundation
+import StarlingLearning
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A JointInferenceService on real peers (docs/tasks.md, "Joint inference"): two cloud peers and
+/// two edges, one edge with `--http`. The unmodified tritonclient answers the test set through it
+/// (binary and JSON tensors); bad requests get clear 4xx answers; under load, `kill -9` of one
+/// cloud peer leaves the other answering the hard examples, and of both leaves the edge answering
+/// them itself: no request fails.
+@Suite(.serialized) struct LoopbackInferenceTests {
+    typealias Node = LoopbackClusterTests.Node
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Python/inference_client.py").path
+
+    /// The test venv's Python when it has tritonclient (bootstrap/test installs it).
+    static let python: String? = {
+        guard let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] else { return nil }
+        return (try? run(python, ["-c", "import tritonclient.http, numpy"]).status) == 0 ? python : nil
+    }()
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Built-in models trained here: a weaker logistic regression (a fifth of the training split)
+    /// for the edge, an MLP on all of it for the cloud; and the held-out split as CSV.
+    static func models(_ cli: CLIRunner) throws -> (small: String, big: String, test: String) {
+        let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: 7)
+        let part = Digits.stratifiedSplit(train, testFraction: 0.8, seed: 8).train
+        func trained(_ kind: BuiltinWorker, _ data: LabeledData, epochs: Int, rate: Double = 0.1, name: String) throws -> String {
+            let trainer = BuiltinTrainer(kind: kind, featureCount: Digits.featureCount, classCount: Digits.classCount)
+            let result = try trainer.train(trainer.initialWeights(seed: 1), on: data, epochs: epochs, batchSize: 32,
+                                           learningRate: rate, proximalMu: 0, seed: 2)
+            let path = cli.path(name)
+            try Data(SafeTensors.encode(result.weights)).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let testPath = cli.path("test.csv")
+        try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: testPath))
+        return (try trained(.logreg, part, epochs: 40, rate: 0.5, name: "small.safetensors"),
+                try trained(.mlp, train, epochs: 20, name: "big.safetensors"), testPath)
+    }
+
+    static let spec = """
+        apiVersion: edgeai.io/v1alpha1
+        kind: JointInferenceService
+        metadata:
+          name: digits-joint
+        spec:
+          coordinator:
+            tags:
+              tier: cloud
+          edgeWorker:
+            model:
+              name: small
+            hardExampleMining:
+              name: CrossEntropy
+            workerSpec:
+              scriptBootFile: builtin:logreg
+              parameters:
+                - key: cloud_timeout_ms
+                  value: "400"
+          cloudWorker:
+            model:
+              name: big
+            workerSpec:
+              scriptBootFile: builtin:mlp
+        """
+
+    @Test(.enabled(if: python != nil, "no STARLING_PYTHON with tritonclient[http] (bootstrap/test installs it)"))
+    func aServiceAnswersThroughTritonclientAndSurvivesItsCloudPeersDying() throws {
+        let python = try #require(Self.python)
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        let names = ["cloud-a", "cloud-b", "edge-a", "edge-b"]
+        var nodes = try names.map { name in
+            let (directory, _) = try PeerCommandTests.admittedNode(cli, name: name, roles: "peer,coordinator,submit")
+            return Node(name: name, directory: directory, port: PeerCommandTests.freePort())
+        }
+        let httpPort = PeerCommandTests.freePort()
+        for index in nodes.indices {
+            var arguments = ["--data-dir", nodes[index].directory, "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
+                             "--tags", index < 2 ? "tier=cloud" : "tier=edge", "--log-level", "info"]
+            if nodes[index].name == "edge-a" { arguments += ["--http", "127.0.0.1:\(httpPort)"] }
+            nodes[index].process = try PeerCommandTests.startPeer(cli, arguments, log: "\(nodes[index].directory)/peer.log")
+        }
+        defer { LoopbackClusterTests.stopAll(nodes) }
+        let joined = try PeerCommandTests.wait(seconds: 15) {
+            try nodes.allSatisfy { Set(try LoopbackClusterTests.states(cli, $0).values) == ["alive"] }
+        }
+        try #require(joined, "4 peers joined")
+        let (small, big, test) = try Self.models(cli)
+        try #require(try cli.run("model", "import", "small", "--path", small, "--peer", nodes[2].directory).status == 0)
+        try #require(try cli.run("model", "import", "big", "--path", big, "--peer", nodes[0].directory).status == 0)
+        let specPath = cli.path("service.yaml")
+        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let submitted = try cli.run("task", "submit", specPath, "--peer", nodes[3].directory)
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+
+        // Serving: both edges and both clouds load their models; the HTTP endpoint says ready.
+        let serving = try PeerCommandTests.wait(seconds: 30) {
+            nodes.allSatisfy { node in
+                ((try? String(contentsOfFile: "\(node.directory)/peer.log", encoding: .utf8)) ?? "").contains("serves deployment")
+            }
+        }
+        try #require(serving, "every peer serves the service")
+
+        // tritonclient: the test set in binary and JSON tensors, and the bad requests.
+        let (status, output) = try Self.run(python, [Self.script, "check", "127.0.0.1:\(httpPort)", "digits-joint", test])
+        try #require(status == 0, "\(output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let binary = try #require(report["accuracy_binary"] as? Double), json = try #require(report["accuracy_json"] as? Double)
+        #expect(binary > 0.9 && binary == json, "\(report)")
+        let paths = try #require(report["paths"] as? [String: Int])
+        #expect((paths["cloud"] ?? 0) > 0 && (paths["edge"] ?? 0) > (paths["cloud"] ?? 0) && paths["edge-fallback"] == nil, "\(paths)")
+        let bad = try #require(report["bad"] as? [String: [String: Any]])
+        let expected = ["wrong_shape": 400, "wrong_datatype": 400, "garbage_json": 400, "unknown_service": 404, "oversized": 413]
+        for (name, statusCode) in expected {
+            #expect(bad[name]?["status"] as? Int == statusCode, "\(name): \(String(describing: bad[name]))")
+            #expect((bad[name]?["body"] as? String)?.contains("\"error\"") == true, "\(name): \(String(describing: bad[name]))")
+        }
+
+        // Under load: kill -9 one cloud peer at 2 s, the other at 5 s; 8 s in all.
+        let records = cli.path("load.jsonl")
+        let load = Process()
+        load.executableURL = URL(fileURLWithPath: python)
+        load.arguments = [Self.script, "load", "127.0.0.1:\(httpPort)", "digits-joint", test, "8", records]
+        load.standardOutput = FileHandle.nullDevice
+        try load.run()
+        usleep(2_000_000)
+        let firstKill = Date().timeIntervalSince1970
+        kill(nodes[0].process!.processIdentifier, SIGKILL)
+        usleep(3_000_000)
+        let secondKill = Date().timeIntervalSince1970
+        kill(nodes[1].process!.processIdentifier, SIGKILL)
+        load.waitUntilExit()
+        let lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        let answered = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(answered.count > 100, "\(answered.count) requests in 8 s")
+        let failed = answered.filter { $0["ok"] as? Bool != true }
+        #expect(failed.isEmpty, "\(failed.count) failed: \(failed.prefix(3))")
+        func window(_ from: Double, _ to: Double) -> [[String: Any]] {
+            answered.filter { ($0["start"] as? Double).map { $0 >= from && $0 < to } ?? false }
+        }
+        let oneCloudLeft = window(firstKill + 1, secondKill).compactMap { $0["computed_at"] as? String }
+        #expect(oneCloudLeft.contains("cloud"), "the other cloud peer answers hard examples: \(Set(oneCloudLeft))")
+        let noCloud = window(secondKill + 0.5, .infinity)
+        let places = Set(noCloud.compactMap { $0["computed_at"] as? String })
+        #expect(places.contains("edge-fallback") && !places.contains("cloud"), "\(places)")
+        let latencies = noCloud.compactMap { $0["latency"] as? Double }.sorted()
+        if !latencies.isEmpty {
+            let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+            #expect(p99 < 1.5, "p99 \(p99) s after both clouds died: bounded by the 400 ms cloud deadline (plus a debug build's slack)")
+        }
+    }
+}
