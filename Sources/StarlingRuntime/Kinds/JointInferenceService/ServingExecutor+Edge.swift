@@ -124,6 +124,7 @@ extension ServingExecutor {
             guard let self else { return }
             switch result {
             case let .success(cloud) where cloud.classes == edge.classes:
+                self.keep(service, values: hardValues, features: features, cloud: cloud)
                 self.done(service, edge: edge, rows: rows, cloud: cloud, hard: hard, fallback: nil, started: started, finish: finish)
             case let .success(cloud):
                 self.done(service, edge: edge, rows: rows, cloud: nil, hard: hard,
@@ -159,6 +160,21 @@ extension ServingExecutor {
         service.stats.record(path, latencySeconds: Double((runner.loop.now - started).nanoseconds) / 1e9)
         finish(.success(InferOutcome(classes: edge.classes, scores: scores, computedAt: computedAt, fallbackReason: fallback,
                                      edgeVersion: edge.version, cloudVersion: cloud?.version)))
+    }
+
+    /// Appends the hard examples the cloud answered to the service's hard-example file, labelled
+    /// with the cloud's class.
+    private func keep(_ service: Service, values: [Float], features: Int, cloud: InferenceWorker.Scores) {
+        guard let files = service.hardExamples else { return }
+        for row in 0..<(values.count / features) {
+            let scores = cloud.values[(row * cloud.classes)..<((row + 1) * cloud.classes)]
+            let label = scores.indices.max { scores[$0] < scores[$1] }! - row * cloud.classes
+            if files.append(features: values[(row * features)..<((row + 1) * features)], label: label) {
+                runner.counters.increment("serving.hard_examples_kept")
+            } else {
+                runner.counters.increment("serving.hard_examples_not_written")
+            }
+        }
     }
 
     /// A fallback reason without its peer-specific details, so the reasons stay a small set.

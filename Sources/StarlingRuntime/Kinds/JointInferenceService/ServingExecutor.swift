@@ -41,6 +41,8 @@ final class ServingExecutor {
         /// Values per example the edge model took in its last scored request: requests of another
         /// width are refused (400) without bothering the worker (models do not declare their input).
         var features: Int?
+        /// Where hard examples are kept (`hard_examples_dataset`), if the spec asks.
+        var hardExamples: HardExampleFiles?
 
         init(task: TaskID, spec: TaskSpec, miner: HardExampleMiner, cloudTimeout: Duration) {
             self.task = task
@@ -89,6 +91,10 @@ final class ServingExecutor {
                 return
             }
             service = Service(task: work.task, spec: work.spec, miner: miner, cloudTimeout: Self.cloudTimeout(edgeSpec))
+            if let name = edgeSpec.edgeWorker.workerSpec.parameters.first(where: { $0.key == "hard_examples_dataset" })?.value,
+               !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") {
+                service.hardExamples = HardExampleFiles(directory: "\(runner.dataDirectory)/hard-examples", name: name)
+            }
             services[work.task] = service
             byName[service.name] = work.task
         }
