@@ -5,7 +5,8 @@ import Testing
 /// Every file in examples/ loads; the full Starling example means what its comments say.
 @Suite struct ExampleFilesTests {
     @Test(arguments: ["federatedtask-seed.yaml", "federatedtask-seed-tidy.yaml", "federatedtask.yaml",
-                      "incrementallearningjob.yaml", "jointinferenceservice.yaml"])
+                      "incrementallearningjob.yaml", "jointinferenceservice.yaml", "digits-joint-inference.yaml",
+                      "federatedtask-python.yaml"])
     func everyExampleLoadsFromItsPath(_ name: String) throws {
         switch TaskSpecLoader.load(path: SpecFiles.example(name)) {
         case let .success(loaded):
