@@ -37,7 +37,7 @@ import Glibc
 
     /// Built-in models trained here: a weaker logistic regression (a fifth of the training split)
     /// for the edge, an MLP on all of it for the cloud; and the held-out split as CSV.
-    static func models(_ cli: CLIRunner) throws -> (small: String, big: String, test: String) {
+    static func models(_ cli: CLIRunner) throws -> (small: String, smaller: String, big: String, test: String) {
         let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: 7)
         let part = Digits.stratifiedSplit(train, testFraction: 0.8, seed: 8).train
         func trained(_ kind: BuiltinWorker, _ data: LabeledData, epochs: Int, rate: Double = 0.1, name: String) throws -> String {
@@ -51,6 +51,7 @@ import Glibc
         let testPath = cli.path("test.csv")
         try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: testPath))
         return (try trained(.logreg, part, epochs: 40, rate: 0.5, name: "small.safetensors"),
+                try trained(.logreg, part, epochs: 30, rate: 0.5, name: "smaller.safetensors"),
                 try trained(.mlp, train, epochs: 20, name: "big.safetensors"), testPath)
     }
 
@@ -102,7 +103,7 @@ import Glibc
             try nodes.allSatisfy { Set(try LoopbackClusterTests.states(cli, $0).values) == ["alive"] }
         }
         try #require(joined, "4 peers joined")
-        let (small, big, test) = try Self.models(cli)
+        let (small, smaller, big, test) = try Self.models(cli)
         try #require(try cli.run("model", "import", "small", "--path", small, "--peer", nodes[2].directory).status == 0)
         try #require(try cli.run("model", "import", "big", "--path", big, "--peer", nodes[0].directory).status == 0)
         let specPath = cli.path("service.yaml")
@@ -133,14 +134,18 @@ import Glibc
             #expect((bad[name]?["body"] as? String)?.contains("\"error\"") == true, "\(name): \(String(describing: bad[name]))")
         }
 
-        // Under load: kill -9 one cloud peer at 2 s, the other at 5 s; 8 s in all.
+        // Under load: a new edge model at 1 s (imported again under its name: a new deployment, loaded
+        // hot), kill -9 of one cloud peer at 4 s, of the other at 7 s; 10 s in all.
         let records = cli.path("load.jsonl")
         let load = Process()
         load.executableURL = URL(fileURLWithPath: python)
-        load.arguments = [Self.script, "load", "127.0.0.1:\(httpPort)", "digits-joint", test, "8", records]
+        load.arguments = [Self.script, "load", "127.0.0.1:\(httpPort)", "digits-joint", test, "10", records]
         load.standardOutput = FileHandle.nullDevice
         try load.run()
-        usleep(2_000_000)
+        usleep(1_000_000)
+        let reimported = try cli.run("model", "import", "small", "--path", smaller, "--peer", nodes[2].directory)
+        #expect(reimported.status == 0, "\(reimported.stderr)")
+        usleep(3_000_000)
         let firstKill = Date().timeIntervalSince1970
         kill(nodes[0].process!.processIdentifier, SIGKILL)
         usleep(3_000_000)
@@ -155,6 +160,8 @@ import Glibc
         func window(_ from: Double, _ to: Double) -> [[String: Any]] {
             answered.filter { ($0["start"] as? Double).map { $0 >= from && $0 < to } ?? false }
         }
+        let versions = answered.compactMap { $0["version"] as? Int }
+        #expect(versions.first == 1 && versions.max() ?? 0 >= 2, "the new edge model is served hot: versions \(Set(versions))")
         let oneCloudLeft = window(firstKill + 1, secondKill).compactMap { $0["computed_at"] as? String }
         #expect(oneCloudLeft.contains("cloud"), "the other cloud peer answers hard examples: \(Set(oneCloudLeft))")
         let noCloud = window(secondKill + 0.5, .infinity)

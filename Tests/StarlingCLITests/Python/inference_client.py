@@ -97,7 +97,8 @@ def load(address, service, path, seconds, out):
             try:
                 result = infer(client, service, row)
                 place = result.as_numpy("computed_at")[0]
-                record.update(ok=True, computed_at=place.decode() if isinstance(place, bytes) else str(place))
+                record.update(ok=True, computed_at=place.decode() if isinstance(place, bytes) else str(place),
+                              version=result.get_response().get("parameters", {}).get("edge_version"))
             except Exception as error:  # every failure counts: the test expects none
                 record.update(ok=False, error=str(error)[:200])
             record["latency"] = time.time() - started
