@@ -1,5 +1,6 @@
 import StarlingHTTP
 import StarlingInferenceAPI
+import StarlingLearning
 import StarlingRuntime
 
 /// The peer's side of `starling peer --http`: each HTTP call is read on its NIO thread (JSON and
@@ -65,12 +66,7 @@ struct PeerInferenceBackend: InferenceBackend {
 
     static func response(_ outcome: InferOutcome, model: String, request: InferRequest, rows: Int) -> InferResponse {
         let classes = outcome.classes
-        var predicted: [Double] = []
-        predicted.reserveCapacity(rows)
-        for row in 0..<rows {
-            let scores = outcome.scores[(row * classes)..<((row + 1) * classes)]
-            predicted.append(Double(scores.indices.max { scores[$0] < scores[$1] }! - row * classes))
-        }
+        let predicted = JointAnswer.classes(of: outcome.scores, classes: classes).map(Double.init)
         let places = Set(outcome.computedAt)
         var parameters: [String: InferParameter] = [
             "computed_at": .string(places.count == 1 ? places.first!.rawValue : "mixed"),

@@ -1,5 +1,6 @@
 import Foundation
 import StarlingLearning
+import StarlingLocalAPI
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -172,5 +173,74 @@ import Glibc
             let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
             #expect(p99 < 1.5, "p99 \(p99) s after both clouds died: bounded by the 400 ms cloud deadline (plus a debug build's slack)")
         }
+    }
+}
+
+/// A hostile inference worker never takes its peer down: a line that is no answer, a line past the
+/// limit, or an answer to a job never given closes its connection; the worker is killed and
+/// started again; requests meanwhile get a clear "unavailable" refusal; the peer answers on.
+@Suite(.serialized) struct HostileInferenceWorkerTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Python/hostile_worker.py").path
+
+    @Test(arguments: ["garbage", "flood", "unasked"])
+    func aWorkerThatBreaksTheProtocolIsRestartedAndThePeerAnswersOn(_ mode: String) throws {
+        let cli = CLIRunner()
+        defer { cli.remove() }
+        let (directory, _) = try PeerCommandTests.admittedNode(cli, name: "solo", roles: "peer,coordinator,submit")
+        var node = LoopbackClusterTests.Node(name: "solo", directory: directory, port: PeerCommandTests.freePort())
+        node.process = try PeerCommandTests.startPeer(
+            cli, ["--data-dir", directory, "--listen", node.address, "--log-level", "info", "--python", try TestPython.withNumpy()],
+            log: "\(directory)/peer.log")
+        defer { LoopbackClusterTests.stopAll([node]) }
+        try #require(PeerCommandTests.wait(seconds: 10) { FileManager.default.fileExists(atPath: "\(directory)/starling.sock") })
+        let model = cli.path("model.safetensors")
+        let trainer = BuiltinTrainer(kind: .logreg, featureCount: 4, classCount: 2)
+        try Data(SafeTensors.encode(trainer.initialWeights(seed: 1))).write(to: URL(fileURLWithPath: model))
+        try #require(try cli.run("model", "import", "m", "--path", model, "--peer", directory).status == 0)
+        let spec = """
+            apiVersion: edgeai.io/v1alpha1
+            kind: JointInferenceService
+            metadata:
+              name: hostile
+            spec:
+              edgeWorker:
+                model:
+                  name: m
+                hardExampleMining:
+                  name: EdgeOnly
+                workerSpec:
+                  scriptBootFile: \(Self.script)
+                  parameters:
+                    - key: mode
+                      value: \(mode)
+              cloudWorker:
+                model:
+                  name: m
+                workerSpec:
+                  scriptBootFile: builtin:logreg
+            """
+        let specPath = cli.path("hostile.yaml")
+        try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let submitted = try cli.run("task", "submit", specPath, "--peer", directory)
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+        let log = "\(directory)/logs"
+        let broken = PeerCommandTests.wait(seconds: 20) {
+            let text = (try? FileManager.default.subpathsOfDirectory(atPath: log))?.filter { $0.hasSuffix("edge.log") }
+                .compactMap { try? String(contentsOfFile: "\(log)/\($0)", encoding: .utf8) }.joined() ?? ""
+            return text.components(separatedBy: "--- starting edge worker").count > 2 && text.contains("connection closed")
+        }
+        #expect(broken, "the worker's connection was closed and the worker started again")
+        let client = LocalClient(dataDirectory: directory)
+        let answer = try client.line(.infer(InferCall(service: "hostile", shape: [1, 4], data: [0, 1, 2, 3])),
+                                     timeout: .seconds(10))
+        do {
+            let answered = try LocalClient.decode(InferAnswer.self, from: answer)
+            Issue.record("a broken edge worker answered: \(answered)")
+        } catch let refusal as ErrorResponse {
+            #expect(refusal.code == .unavailable, "\(refusal)")
+        }
+        let members = try cli.run("members", "--peer", directory)
+        #expect(members.status == 0 && node.process?.isRunning == true, "the peer answers on")
     }
 }

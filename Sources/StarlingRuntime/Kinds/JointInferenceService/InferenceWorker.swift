@@ -186,6 +186,7 @@ final class InferenceWorker {
                 }
                 break
             }
+            failuresInARow = 0
             var offset = 0
             for request in taken {
                 let count = request.rows * classes
@@ -219,7 +220,8 @@ final class InferenceWorker {
             guard let self else { return }
             switch answer {
             case let .loaded(loadedVersion, nil)? where loadedVersion == version:
-                self.failuresInARow = 0
+                // The restart delays start over only once a batch is answered: a worker that loads
+                // and then breaks is not restarted ever faster.
                 self.loaded = version
                 self.log.append("--- serving model version \(version)\n")
                 self.onLoaded?(version, nil)

@@ -5,12 +5,6 @@ import StarlingPeer
 import StarlingTasks
 import StarlingTrust
 
-/// Where an example was answered.
-public enum ComputedAt: String, Sendable, Equatable {
-    case edge, cloud
-    case edgeFallback = "edge-fallback"
-}
-
 /// A request's answer: per example, the class scores and where they were computed.
 public struct InferOutcome: Sendable, Equatable {
     public let classes: Int
@@ -102,16 +96,10 @@ extension ServingExecutor {
 
     private func mined(_ service: Service, values: [Float], rows: Int, features: Int, edge: InferenceWorker.Scores,
                        started: Instant, finish: @escaping InferCompletion) {
-        var hard: [Int] = []
-        for row in 0..<rows {
-            let scores = Array(edge.values[(row * edge.classes)..<((row + 1) * edge.classes)])
-            let key = values[(row * features)..<((row + 1) * features)].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
-            switch service.miner.verdict(.classes(scores), key: key) {
-            case .hard: hard.append(row)
-            case .easy: break
-            case .badScores: service.stats.badScores += 1
-            }
-        }
+        let mined = JointAnswer.mine(scores: edge.values, classes: edge.classes, rows: rows, inputs: values, features: features,
+                                     miner: service.miner)
+        let hard = mined.hardRows
+        service.stats.badScores += UInt64(mined.badScores.values.reduce(0, +))
         service.stats.hardExamples += UInt64(hard.count)
         guard !hard.isEmpty else {
             return done(service, edge: edge, rows: rows, cloud: nil, hard: [], fallback: nil, started: started, finish: finish)
@@ -139,17 +127,8 @@ extension ServingExecutor {
 
     private func done(_ service: Service, edge: InferenceWorker.Scores, rows: Int, cloud: InferenceWorker.Scores?, hard: [Int],
                       fallback: String?, started: Instant, finish: InferCompletion) {
-        var scores = edge.values
-        var computedAt = [ComputedAt](repeating: .edge, count: rows)
-        for (index, row) in hard.enumerated() {
-            if let cloud {
-                scores.replaceSubrange((row * edge.classes)..<((row + 1) * edge.classes),
-                                       with: cloud.values[(index * edge.classes)..<((index + 1) * edge.classes)])
-                computedAt[row] = .cloud
-            } else {
-                computedAt[row] = .edgeFallback
-            }
-        }
+        let (scores, computedAt) = JointAnswer.combine(edge: edge.values, classes: edge.classes, rows: rows, hardRows: hard,
+                                                       cloud: cloud?.values)
         let path: ServiceStats.Path = hard.isEmpty ? .edge : (cloud != nil ? .cloud : .fallback)
         service.stats.examples[.edge, default: 0] += UInt64(rows - hard.count)
         if !hard.isEmpty { service.stats.examples[path, default: 0] += UInt64(hard.count) }
@@ -166,9 +145,8 @@ extension ServingExecutor {
     /// with the cloud's class.
     private func keep(_ service: Service, values: [Float], features: Int, cloud: InferenceWorker.Scores) {
         guard let files = service.hardExamples else { return }
-        for row in 0..<(values.count / features) {
-            let scores = cloud.values[(row * cloud.classes)..<((row + 1) * cloud.classes)]
-            let label = scores.indices.max { scores[$0] < scores[$1] }! - row * cloud.classes
+        let labels = JointAnswer.classes(of: cloud.values, classes: cloud.classes)
+        for (row, label) in labels.enumerated() {
             if files.append(features: values[(row * features)..<((row + 1) * features)], label: label) {
                 runner.counters.increment("serving.hard_examples_kept")
             } else {
