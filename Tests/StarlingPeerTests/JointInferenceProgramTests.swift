@@ -192,6 +192,25 @@ import Testing
         }
     }
 
+    @Test func aSuspectedEdgeStaysDeployedUntilItIsDeclaredDead() throws {
+        var (cluster, id) = try Self.submitted()
+        let deployed = Self.advance(&cluster, id) { $0.version == 1 }
+        try #require(deployed)
+        cluster.advance(by: .seconds(2))
+        let holder = try #require(cluster.holder(of: id, at: 0))
+        // Edge 4 stops answering long enough to be suspected, and comes back before it is declared dead.
+        cluster.isolated = [4]
+        let suspected = cluster.advance(until: { cluster in cluster.lastChange(of: 4, to: .suspect, at: holder) != nil },
+                                        within: .seconds(20))
+        try #require(suspected)
+        cluster.advance(by: .seconds(1))
+        cluster.isolated = []
+        cluster.advance(by: .seconds(20))
+        #expect(cluster.lastChange(of: 4, to: .dead, at: holder) == nil, "edge 4 was declared dead: the test waited too long")
+        let versions = cluster.view(id, at: holder)?.jointInference?.deployments.map(\.version) ?? []
+        #expect(versions == [1], "a suspicion changed the deployment: versions \(versions)")
+    }
+
     @Test func conflictingDeclarationsDeployNothingAndAreLoggedOnce() throws {
         var models = Self.declared
         models[4] = ["small": Self.smallModelAgain]
