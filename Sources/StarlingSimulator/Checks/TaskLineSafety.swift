@@ -14,6 +14,9 @@ import StarlingTasks
 ///   honest node at one sample is *agreed*; from then on, a node that has shown it on its line (in
 ///   its current life: a restart starts afresh) must keep it there. A partition side's commits
 ///   that never reached everyone may be superseded; agreed ones may not.
+///
+/// A JointInferenceService's line holds its deployments (the version is the round; no model in the
+/// ref, no participants, no `min_node_number`): line, fencing and lost commit apply to it as they are.
 struct TaskLineSafety {
     struct CommitKey: Hashable, Sendable, CustomStringConvertible {
         var round: UInt64

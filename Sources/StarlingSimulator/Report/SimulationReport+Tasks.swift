@@ -79,7 +79,7 @@ extension SimulationReport {
             let replaced = task.failovers.filter { $0.outcome == "replaced" }.count
             table.append(["  \(task.name)", submitted] + task.knownSeconds.map(seconds)
                 + ["\(seconds(task.firstLeaseSeconds))\(task.firstCoordinator.map { " (\($0))" } ?? "")",
-                   "\(replaced)/\(task.failovers.count)", task.phase, "\(task.roundsCommitted)/\(task.rounds)",
+                   "\(replaced)/\(task.failovers.count)", task.phase, Self.rounds(task),
                    "\(task.superseded)", "\(task.stale)"])
         }
         lines += Self.aligned(table)
@@ -97,6 +97,12 @@ extension SimulationReport {
         }
         lines.append("")
         return lines
+    }
+
+    /// Committed out of the task's rounds; a task with no round limit (a JointInferenceService,
+    /// whose line holds deployments) shows its commits alone.
+    static func rounds(_ task: TaskRow) -> String {
+        task.rounds == 0 ? "\(task.roundsCommitted) deployed" : "\(task.roundsCommitted)/\(task.rounds)"
     }
 
     static func aligned(_ rows: [[String]]) -> [String] {

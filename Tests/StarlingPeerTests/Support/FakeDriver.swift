@@ -5,7 +5,8 @@ import StarlingTasks
 /// The driver's side of `TaskWork`, in memory, for tests that drive `Peer` directly: models and
 /// updates are hashes made from what the order names, so a test can predict every one of them.
 /// Each order is answered at once, unless `withhold` says to keep it: kept orders wait in
-/// `withheld` until the test answers them (`PeerCluster.answerWithheld`) or drops them.
+/// `withheld` until the test answers them (`PeerCluster.answerWithheld`) or drops them. Most
+/// orders have one answer or none; a `.serve` has one per role it names.
 struct FakeDriver {
     /// Samples each update declares.
     static let samples: UInt64 = 10
@@ -13,6 +14,8 @@ struct FakeDriver {
     /// Which orders to leave unanswered for now (the peer that gave the order, and the order).
     var withhold: (_ peer: Int, _ work: TaskWork) -> Bool = { _, _ in false }
     private(set) var withheld: [(peer: Int, work: TaskWork)] = []
+    /// Why a role of a `.serve` cannot serve (nil: it serves the version asked).
+    var servingFailure: (_ peer: Int, _ work: ServeWork, _ role: ServingRole) -> String? = { _, _, _ in nil }
     /// Updates folded into each coordinator's aggregation of a round (a `collect` answered).
     private var folded: [Aggregation: Set<String>] = [:]
 
@@ -33,13 +36,13 @@ struct FakeDriver {
         ContentHash.of(task.hash.bytes + Array("\(epoch)/\(round)/\(participants.sorted().joined(separator: ","))".utf8))
     }
 
-    /// Takes an order from `peer`: its answer now, or nil (withheld, or an order with no answer).
-    mutating func take(_ work: TaskWork, from peer: Int) -> TaskWorkResult? {
+    /// Takes an order from `peer`: its answers now, or none (withheld, or an order with no answer).
+    mutating func take(_ work: TaskWork, from peer: Int) -> [TaskWorkResult] {
         if withhold(peer, work) {
             withheld.append((peer, work))
-            return nil
+            return []
         }
-        return answer(work, from: peer)
+        return answers(work, from: peer)
     }
 
     /// Removes and returns the withheld orders that match.
@@ -49,8 +52,19 @@ struct FakeDriver {
         return taken
     }
 
-    /// What a well-behaved driver answers.
-    mutating func answer(_ work: TaskWork, from peer: Int) -> TaskWorkResult? {
+    /// What a well-behaved driver answers: a `ServingResult` per role of a `.serve` (in role
+    /// order), else the order's one answer, if it has one.
+    mutating func answers(_ work: TaskWork, from peer: Int) -> [TaskWorkResult] {
+        if case let .serve(order) = work {
+            return order.roles.keys.sorted().map { role in
+                .serving(ServingResult(task: order.task, version: order.version, role: role,
+                                       failure: servingFailure(peer, order, role)))
+            }
+        }
+        return answer(work, from: peer).map { [$0] } ?? []
+    }
+
+    private mutating func answer(_ work: TaskWork, from peer: Int) -> TaskWorkResult? {
         switch work {
         case let .federated(.train(order)):
             return .federated(.trained(task: order.task, worker: order.worker, epoch: order.epoch, round: order.round,
@@ -75,7 +89,7 @@ struct FakeDriver {
             folded = folded.filter { $0.key.task != task }
             return nil
         case .serve:
-            return nil  // answered per role by the service tests
+            preconditionFailure("a serve order is answered per role by answers(_:from:)")
         }
     }
 }

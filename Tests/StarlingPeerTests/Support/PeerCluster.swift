@@ -71,9 +71,11 @@ struct PeerCluster {
     /// `count` peers that know each other from the start (a warm membership), each started at t=0.
     /// Each peer also lists the others as bootstrap addresses, so that two sides of a healed
     /// isolation find each other again (membership's reconnect, every `antiEntropyInterval`).
-    /// `tasks(i)`: the tasks peer i holds at start, as if from its store.
+    /// `tasks(i)`: the tasks peer i holds at start, as if from its store; `tags(i)`: its membership
+    /// tags (in its own setup and in the claim the others start with).
     init(count: Int, roles: (Int) -> Roles = { _ in PeerCluster.roles }, membership: MembershipSettings = MembershipSettings(),
-         taskSettings: TaskSettings = TaskSettings(), tasks: (Int) -> [TaskState] = { _ in [] }) {
+         taskSettings: TaskSettings = TaskSettings(), tasks: (Int) -> [TaskState] = { _ in [] },
+         tags: (Int) -> [String: String] = { _ in [:] }) {
         keys = (0..<count).map { try! SigningKey(seed: [UInt8](repeating: UInt8($0 + 1), count: 32)) }
         nodes = keys.map { NodeID($0.publicKey) }
         addresses = (0..<count).map { PeerAddress(host: "10.0.0.\($0 + 1)", port: 7946) }
@@ -84,15 +86,17 @@ struct PeerCluster {
         let certificates = (0..<count).map { [authority, nodes] index in
             try! authority.admit(nodes[index], name: "node-\(index)", roles: roles(index), now: Self.unixAtStart, validFor: 86_400)
         }
+        let tagsOf = (0..<count).map(tags)
         let members = (0..<count).map { [keys, addresses] index in
             ClaimBox(SignedClaim.sign(.alive(AliveClaim(certificate: certificates[index], incarnation: 1,
-                                                        address: addresses[index], tags: [:])), with: keys[index]))
+                                                        address: addresses[index], tags: tagsOf[index])), with: keys[index]))
         }
         for index in 0..<count {
             var setup = PeerSetup(identity: keys[index], certificate: certificates[index], authority: authority.publicKey,
                                   advertise: addresses[index], bootstrap: addresses.filter { $0 != addresses[index] },
                                   settings: membership, signatureCache: cache,
                                   unixTimeAtStart: Self.unixAtStart, initialMembers: members)
+            setup.tags = tagsOf[index]
             setup.taskSettings = taskSettings
             setup.tasks = tasks(index)
             peers.append(Peer(setup: setup))
@@ -149,7 +153,7 @@ struct PeerCluster {
     /// Answers the withheld orders that match, as the driver would have.
     mutating func answerWithheld(where matches: (_ peer: Int, _ work: TaskWork) -> Bool) {
         for (peer, work) in driver.takeWithheld(where: matches) {
-            if let result = driver.answer(work, from: peer) { enqueue(.workDone(result), to: peer) }
+            for result in driver.answers(work, from: peer) { enqueue(.workDone(result), to: peer) }
         }
         drain()
     }
@@ -291,7 +295,7 @@ struct PeerCluster {
                 for hash in state.entryHashes where entrySeen[peer][hash] == nil { entrySeen[peer][hash] = journal }
             case let .work(work):
                 orders.append((journal, peer, work))
-                if let result = driver.take(work, from: peer) { enqueue(.workDone(result), to: peer) }
+                for result in driver.take(work, from: peer) { enqueue(.workDone(result), to: peer) }
             case let .log(level, text):
                 logs.append((peer, level, text))
             case let .memberChanged(event):

@@ -68,3 +68,37 @@ extension TaskState {
         entries.filter { if case let .replicated(named) = $0.body { return named == ref } else { return false } }
     }
 }
+
+extension TestSpec {
+    /// The tag that makes a peer a cloud peer (and a coordinator candidate) of `service`'s tasks.
+    static let cloudTag = TaskTag("tier", "cloud")
+
+    /// A JointInferenceService serving the model named `edgeModel` at the edge and `cloudModel` in
+    /// the cloud, coordinated (and served in the cloud) by the peers with `cloudTag`.
+    static func service(name: String = "serve", edgeModel: String = "small", cloudModel: String = "big") -> TaskSpec {
+        let worker = WorkerSpec(script: ScriptSpec(bootFile: .builtin(.logreg)))
+        let service = JointInferenceServiceSpec(
+            edgeWorker: EdgeInferenceWorker(model: ModelRef(name: edgeModel), hardExampleMining: HardExampleMining(name: "CrossEntropy"),
+                                            workerSpec: worker),
+            cloudWorker: CloudInferenceWorker(model: ModelRef(name: cloudModel), workerSpec: worker))
+        return TaskSpec(name: name, coordinator: Placement(tags: [cloudTag]), kind: .jointInferenceService(service))
+    }
+}
+
+extension PeerCluster {
+    /// The deployment `peer` follows for `task`.
+    func deployment(_ task: TaskID, at peer: Int) -> ServiceDeployment? {
+        view(task, at: peer)?.jointInference?.current?.deployment
+    }
+
+    /// The `.serve` orders given for `task`, optionally only those of one peer.
+    func serveOrders(for task: TaskID, at peer: Int? = nil) -> [(sequence: Int, peer: Int, work: ServeWork)] {
+        orders(for: task, at: peer).compactMap { order in
+            if case let .serve(work) = order.work { return (order.sequence, order.peer, work) }
+            return nil
+        }
+    }
+
+    /// The NodeIDs of these peers, sorted (as a deployment lists them).
+    func sortedNodes(_ peers: [Int]) -> [NodeID] { peers.map { nodes[$0] }.sorted() }
+}

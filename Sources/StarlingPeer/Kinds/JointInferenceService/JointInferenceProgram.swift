@@ -47,13 +47,14 @@ enum JointInferenceProgram: TaskProgram {
         var effects: [ProgramEffect] = []
         let edgeModel = ServiceModels.resolve(task.spec.edgeWorker.model.name, host: host)
         let cloudModel = ServiceModels.resolve(task.spec.cloudWorker.model.name, host: host)
-        let peers = ServicePlacement.select(task.state.spec, service: task.spec, host: host)
         let current = view.current?.deployment
+        let peers = ServicePlacement.select(task.state.spec, service: task.spec,
+                                            serving: (current?.edgePeers ?? []) + (current?.cloudPeers ?? []), host: host)
         var waiting: String?
         switch (edgeModel, cloudModel) {
         case let (.held(edge, _), .held(cloud, _)):
-            let edgePeers = peers.edge + (current?.edgePeers ?? []).filter { host.isUp($0) && !peers.edge.contains($0) && peers.placed.contains($0) }
-            let cloudPeers = peers.cloud + (current?.cloudPeers ?? []).filter { host.isUp($0) && !peers.cloud.contains($0) && peers.placed.contains($0) }
+            let edgePeers = peers.edge
+            let cloudPeers = peers.cloud
             guard !edgePeers.isEmpty else {
                 waiting = "no live peer is selected for the edge worker (\(ServicePlacement.describeEdge(task.spec)))"
                 break

@@ -7,17 +7,21 @@ import StarlingTrust
 ///   `spec.coordinator` tags (the well-linked peers that also coordinate), all serving at once.
 /// - Edge: the peer named by `edgeWorker.nodeName`; else every placed peer that is not a cloud
 ///   peer (all placed peers when every one is).
+///
+/// The rules apply to the live peers and to the peers `serving` already (the current deployment's)
+/// while membership holds them up, suspects included: a peer is dropped once it is declared dead
+/// (or its tags no longer select it), not each time a probe of it goes unanswered, which would
+/// commit a deployment without it and another with it again.
 enum ServicePlacement {
     struct Selection {
-        /// Live peers matching `spec.placement`.
-        let placed: Set<NodeID>
         let edge: [NodeID]
         let cloud: [NodeID]
     }
 
-    static func select(_ spec: TaskSpec, service: JointInferenceServiceSpec, host: some TaskHost) -> Selection {
-        let alive = host.aliveNodes.sorted()
-        let placed = alive.filter { TaskPlacementMatcher.matches(spec, tags: host.tags(of: $0)).placed }
+    static func select(_ spec: TaskSpec, service: JointInferenceServiceSpec, serving: [NodeID] = [],
+                       host: some TaskHost) -> Selection {
+        let up = Set(host.aliveNodes).union(serving.filter { host.isUp($0) }).sorted()
+        let placed = up.filter { TaskPlacementMatcher.matches(spec, tags: host.tags(of: $0)).placed }
         func named(_ name: String) -> [NodeID] { placed.filter { host.name(of: $0) == name } }
         let cloud = service.cloudWorker.nodeName.map(named)
             ?? placed.filter { TaskPlacementMatcher.matches(spec, tags: host.tags(of: $0)).mayCoordinate }
@@ -28,7 +32,7 @@ enum ServicePlacement {
             let notCloud = placed.filter { !cloud.contains($0) }
             edge = notCloud.isEmpty ? placed : notCloud
         }
-        return Selection(placed: Set(placed), edge: edge, cloud: cloud)
+        return Selection(edge: edge, cloud: cloud)
     }
 
     static func describeEdge(_ service: JointInferenceServiceSpec) -> String {
