@@ -29,6 +29,7 @@ struct LocalRequestTests {
             .datasetAdd(name: "d", path: "/d.csv", format: nil), .datasetRemove(name: "d"),
             .modelImport(name: "m", path: "/m.safetensors"), .modelRemove(name: "m"), .modelExport(model: "digits", out: "/o"),
             .taskLogs(task: "digits", worker: "edge-a"),
+            .infer(InferCall(service: "digits-joint", shape: [1, 2], data: [0.5, -1])),
         ]
         #expect(Set(requests.map(\.command)) == Set(LocalRequest.Command.allCases))
         for request in requests {
@@ -71,6 +72,6 @@ struct LocalRequestTests {
         #expect(refusal.code == .unknownCommand)
         #expect(refusal.description == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, "
             + "task-submit, task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-list, "
-            + "dataset-remove, model-list, model-import, model-remove, model-export, task-logs")
+            + "dataset-remove, model-list, model-import, model-remove, model-export, task-logs, infer")
     }
 }
