@@ -45,9 +45,16 @@ enum JointInferenceProgram: TaskProgram {
         guard let lease = task.lease, let view = task.view.jointInference else { return [] }
         precondition(lease.holder == host.me, "coordinate is called only on the lease holder")
         var effects: [ProgramEffect] = []
-        let edgeModel = ServiceModels.resolve(task.spec.edgeWorker.model.name, host: host)
-        let cloudModel = ServiceModels.resolve(task.spec.cloudWorker.model.name, host: host)
         let current = view.current?.deployment
+        // A name nobody up declares keeps the deployed model: a deployment can still drop a dead
+        // peer or add a new one while the model's declarers are down.
+        func resolve(_ name: String, deployed: ContentHash?) -> ServiceModels.Resolution {
+            let resolution = ServiceModels.resolve(name, host: host)
+            if case .missing = resolution, let deployed { return .held(deployed, holders: []) }
+            return resolution
+        }
+        let edgeModel = resolve(task.spec.edgeWorker.model.name, deployed: current?.edgeModel)
+        let cloudModel = resolve(task.spec.cloudWorker.model.name, deployed: current?.cloudModel)
         let peers = ServicePlacement.select(task.state.spec, service: task.spec,
                                             serving: (current?.edgePeers ?? []) + (current?.cloudPeers ?? []), host: host)
         var waiting: String?
@@ -69,9 +76,9 @@ enum JointInferenceProgram: TaskProgram {
             effects.append(.count("services.deployments"))
             effects.append(.commit(.jointInference(.deploy(desired)),
                                    log: "service \(task.name) (\(task.id.short)): deployment \(version): \(what)"))
-        case let (.unresolved(reason), _):
+        case let (.unresolved(reason), _), let (.missing(reason), _):
             waiting = "edge model: \(reason)"
-        case let (_, .unresolved(reason)):
+        case let (_, .unresolved(reason)), let (_, .missing(reason)):
             waiting = "cloud model: \(reason)"
         }
         if let waiting, waiting != local.waitingFor {

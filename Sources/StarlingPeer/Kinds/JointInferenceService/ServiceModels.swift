@@ -10,6 +10,9 @@ enum ServiceModels {
     enum Resolution: Equatable {
         case held(ContentHash, holders: [NodeID])
         case unresolved(String)
+        /// Nobody up declares the name now (its declarers may be down): the deployment's model
+        /// stands, as its serving peers hold it.
+        case missing(String)
     }
 
     static func resolve(_ name: String, host: some TaskHost) -> Resolution {
@@ -23,7 +26,7 @@ enum ServiceModels {
         }
         if let (hash, holders) = declarers.first { return .held(hash, holders: holders.sorted()) }
         if let committed = host.committedModel(ofTaskNamed: name) { return .held(committed.model, holders: committed.holders) }
-        return .unresolved("no live peer declares a model named \(name) (starling model import \(name) --path FILE), "
+        return .missing("no live peer declares a model named \(name) (starling model import \(name) --path FILE), "
             + "and no FederatedTask named \(name) has committed a model")
     }
 
@@ -32,6 +35,7 @@ enum ServiceModels {
     static func sources(of model: ContentHash, named name: String, servedBy peers: [NodeID], host: some TaskHost) -> [BlobSource] {
         var nodes: [NodeID] = []
         if case let .held(hash, holders) = resolve(name, host: host), hash == model { nodes = holders }
+        // Names whose declarers are gone: the peers serving the model hold it.
         for peer in peers where !nodes.contains(peer) { nodes.append(peer) }
         return nodes.filter { $0 != host.me && host.isUp($0) }.compactMap { host.blobSource($0) }
     }
