@@ -68,29 +68,7 @@ struct WorkerLaunch {
             throw RuntimeError("dataset \(datasetName) is not registered on this peer "
                 + "(starling dataset add \(datasetName) --path FILE)")
         }
-        var program: [String]
-        var python: String?
-        // A relative trainScriptDir is relative to the peer's working directory; a relative boot
-        // file to trainScriptDir (the spec refuses one without it).
-        var directory = worker.script.directory.map { Self.absolute($0, in: baseDirectory) }
-        let scriptBase = directory ?? baseDirectory
-        switch worker.script.bootFile {
-        case let .builtin(kind):
-            guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
-            program = [launcher, "worker", "builtin", kind.rawValue]
-            directory = nil
-        case let .python(path):
-            python = self.python
-            program = [self.python, Self.absolute(path, in: scriptBase)]
-        case let .executable(path):
-            program = [Self.absolute(path, in: scriptBase)]
-        }
-        if let directory, !FileManager.default.fileExists(atPath: directory) {
-            throw RuntimeError("trainScriptDir \(directory) does not exist on this peer")
-        }
-        if let launcher {
-            program = [launcher, "exec-worker", "--"] + program
-        }
+        let (program, python, directory) = try program(for: worker.script, directoryField: "trainScriptDir")
         let workDirectory = "\(self.workDirectory)/\(order.task.text.prefix(16))/\(order.worker)"
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         var environment = environment(order, worker: worker, token: token, dataset: dataset, workDirectory: workDirectory)
@@ -120,25 +98,7 @@ struct WorkerLaunch {
     /// like a training worker's, with `STARLING_ROLE` (edge or cloud) and `STARLING_SERVICE`, no
     /// dataset, and the spec's parameters.
     func serveCommand(task: TaskID, spec: TaskSpec, role: String, worker: WorkerSpec, modelName: String, token: String) throws -> Command {
-        var program: [String]
-        var python: String?
-        var directory = worker.script.directory.map { Self.absolute($0, in: baseDirectory) }
-        let scriptBase = directory ?? baseDirectory
-        switch worker.script.bootFile {
-        case let .builtin(kind):
-            guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
-            program = [launcher, "worker", "builtin", kind.rawValue]
-            directory = nil
-        case let .python(path):
-            python = self.python
-            program = [self.python, Self.absolute(path, in: scriptBase)]
-        case let .executable(path):
-            program = [Self.absolute(path, in: scriptBase)]
-        }
-        if let directory, !FileManager.default.fileExists(atPath: directory) {
-            throw RuntimeError("scriptDir \(directory) does not exist on this peer")
-        }
-        if let launcher { program = [launcher, "exec-worker", "--"] + program }
+        let (program, python, directory) = try program(for: worker.script, directoryField: "scriptDir")
         let workDirectory = "\(self.workDirectory)/\(task.text.prefix(16))/\(role)"
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
@@ -158,6 +118,32 @@ struct WorkerLaunch {
         variables["STARLING_PARAMETERS"] = Self.parametersJSON(worker.parameters)
         return Command(arguments: program, environment: variables.map { "\($0.key)=\($0.value)" }.sorted(),
                        directory: directory, python: python)
+    }
+
+    /// What runs a worker's script, in which directory (nil: the peer's), and the Python for a
+    /// `.py` one. A relative script directory is relative to the peer's working directory; a
+    /// relative boot file to the script directory (the spec refuses one without it).
+    private func program(for script: ScriptSpec, directoryField: String) throws -> (program: [String], python: String?, directory: String?) {
+        var program: [String]
+        var python: String?
+        var directory = script.directory.map { Self.absolute($0, in: baseDirectory) }
+        let scriptBase = directory ?? baseDirectory
+        switch script.bootFile {
+        case let .builtin(kind):
+            guard let launcher else { throw RuntimeError("built-in workers need the starling executable") }
+            program = [launcher, "worker", "builtin", kind.rawValue]
+            directory = nil
+        case let .python(path):
+            python = self.python
+            program = [self.python, Self.absolute(path, in: scriptBase)]
+        case let .executable(path):
+            program = [Self.absolute(path, in: scriptBase)]
+        }
+        if let directory, !FileManager.default.fileExists(atPath: directory) {
+            throw RuntimeError("\(directoryField) \(directory) does not exist on this peer")
+        }
+        if let launcher { program = [launcher, "exec-worker", "--"] + program }
+        return (program, python, directory)
     }
 
     /// A worker spec's own parameters as one JSON object, read as `parametersJSON` reads them.
