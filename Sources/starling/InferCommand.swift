@@ -136,6 +136,9 @@ struct InferCommand: ParsableCommand {
                 case .unavailable? where clock.now < giveUp:
                     usleep(InferCommandLimits.unavailablePauseMicroseconds)
                     continue
+                case .badRequest?:
+                    throw CLIError("the peer refused examples \(rows.lowerBound)..<\(rows.upperBound) of \(service): \(refusal.error) "
+                        + "(this file's examples have \(input.featureCount) values; --features and --labels choose the columns)")
                 default:
                     throw CLIError("the peer refused examples \(rows.lowerBound)..<\(rows.upperBound) of \(service): \(refusal.error)")
                 }

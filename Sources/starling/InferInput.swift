@@ -183,10 +183,10 @@ enum InferInputFile {
         var rows: [[Float]] = []
         var columns: Int?
         var columnsLine = 0
-        let text = String(decoding: bytes, as: UTF8.self)
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on the bytes: as Characters, "\r\n" is one, never equal to "\n".
+        for (offset, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let lineNumber = offset + 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let line = String(decoding: rawLine.last == 0x0D ? rawLine.dropLast() : rawLine, as: UTF8.self)
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -212,7 +212,10 @@ enum InferInputFile {
             guard rows.count < LearningLimits.datasetRowsMax else { throw CLIError("more than \(LearningLimits.datasetRowsMax) rows") }
             rows.append(numbers.map { $0! })
         }
-        guard let columns, !rows.isEmpty else { throw CLIError("no rows of numbers (an empty file, or a header alone)") }
+        guard let columns, !rows.isEmpty else {
+            throw CLIError(columns == nil ? "no rows of numbers (an empty file)"
+                : "no rows of numbers (line \(columnsLine), which holds a field that is not a number, is read as a header)")
+        }
         return (rows, columns)
     }
 
