@@ -11,7 +11,7 @@ struct Starling: ParsableCommand {
             """,
         subcommands: [
             KeysCommand.self, AuthorityCommand.self, CertificateCommand.self, KeyringCommand.self,
-            PeerCommand.self, MembersCommand.self, TaskCommand.self, DatasetCommand.self, ModelCommand.self,
+            PeerCommand.self, MembersCommand.self, TaskCommand.self, InferCommand.self, DatasetCommand.self, ModelCommand.self,
             SimulateCommand.self, DemoCommand.self, WorkerCommand.self, ExecWorkerCommand.self,
         ])
 }

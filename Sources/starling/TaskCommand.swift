@@ -134,43 +134,54 @@ struct TaskCommand: ParsableCommand {
         } else {
             text += "coordinator  none yet\n"
         }
-        var round = "round        \(task.round) of \(task.rounds) committed"
-        if let announced = task.announcedRound {
-            round += "; round \(announced) announced"
-            if let deadline = task.roundDeadline { round += ", deadline \(timestamp(deadline))" }
-            if let used = task.roundAttempts, let most = task.roundAttemptsMax, used > 0 {
-                round += "; \(used) of \(most) attempts passed short of \(task.minNodeNumber ?? 0) updates"
-            }
-        }
-        text += round + "\n"
-        if task.participants.isEmpty {
-            text += "participants none announced\n"
+        if let service = task.service {
+            text += serviceText(service, names: names)
+        } else if isService(task) {
+            text += "deployment   none yet (waiting for its models and peers)\n"
         } else {
-            text += "participants\n"
-            var rows = [["WORKER", "NODE", "STATE", "ROUND", "MESSAGE"]]
-            for participant in task.participants {
-                rows.append([participant.worker, display(participant.node, name: participant.nodeName, names: names),
-                             participant.state ?? "-", participant.round.map(String.init) ?? "-", participant.message ?? ""])
+            var round = "round        \(task.round) of \(task.rounds) committed"
+            if let announced = task.announcedRound {
+                round += "; round \(announced) announced"
+                if let deadline = task.roundDeadline { round += ", deadline \(timestamp(deadline))" }
+                if let used = task.roundAttempts, let most = task.roundAttemptsMax, used > 0 {
+                    round += "; \(used) of \(most) attempts passed short of \(task.minNodeNumber ?? 0) updates"
+                }
             }
-            text += columns(rows, indent: "  ")
-        }
-        if task.committed.isEmpty {
-            text += "committed    none yet\n"
-        } else {
-            text += "committed\n"
-            var rows = [["ROUND", "EPOCH", "COORDINATOR", "MODEL", "PARTICIPANTS", "METRICS"]]
-            for commit in task.committed {
-                rows.append([String(commit.round), String(commit.epoch), display(commit.coordinator, name: nil, names: names),
-                             String(commit.modelHash.prefix(16)), commit.participants.joined(separator: ","),
-                             RoundMetrics.describe(commit.metrics)])
+            text += round + "\n"
+            if task.participants.isEmpty {
+                text += "participants none announced\n"
+            } else {
+                text += "participants\n"
+                var rows = [["WORKER", "NODE", "STATE", "ROUND", "MESSAGE"]]
+                for participant in task.participants {
+                    rows.append([participant.worker, display(participant.node, name: participant.nodeName, names: names),
+                                 participant.state ?? "-", participant.round.map(String.init) ?? "-", participant.message ?? ""])
+                }
+                text += columns(rows, indent: "  ")
             }
-            text += columns(rows, indent: "  ")
+            if task.committed.isEmpty {
+                text += "committed    none yet\n"
+            } else {
+                text += "committed\n"
+                var rows = [["ROUND", "EPOCH", "COORDINATOR", "MODEL", "PARTICIPANTS", "METRICS"]]
+                for commit in task.committed {
+                    rows.append([String(commit.round), String(commit.epoch), display(commit.coordinator, name: nil, names: names),
+                                 String(commit.modelHash.prefix(16)), commit.participants.joined(separator: ","),
+                                 RoundMetrics.describe(commit.metrics)])
+                }
+                text += columns(rows, indent: "  ")
+            }
         }
         text += "entries      \(task.entries) held, \(task.superseded) superseded, \(task.stale) stale\n"
         if let error = task.lastError { text += "last error   \(error)\n" }
         if let reason = task.cancelReason { text += "cancelled    \(reason)\n" }
         if let failure = task.failure { text += "failed       \(failure)\n" }
         return text
+    }
+
+    /// A JointInferenceService: deployments, not rounds.
+    static func isService(_ task: TaskReport) -> Bool {
+        task.service != nil || task.kind == "JointInferenceService"
     }
 
     static func isFinished(_ task: TaskReport) -> Bool {
@@ -230,7 +241,8 @@ struct TaskCommand: ParsableCommand {
             abstract: "List the tasks a peer holds.",
             discussion: """
                 One line per task: NAME, ID (first 8 hex characters), KIND, PHASE, COORDINATOR, EPOCH \
-                and ROUND (last committed / rounds). --json prints the peer's answer as it is.
+                and ROUND (last committed / rounds; for a JointInferenceService vN, its deployment \
+                version). --json prints the peer's answer as it is.
                 """)
 
         @OptionGroup var peer: PeerOption
@@ -254,7 +266,7 @@ struct TaskCommand: ParsableCommand {
                 let taskNames = TaskCommand.knownNames(task, members: names)
                 rows.append([task.name, String(task.id.prefix(8)), task.kind, task.phase,
                              task.coordinator == nil ? "-" : TaskCommand.coordinatorText(task, names: taskNames),
-                             task.epoch.map(String.init) ?? "-", "\(task.round)/\(task.rounds)"])
+                             task.epoch.map(String.init) ?? "-", TaskCommand.progress(task)])
             }
             print(TaskCommand.columns(rows), terminator: "")
         }
@@ -418,8 +430,10 @@ struct TaskCommand: ParsableCommand {
                         + (new.roundDeadline.map { ", deadline \(TaskCommand.timestamp($0))" } ?? ""))
                 }
                 if let error = new.lastError, error != old.lastError { lines.append("error: \(error)") }
+                if let deployment = TaskCommand.deploymentChange(from: old, to: new) { lines.append(deployment) }
             } else {
-                var line = "\(new.phase), \(coordinator), round \(new.round)/\(new.rounds)"
+                var line = "\(new.phase), \(coordinator), "
+                    + (TaskCommand.isService(new) ? "deployment \(TaskCommand.progress(new))" : "round \(new.round)/\(new.rounds)")
                 if let announced = new.announcedRound { line += ", round \(announced) announced" }
                 if let reason = new.cancelReason { line += ", cancelled: \(reason)" }
                 if let failure = new.failure { line += ", failed: \(failure)" }
