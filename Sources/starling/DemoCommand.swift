@@ -38,11 +38,12 @@ struct DemoCommand: ParsableCommand {
     var out = "starling-demo-model.safetensors"
     @Flag(help: "Keep the workspace (data directories, logs) instead of removing it.")
     var keep = false
-    @Option(help: "Only write the split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data).")
+    @Option(help: "Only write the split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data). With --inference: test.csv and the two models.")
     var writeData: String?
 
     func run() throws {
         guard ["logreg", "mlp"].contains(model) else { throw CLIError("--model is logreg or mlp") }
+        if inference, let writeData { return try InferenceTour.writeData(to: writeData, seed: seed) }
         if inference { return try InferenceTour(chaos: chaos, keep: keep, seed: seed).run() }
         if let writeData {
             let digits = try Digits.load()

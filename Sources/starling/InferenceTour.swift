@@ -12,16 +12,19 @@ enum InferenceTourLimits {
     static let servingSeconds = 60.0
     /// Requests in flight at once while the cloud peers are killed (`--chaos`).
     static let chaosConcurrency = 4
-    /// The share of the training split the edge model learns from: it should be clearly weaker.
-    static let edgeTrainingShare = 0.2
+    /// The edge model learns from a tenth of the training split: clearly weaker, yet sure of most
+    /// digits (about a fifth are hard by CrossEntropy). The cloud model learns from all of it.
+    static let edgeTrainingShare = 0.1
     static let edgeEpochs = 40
-    static let cloudEpochs = 20
+    static let cloudEpochs = 40
+    static let edgeLearningRate = 0.5
+    static let cloudLearningRate = 0.3
 }
 
 /// `starling demo --inference [--chaos]`: joint inference on a local cluster of real peers.
 ///
 /// Two cloud peers (tier=cloud) and two edges, one with an HTTP endpoint. A weak logistic
-/// regression (a fifth of the digits training split, a few epochs) is imported as the edge model
+/// regression (a tenth of the digits training split) is imported as the edge model
 /// and an MLP trained on all of it as the cloud model; three services on the same peers answer
 /// the 359 held-out digits through the edge's endpoint, one request per example: edge-only
 /// (EdgeOnly), joint (CrossEntropy, the default threshold) and cloud-only (CloudOnly). With
@@ -49,14 +52,7 @@ struct InferenceTour {
         defer { signals.cancel() }
         printNow("workspace: \(cluster.work)\(keep ? "" : " (removed at the end)")")
 
-        let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: seed)
-        let edgeTrain = Digits.stratifiedSplit(train, testFraction: 1 - InferenceTourLimits.edgeTrainingShare, seed: seed + 1).train
-        let (small, edgeAccuracy) = try Self.train(.logreg, on: edgeTrain, epochs: InferenceTourLimits.edgeEpochs, test: test)
-        let (big, cloudAccuracy) = try Self.train(.mlp, on: train, epochs: InferenceTourLimits.cloudEpochs, test: test)
-        printNow("edge model: logistic regression on \(edgeTrain.count) samples, \(InferenceTourLimits.edgeEpochs) epochs "
-            + "(test accuracy \(RoundWatch.fixed(edgeAccuracy)) in-process)")
-        printNow("cloud model: MLP 64-32-10 on \(train.count) samples, \(InferenceTourLimits.cloudEpochs) epochs "
-            + "(test accuracy \(RoundWatch.fixed(cloudAccuracy)) in-process)")
+        let (test, small, big) = try Self.models(seed: seed)
 
         let base = try cluster.startPeers()
         let port = cluster.httpPort("edge-1")
@@ -123,6 +119,30 @@ struct InferenceTour {
         return failed.count
     }
 
+    /// The held-out digits, and the edge and cloud models trained on the rest (printed as they are).
+    static func models(seed: UInt64) throws -> (test: LabeledData, small: ModelWeights, big: ModelWeights) {
+        let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: seed)
+        let edgeTrain = Digits.stratifiedSplit(train, testFraction: 1 - InferenceTourLimits.edgeTrainingShare, seed: seed + 1).train
+        let (small, edgeAccuracy) = try Self.train(.logreg, on: edgeTrain, epochs: InferenceTourLimits.edgeEpochs, test: test)
+        let (big, cloudAccuracy) = try Self.train(.mlp, on: train, epochs: InferenceTourLimits.cloudEpochs, test: test)
+        printNow("edge model: logistic regression on \(edgeTrain.count) samples, \(InferenceTourLimits.edgeEpochs) epochs "
+            + "(test accuracy \(RoundWatch.fixed(edgeAccuracy)) in-process)")
+        printNow("cloud model: MLP 64-32-10 on \(train.count) samples, \(InferenceTourLimits.cloudEpochs) epochs "
+            + "(test accuracy \(RoundWatch.fixed(cloudAccuracy)) in-process)")
+        return (test, small, big)
+    }
+
+    /// Writes the tour's held-out digits (`test.csv`) and models (`digits-small.safetensors`,
+    /// `digits-big.safetensors`) into `directory`, and starts nothing (for a benchmark or a baseline).
+    static func writeData(to directory: String, seed: UInt64) throws {
+        let (test, small, big) = try models(seed: seed)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: "\(directory)/test.csv"))
+        try Data(SafeTensors.encode(small)).write(to: URL(fileURLWithPath: "\(directory)/digits-small.safetensors"))
+        try Data(SafeTensors.encode(big)).write(to: URL(fileURLWithPath: "\(directory)/digits-big.safetensors"))
+        print("wrote test.csv (\(test.count) samples), digits-small.safetensors and digits-big.safetensors to \(directory)")
+    }
+
     /// Waits until every peer serves each service in its roles at the deployment's version.
     private func waitUntilServed(_ cluster: LocalCluster) throws {
         let deadline = Date().addingTimeInterval(InferenceTourLimits.servingSeconds)
@@ -149,7 +169,7 @@ struct InferenceTour {
         -> (ModelWeights, Double) {
         let trainer = BuiltinTrainer(kind: kind, featureCount: Digits.featureCount, classCount: Digits.classCount)
         let trained = try trainer.train(trainer.initialWeights(seed: 1), on: data, epochs: epochs, batchSize: 32,
-                                        learningRate: kind == .logreg ? 0.5 : 0.1, proximalMu: 0, seed: 2).weights
+                                        learningRate: kind == .logreg ? InferenceTourLimits.edgeLearningRate : InferenceTourLimits.cloudLearningRate, proximalMu: 0, seed: 2).weights
         return (trained, try trainer.evaluate(trained, on: test).accuracy)
     }
 
