@@ -16,6 +16,7 @@ import Darwin
 /// seed's format trains on them with the built-in workers; progress shows as rounds commit. With
 /// `--chaos` the coordinator is killed (`kill -9`) midway and another peer takes over. At the end
 /// the final model is exported and evaluated on the held-out 20%, and every process is stopped.
+/// `--inference` runs the joint-inference tour instead (`InferenceTour`).
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -29,17 +30,21 @@ struct DemoCommand: ParsableCommand {
     var alpha = 0.5
     @Option(help: "Seed of the split.")
     var seed: UInt64 = 0
-    @Flag(help: "Kill the coordinator (kill -9) midway; another peer takes over.")
+    @Flag(help: "Kill the coordinator (kill -9) midway; another peer takes over. With --inference: both cloud peers, under load.")
     var chaos = false
+    @Flag(help: "Instead: joint inference (an edge model, a cloud model, hard examples to the cloud) through an edge's HTTP endpoint.")
+    var inference = false
     @Option(help: "Where to write the final model.")
     var out = "starling-demo-model.safetensors"
     @Flag(help: "Keep the workspace (data directories, logs) instead of removing it.")
     var keep = false
-    @Option(help: "Only write the split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data).")
+    @Option(help: "Only write the split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data). With --inference: test.csv and the two models.")
     var writeData: String?
 
     func run() throws {
         guard ["logreg", "mlp"].contains(model) else { throw CLIError("--model is logreg or mlp") }
+        if inference, let writeData { return try InferenceTour.writeData(to: writeData, seed: seed) }
+        if inference { return try InferenceTour(chaos: chaos, keep: keep, seed: seed).run() }
         if let writeData {
             let digits = try Digits.load()
             let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)

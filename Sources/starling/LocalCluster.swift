@@ -14,6 +14,8 @@ struct LocalPeer: Equatable {
     let roles: String
     /// As `starling peer --tags` takes them: `key=value,...` (empty: none).
     let tags: String
+    /// Whether it serves the Open Inference Protocol (`starling peer --http`) on a port of the cluster's block.
+    var http = false
 }
 
 /// A throwaway cluster of real `starling peer` processes on loopback, as `starling demo` and
@@ -46,6 +48,8 @@ final class LocalCluster: @unchecked Sendable {
     /// only once every process is gone.
     private let stopping = NSLock()
     private var processes: [String: Process] = [:]
+    /// The first port of the block the peers listen on, set by `startPeers`.
+    private var base = 0
     private var killed: Set<String> = []
     private var stopped = false
 
@@ -99,6 +103,19 @@ final class LocalCluster: @unchecked Sendable {
     func logPath(_ name: String) -> String { "\(work)/logs/\(name).log" }
     private func socketPath(_ name: String) -> String { "\(directory(name))/starling.sock" }
 
+    /// The port of a peer's HTTP endpoint (started with `http`): after the block of gossip ports,
+    /// so a port taken by another program fails the start and the next attempt moves it too.
+    func httpPort(_ name: String) -> Int {
+        let serving = peers.filter(\.http).map(\.name)
+        guard let index = serving.firstIndex(of: name) else { preconditionFailure("the peer \(name) serves no HTTP") }
+        lock.lock()
+        defer { lock.unlock() }
+        return base + peers.count + index
+    }
+
+    /// How many ports of the block the peers take: one each, and one per HTTP endpoint.
+    private var portCount: Int { peers.count + peers.filter(\.http).count }
+
     /// `starling ARGS...`, quietly; its standard output, or an error with its standard error.
     @discardableResult
     func starling(_ arguments: [String]) throws -> String {
@@ -126,7 +143,7 @@ final class LocalCluster: @unchecked Sendable {
         try starling(["authority", "init", "--dir", authority])
         printNow("authority created; admitting \(names.joined(separator: ", "))")
         try FileManager.default.createDirectory(atPath: "\(work)/logs", withIntermediateDirectories: true)
-        var base = Int.random(in: Self.portBases.lowerBound..<(Self.portBases.upperBound - peers.count))
+        var base = Int.random(in: Self.portBases.lowerBound..<(Self.portBases.upperBound - portCount))
         for attempt in 0..<Self.portAttempts {
             for peer in peers {
                 let directory = self.directory(peer.name)
@@ -135,10 +152,14 @@ final class LocalCluster: @unchecked Sendable {
                               "--out", "\(directory)/certificate"])
                 try FileManager.default.copyItem(atPath: "\(authority)/authority.pub", toPath: "\(directory)/authority.pub")
             }
+            lock.lock()
+            self.base = base
+            lock.unlock()
             for (index, peer) in peers.enumerated() {
                 var arguments = ["peer", "--data-dir", directory(peer.name), "--listen", "127.0.0.1:\(base + index)",
                                  "--bootstrap", "127.0.0.1:\(base)", "--log-level", "notice"]
                 if !peer.tags.isEmpty { arguments += ["--tags", peer.tags] }
+                if peer.http { arguments += ["--http", "127.0.0.1:\(httpPort(peer.name))"] }
                 try startPeer(peer.name, arguments: arguments + peerArguments)
             }
             guard let problem = waitForMembers() else { return base }
@@ -148,7 +169,7 @@ final class LocalCluster: @unchecked Sendable {
             printNow("the peers did not join (\(problem)); trying other ports")
             terminateAll()
             for name in names { try? FileManager.default.removeItem(atPath: directory(name)) }
-            base = Int.random(in: Self.portBases.lowerBound..<(Self.portBases.upperBound - peers.count))
+            base = Int.random(in: Self.portBases.lowerBound..<(Self.portBases.upperBound - portCount))
         }
         return base
     }

@@ -1,0 +1,148 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StarlingInferenceAPI
+import StarlingLearning
+
+/// One request of `InferenceLoad`: when it started, how long it
+/// took, and what came back: the predicted class and where it was computed (edge, cloud,
+/// edge-fallback), or why it failed.
+struct InferenceResult: Sendable {
+    let index: Int
+    let started: Date
+    let seconds: Double
+    let predicted: Int?
+    let computedAt: String?
+    let failure: String?
+}
+
+enum InferenceLoadLimits {
+    /// A request that takes longer failed (the cloud leg's deadline is at most 30 s).
+    static let requestTimeoutSeconds = 35.0
+}
+
+/// Sends examples, one per request, to a service through a peer's Open Inference Protocol
+/// endpoint (`POST /v2/models/SERVICE/infer`, JSON tensors), as an application would, with
+/// `concurrency` requests in flight at once. Encoding and decoding are the protocol's Codable
+/// messages; the HTTP is Foundation's.
+struct InferenceLoad {
+    let port: Int
+    let service: String
+    let concurrency: Int
+    private let session: URLSession
+
+    init(port: Int, service: String, concurrency: Int) {
+        precondition(concurrency >= 1, "at least one request in flight")
+        self.port = port
+        self.service = service
+        self.concurrency = concurrency
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = concurrency
+        configuration.timeoutIntervalForRequest = InferenceLoadLimits.requestTimeoutSeconds
+        session = URLSession(configuration: configuration)
+    }
+
+    /// Every row of `data`, in order, each as its own request; `midway` runs (on a sending thread,
+    /// before its request) when half of them have been sent.
+    func send(_ data: LabeledData, midway: (@Sendable () -> Void)? = nil) -> [InferenceResult] {
+        let state = LoadState(count: data.count)
+        let url = URL(string: "http://127.0.0.1:\(port)/v2/models/\(service)/infer")!
+        let group = DispatchGroup()
+        for _ in 0..<min(concurrency, data.count) {
+            DispatchQueue.global().async(group: group) {
+                while let index = state.next() {
+                    if index == data.count / 2 { midway?() }
+                    let row = Array(data.features[(index * data.featureCount)..<((index + 1) * data.featureCount)])
+                    let started = Date()
+                    let (predicted, place, failure) = self.infer(row, at: url)
+                    state.record(InferenceResult(index: index, started: started,
+                                                 seconds: Date().timeIntervalSince(started), predicted: predicted,
+                                                 computedAt: place, failure: failure))
+                }
+            }
+        }
+        group.wait()
+        return state.results()
+    }
+
+    /// One request: the class and where it was computed, or what went wrong.
+    private func infer(_ row: [Float], at url: URL) -> (Int?, String?, String?) {
+        let request = InferRequest(inputs: [InferTensor(name: "input", shape: [1, row.count], datatype: "FP32",
+                                                        data: .numbers(row.map(Double.init)))])
+        var call = URLRequest(url: url)
+        call.httpMethod = "POST"
+        call.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        call.httpBody = try? JSONEncoder().encode(request)
+        let (body, status, error) = exchange(call)
+        if let error { return (nil, nil, error) }
+        guard status == 200 else {
+            return (nil, nil, "HTTP \(status): \(String(decoding: body.prefix(200), as: UTF8.self))")
+        }
+        guard let answer = try? JSONDecoder().decode(InferResponse.self, from: body),
+              case let .numbers(classes)? = answer.outputs.first(where: { $0.name == "class" })?.data, classes.count == 1,
+              case let .strings(places)? = answer.outputs.first(where: { $0.name == "computed_at" })?.data, places.count == 1
+        else { return (nil, nil, "an answer without one class and one computed_at: \(String(decoding: body.prefix(200), as: UTF8.self))") }
+        return (Int(classes[0]), places[0], nil)
+    }
+
+    /// The body and status of `call`, or the transport's error.
+    private func exchange(_ call: URLRequest) -> (Data, Int, String?) {
+        let box = ExchangeBox()
+        let done = DispatchSemaphore(value: 0)
+        session.dataTask(with: call) { data, response, error in
+            box.set(data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0, error.map { "\($0.localizedDescription)" })
+            done.signal()
+        }.resume()
+        done.wait()
+        return box.get()
+    }
+}
+
+/// The next row to send and the results so far, shared by the sending threads.
+private final class LoadState: @unchecked Sendable {
+    private let lock = NSLock()
+    private let count: Int
+    private var sent = 0
+    private var done: [InferenceResult] = []
+
+    init(count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard sent < count else { return nil }
+        sent += 1
+        return sent - 1
+    }
+
+    func record(_ result: InferenceResult) {
+        lock.lock()
+        done.append(result)
+        lock.unlock()
+    }
+
+    func results() -> [InferenceResult] {
+        lock.lock()
+        defer { lock.unlock() }
+        return done.sorted { $0.index < $1.index }
+    }
+}
+
+/// One exchange's outcome, handed from URLSession's thread to the waiting one.
+private final class ExchangeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Data, Int, String?) = (Data(), 0, "no answer")
+
+    func set(_ data: Data, _ status: Int, _ error: String?) {
+        lock.lock()
+        value = (data, status, error)
+        lock.unlock()
+    }
+
+    func get() -> (Data, Int, String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}
