@@ -113,7 +113,7 @@ import Glibc
         try #require(submitted.status == 0, "\(submitted.stderr)")
 
         // Serving: both edges and both clouds load their models; the HTTP endpoint says ready.
-        let serving = try PeerCommandTests.wait(seconds: 30) {
+        let serving = PeerCommandTests.wait(seconds: 30) {
             nodes.allSatisfy { node in
                 ((try? String(contentsOfFile: "\(node.directory)/peer.log", encoding: .utf8)) ?? "").contains("serves deployment")
             }
