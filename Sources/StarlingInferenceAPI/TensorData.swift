@@ -17,6 +17,18 @@ public enum TensorData: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
+        // The usual case first, in one call: a flat array of numbers (tritonclient's JSON form).
+        // Element by element, each type tried and refused costs an error; that was a quarter of a
+        // peer's CPU under load. (This toolchain's decoder refuses true as a number, so booleans
+        // still go the long way.)
+        if let flat = try? decoder.singleValueContainer().decode([Double].self) {
+            guard flat.count <= InferenceAPILimits.elementsMax else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                        debugDescription: "data holds more than \(InferenceAPILimits.elementsMax) values"))
+            }
+            self = .numbers(flat)
+            return
+        }
         var numbers: [Double] = [], booleans: [Bool] = [], strings: [String] = []
         var container = try decoder.unkeyedContainer()
         try Self.flatten(&container, depth: 0, numbers: &numbers, booleans: &booleans, strings: &strings)

@@ -81,8 +81,21 @@ public enum ServeJob: Equatable, Sendable {
         }
     }
 
-    /// The job as one line, newline included.
-    public var line: [UInt8] { LocalAPI.line(self) }
+    /// The job as one line, newline included. A batch, the peer's most frequent line, is written
+    /// directly (the same JSON the encoder writes, numbers in their shortest exact form): through
+    /// the encoder it cost a loaded peer a seventh of its CPU.
+    public var line: [UInt8] {
+        guard case let .infer(batch, version, shape, data) = self, data.allSatisfy(\.isFinite) else { return LocalAPI.line(self) }
+        var text = #"{"batch":"# + String(batch) + #","data":["#
+        text.reserveCapacity(64 + data.count * 10)
+        for (index, value) in data.enumerated() {
+            if index > 0 { text += "," }
+            text += value.description
+        }
+        text += #"],"job":"infer","shape":["# + shape.map(String.init).joined(separator: ",")
+        text += #"],"version":"# + String(version) + "}\n"
+        return Array(text.utf8)
+    }
 }
 
 extension ServeJob: Codable {

@@ -39,7 +39,11 @@ struct ServeMessageTests {
         let load = ServeJob.load(version: 3, model: "/m/v3.safetensors")
         #expect(Self.text(load.line) == #"{"job":"load","model":"/m/v3.safetensors","version":3}"# + "\n")
         let infer = ServeJob.infer(batch: 9, version: 3, shape: [2, 2], data: [0.5, 1, -2, 0.1])
-        #expect(Self.text(infer.line) == #"{"batch":9,"data":[0.5,1,-2,0.1],"job":"infer","shape":[2,2],"version":3}"# + "\n")
+        // Written directly, not by the encoder: whole numbers keep their ".0"; the same JSON otherwise.
+        #expect(Self.text(infer.line) == #"{"batch":9,"data":[0.5,1.0,-2.0,0.1],"job":"infer","shape":[2,2],"version":3}"# + "\n")
+        #expect(try LocalAPI.decode(ServeJob.self, from: infer.line) == infer)
+        let awkward = ServeJob.infer(batch: 1, version: 1, shape: [1, 4], data: [1e-30, -3.4028235e38, .leastNonzeroMagnitude, 0.1 + 0.2])
+        #expect(try LocalAPI.decode(ServeJob.self, from: awkward.line) == awkward, "\(Self.text(awkward.line))")
         #expect(Self.text(ServeJob.stop.line) == #"{"job":"stop"}"# + "\n")
         for job in [load, infer, .stop] { #expect(try LocalAPI.decode(ServeJob.self, from: job.line) == job) }
         // Numbers as Python writes them (float64 reprs, integers) read as float32.
