@@ -8,7 +8,7 @@
 ///     → {"request":"worker-serve","task":T,"worker":W,"token":K}
 ///     ← {"ok":true,"role":"edge","service":"NAME"}
 ///     ← {"job":"load","version":V,"model":"/abs/path.safetensors"}   → {"loaded":V}  or {"loaded":V,"error":"…"}
-///     ← {"job":"infer","batch":ID,"version":V,"shape":[n,f],"data":[…]} → {"batch":ID,"classes":K,"scores":[…]}
+///     ← {"job":"infer","batch":ID,"version":V,"shape":[n,f],"data_f32":B64} → {"batch":ID,"classes":K,"scores_f32":B64}
 ///                                                                          or {"batch":ID,"error":"…"}
 ///     ← {"job":"stop"}
 public struct ServeHello: Codable, Equatable, Sendable {
@@ -82,24 +82,22 @@ public enum ServeJob: Equatable, Sendable {
     }
 
     /// The job as one line, newline included. A batch, the peer's most frequent line, is written
-    /// directly (the same JSON the encoder writes, numbers in their shortest exact form): through
-    /// the encoder it cost a loaded peer a seventh of its CPU.
+    /// directly (the same JSON the encoder writes): through the encoder it cost a loaded peer a
+    /// seventh of its CPU.
     public var line: [UInt8] {
-        guard case let .infer(batch, version, shape, data) = self, data.allSatisfy(\.isFinite) else { return LocalAPI.line(self) }
-        var text = #"{"batch":"# + String(batch) + #","data":["#
-        text.reserveCapacity(64 + data.count * 10)
-        for (index, value) in data.enumerated() {
-            if index > 0 { text += "," }
-            text += value.description
-        }
-        text += #"],"job":"infer","shape":["# + shape.map(String.init).joined(separator: ",")
+        guard case let .infer(batch, version, shape, data) = self else { return LocalAPI.line(self) }
+        var text = #"{"batch":"# + String(batch) + #","data_f32":""# + Float32Base64.encode(data)
+        text += #"","job":"infer","shape":["# + shape.map(String.init).joined(separator: ",")
         text += #"],"version":"# + String(version) + "}\n"
         return Array(text.utf8)
     }
 }
 
 extension ServeJob: Codable {
-    enum CodingKeys: String, CodingKey { case job, version, model, batch, shape, data }
+    enum CodingKeys: String, CodingKey {
+        case job, version, model, batch, shape, data
+        case dataFloat32 = "data_f32"
+    }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -112,7 +110,7 @@ extension ServeJob: Codable {
             try container.encode(batch, forKey: .batch)
             try container.encode(version, forKey: .version)
             try container.encode(shape, forKey: .shape)
-            try container.encode(data, forKey: .data)
+            try container.encode(Float32Base64.encode(data), forKey: .dataFloat32)
         case .stop:
             break
         }
@@ -138,7 +136,7 @@ extension ServeJob: Codable {
                 self = .infer(batch: try container.decode(UInt64.self, forKey: .batch),
                               version: try container.decode(UInt64.self, forKey: .version),
                               shape: try container.decode([Int].self, forKey: .shape),
-                              data: try container.decode([Float].self, forKey: .data))
+                              data: try Self.floats(container, bytes: .dataFloat32, numbers: .data))
             case .stop:
                 self = .stop
             }
@@ -148,12 +146,32 @@ extension ServeJob: Codable {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// Float values given as base64 of float32 bytes under `bytes`, or as JSON numbers under `numbers`.
+    func floats(bytes: Key, numbers: Key) throws -> [Float] {
+        if let text = try decodeIfPresent(String.self, forKey: bytes) {
+            guard let values = Float32Base64.decode(text) else {
+                throw LocalAPI.Invalid("\(bytes.stringValue) is not base64 of little-endian float32 values")
+            }
+            return values
+        }
+        return try decode([Float].self, forKey: numbers)
+    }
+}
+
+extension ServeJob {
+    static func floats(_ container: KeyedDecodingContainer<CodingKeys>, bytes: CodingKeys, numbers: CodingKeys) throws -> [Float] {
+        try container.floats(bytes: bytes, numbers: numbers)
+    }
+}
+
 /// An inference worker's answer to one `ServeJob` (none to `stop`), in the order of the jobs.
 public enum ServeAnswer: Equatable, Sendable {
     /// `{"loaded":V}`, or `{"loaded":V,"error":"…"}` when the model could not be loaded (the worker
     /// keeps serving the one it had).
     case loaded(version: UInt64, error: String?)
-    /// `{"batch":ID,"classes":K,"scores":[…]}`: per example, K class probabilities, row-major.
+    /// `{"batch":ID,"classes":K,"scores_f32":B64}` (or `"scores":[…]` as JSON numbers): per example, K
+    /// class probabilities, row-major.
     case scores(batch: UInt64, classes: Int, scores: [Float])
     /// `{"batch":ID,"error":"…"}`: the batch could not be scored; the worker serves on.
     case failed(batch: UInt64, error: String)
@@ -163,7 +181,10 @@ public enum ServeAnswer: Equatable, Sendable {
 }
 
 extension ServeAnswer: Codable {
-    enum CodingKeys: String, CodingKey { case loaded, error, batch, classes, scores }
+    enum CodingKeys: String, CodingKey {
+        case loaded, error, batch, classes, scores
+        case scoresFloat32 = "scores_f32"
+    }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -174,7 +195,7 @@ extension ServeAnswer: Codable {
         case let .scores(batch, classes, scores):
             try container.encode(batch, forKey: .batch)
             try container.encode(classes, forKey: .classes)
-            try container.encode(scores, forKey: .scores)
+            try container.encode(Float32Base64.encode(scores), forKey: .scoresFloat32)
         case let .failed(batch, error):
             try container.encode(batch, forKey: .batch)
             try container.encode(error, forKey: .error)
@@ -195,7 +216,7 @@ extension ServeAnswer: Codable {
                     self = .failed(batch: batch, error: error)
                 } else {
                     self = .scores(batch: batch, classes: try container.decode(Int.self, forKey: .classes),
-                                   scores: try container.decode([Float].self, forKey: .scores))
+                                   scores: try container.floats(bytes: .scoresFloat32, numbers: .scores))
                 }
             } else {
                 throw LocalAPI.Invalid(#"an inference worker's answer has neither "loaded" nor "batch""#)

@@ -39,8 +39,12 @@ struct ServeMessageTests {
         let load = ServeJob.load(version: 3, model: "/m/v3.safetensors")
         #expect(Self.text(load.line) == #"{"job":"load","model":"/m/v3.safetensors","version":3}"# + "\n")
         let infer = ServeJob.infer(batch: 9, version: 3, shape: [2, 2], data: [0.5, 1, -2, 0.1])
-        // Written directly, not by the encoder: whole numbers keep their ".0"; the same JSON otherwise.
-        #expect(Self.text(infer.line) == #"{"batch":9,"data":[0.5,1.0,-2.0,0.1],"job":"infer","shape":[2,2],"version":3}"# + "\n")
+        // The values as base64 of their little-endian float32 bytes.
+        #expect(Self.text(infer.line) == #"{"batch":9,"data_f32":"AAAAPwAAgD8AAADAzczMPQ==","job":"infer","shape":[2,2],"version":3}"# + "\n")
+        #expect(Self.text(infer.line) == Self.text(LocalAPI.line(infer)), "written directly, the same as the encoder writes")
+        #expect(throws: LocalAPI.Invalid.self) {
+            try Self.decoded(ServeJob.self, #"{"job":"infer","batch":1,"version":1,"shape":[1,1],"data_f32":"AAA"}"#)
+        }
         #expect(try LocalAPI.decode(ServeJob.self, from: infer.line) == infer)
         let awkward = ServeJob.infer(batch: 1, version: 1, shape: [1, 4], data: [1e-30, -3.4028235e38, .leastNonzeroMagnitude, 0.1 + 0.2])
         #expect(try LocalAPI.decode(ServeJob.self, from: awkward.line) == awkward, "\(Self.text(awkward.line))")
@@ -64,13 +68,16 @@ struct ServeMessageTests {
         let answers: [(ServeAnswer, String)] = [
             (.loaded(version: 3, error: nil), #"{"loaded":3}"#),
             (.loaded(version: 4, error: "cannot load"), #"{"error":"cannot load","loaded":4}"#),
-            (.scores(batch: 9, classes: 2, scores: [0.25, 0.75]), #"{"batch":9,"classes":2,"scores":[0.25,0.75]}"#),
+            (.scores(batch: 9, classes: 2, scores: [0.25, 0.75]), #"{"batch":9,"classes":2,"scores_f32":"AACAPgAAQD8="}"#),
             (.failed(batch: 9, error: "bad shape"), #"{"batch":9,"error":"bad shape"}"#),
         ]
         for (answer, line) in answers {
             #expect(Self.text(answer.line) == line + "\n")
             #expect(try Self.decoded(ServeAnswer.self, line) == answer)
         }
+        // Scores as JSON numbers (a worker of its own making) are read too.
+        #expect(try Self.decoded(ServeAnswer.self, #"{"batch":9,"classes":2,"scores":[0.25,0.75]}"#)
+            == .scores(batch: 9, classes: 2, scores: [0.25, 0.75]))
         #expect(throws: LocalAPI.Invalid(#"an inference worker's answer has neither "loaded" nor "batch""#)) {
             try Self.decoded(ServeAnswer.self, #"{"ok":true}"#)
         }

@@ -6,11 +6,13 @@ probabilities, in order, on one long-lived connection:
     -> {"request":"worker-serve","task":T,"worker":W,"token":K}
     <- {"ok":true,"role":"edge","service":"NAME"}
     <- {"job":"load","version":V,"model":"/abs/path.safetensors"}    -> {"loaded":V} or {"loaded":V,"error":"..."}
-    <- {"job":"infer","batch":ID,"version":V,"shape":[n,f],"data":[...]} -> {"batch":ID,"classes":K,"scores":[...]}
+    <- {"job":"infer","batch":ID,"version":V,"shape":[n,f],"data_f32":B64} -> {"batch":ID,"classes":K,"scores_f32":B64}
+    (B64: base64 of little-endian float32 values, row-major; "data"/"scores" as JSON numbers are read too)
                                                                            or {"batch":ID,"error":"..."}
     <- {"job":"stop"}
 """
 
+import base64
 import json
 import socket
 import time
@@ -101,10 +103,14 @@ class Server:
             if not isinstance(batch, int):
                 raise StarlingError(f"the peer's infer job has no batch number: {str(job)[:200]}")
             try:
-                classes, scores = self._score(job.get("shape"), job.get("data"))
+                data = job.get("data")
+                if isinstance(job.get("data_f32"), str):
+                    data = np.frombuffer(base64.b64decode(job["data_f32"], validate=True), dtype="<f4")
+                classes, scores = self._score(job.get("shape"), data)
             except Exception as error:
                 return {"batch": batch, "error": _describe(error)}
-            return {"batch": batch, "classes": classes, "scores": scores}
+            scores_f32 = np.asarray(scores, dtype="<f4").tobytes()
+            return {"batch": batch, "classes": classes, "scores_f32": base64.b64encode(scores_f32).decode("ascii")}
         raise StarlingError(
             f"the peer sends a serving job of kind {kind!r}, which this worker Lib does not know "
             f"(it knows {', '.join(KINDS)}): use the Lib of the peer's version")
@@ -113,9 +119,10 @@ class Server:
         if self.version is None:
             raise StarlingError("no model is loaded (the peer's load failed)")
         if (not isinstance(shape, list) or len(shape) != 2 or not all(isinstance(d, int) for d in shape)
-                or shape[0] < 0 or shape[1] < 1 or not isinstance(data, list) or len(data) != shape[0] * shape[1]):
+                or shape[0] < 0 or shape[1] < 1 or not isinstance(data, (list, np.ndarray))
+                or len(data) != shape[0] * shape[1]):
             raise StarlingError(f"shape {shape} is not [examples, features] of the "
-                                f"{len(data) if isinstance(data, list) else 'no'} values sent")
+                                f"{len(data) if isinstance(data, (list, np.ndarray)) else 'no'} values sent")
         x = np.asarray(data, dtype=np.float32).reshape(shape)
         scores = self.predict(self.model, x)
         if hasattr(scores, "detach") and callable(scores.detach):  # a torch tensor, without importing torch
@@ -135,7 +142,7 @@ class Server:
         if off.size:
             raise StarlingError(f"the scores of example {off[0]} sum to {sums[off[0]]:.6g}, not 1; class probabilities "
                                 "are needed (serve logits with softmax=True)")
-        return int(scores.shape[1]), scores.reshape(-1).tolist()
+        return int(scores.shape[1]), scores.reshape(-1)
 
 
 def _describe(error: BaseException) -> str:

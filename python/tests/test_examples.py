@@ -1,5 +1,6 @@
 """The example workers: numpy_logreg.py trained for 3 rounds against the fake peer; both compile."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -76,7 +77,7 @@ class NumpyLogregServingTests(unittest.TestCase):
         self.assertEqual(worker.returncode, 0, errors)
         self.assertEqual(output, "serving digits as edge\n")
         self.assertEqual(loaded, {"loaded": 1})
-        rows = np.asarray(scores["scores"]).reshape(2, 10)
+        rows = np.frombuffer(base64.b64decode(scores["scores_f32"]), dtype="<f4").reshape(2, 10)
         self.assertEqual((scores["classes"], rows.argmax(axis=1).tolist()), (10, [7, 7]))
         np.testing.assert_allclose(rows.sum(axis=1), [1, 1], rtol=1e-6)
 

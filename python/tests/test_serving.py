@@ -1,5 +1,6 @@
 """Inference workers: starling.serve() in a real worker process driven by a fake peer, and its answers."""
 
+import base64
 import os
 import shutil
 import subprocess
@@ -39,8 +40,22 @@ def favouring(klass, classes=3, features=2):
     return {"dense0.weight": np.zeros((classes, features), dtype=np.float32), "dense0.bias": bias}
 
 
+def scores_of(answer):
+    """An answer's scores, sent as base64 of little-endian float32 (`scores_f32`)."""
+    return np.frombuffer(base64.b64decode(answer["scores_f32"]), dtype="<f4").tolist()
+
+
+def plain(answer):
+    """An answer with its scores as a list (to compare whole answers)."""
+    if "scores_f32" in answer:
+        answer = dict(answer)
+        answer["scores"] = scores_of(answer)
+        del answer["scores_f32"]
+    return answer
+
+
 def argmaxes(answer):
-    scores = np.asarray(answer["scores"]).reshape(-1, answer["classes"])
+    scores = np.asarray(scores_of(answer)).reshape(-1, answer["classes"])
     return scores.argmax(axis=1).tolist()
 
 
@@ -81,7 +96,7 @@ class ServingProcessTests(unittest.TestCase):
         self.assertEqual((loaded1, loaded2), ({"loaded": 1}, {"loaded": 2}))
         self.assertEqual((batch1["batch"], batch1["classes"], argmaxes(batch1)), (1, 3, [0, 0]))
         self.assertEqual((batch2["batch"], argmaxes(batch2)), (2, [2]))
-        for row in np.asarray(batch1["scores"]).reshape(-1, 3):
+        for row in np.asarray(scores_of(batch1)).reshape(-1, 3):
             self.assertAlmostEqual(float(row.sum()), 1.0, places=6)
             self.assertTrue(np.all(row >= 0))
         # predict raising, a bad shape and a failed load are answered; serving goes on with v2.
@@ -134,14 +149,14 @@ class ServerTests(unittest.TestCase):
         return server.answer({"job": "infer", "batch": 1, "version": 7, "shape": shape or [1, len(data)], "data": data})
 
     def test_scores_must_be_probabilities_unless_softmax(self):
-        self.assertEqual(self.infer(self.server(lambda m, x: [[0.25, 0.75]]), [1.0]),
+        self.assertEqual(plain(self.infer(self.server(lambda m, x: [[0.25, 0.75]]), [1.0])),
                          {"batch": 1, "classes": 2, "scores": [0.25, 0.75]})
         answer = self.infer(self.server(lambda m, x: [[2.0, 2.0]]), [1.0])
         self.assertIn("sum to 4, not 1", answer["error"])
         answer = self.infer(self.server(lambda m, x: [[-1.0, 2.0]]), [1.0])
         self.assertIn("negative or not finite", answer["error"])
         answer = self.infer(self.server(lambda m, x: [[1000.0, 1000.0]], softmax=True), [1.0])
-        self.assertEqual(answer["scores"], [0.5, 0.5])
+        self.assertEqual(scores_of(answer), [0.5, 0.5])
         answer = self.infer(self.server(lambda m, x: [0.5, 0.5]), [1.0])
         self.assertIn("predict returned scores of shape [2] for 1 examples", answer["error"])
 
@@ -149,7 +164,7 @@ class ServerTests(unittest.TestCase):
         server = Server(lambda m, x: np.ones((len(x), 1)), load=lambda path: path)
         self.assertEqual(self.infer(server, [1.0]), {"batch": 1, "error": "no model is loaded (the peer's load failed)"})
         server.answer({"job": "load", "version": 1, "model": "/m"})
-        self.assertEqual(self.infer(server, [], shape=[0, 3]), {"batch": 1, "classes": 1, "scores": []})
+        self.assertEqual(plain(self.infer(server, [], shape=[0, 3])), {"batch": 1, "classes": 1, "scores": []})
 
     def test_a_torch_like_result_is_converted(self):
         class FakeTensor:
@@ -162,7 +177,15 @@ class ServerTests(unittest.TestCase):
             def numpy(self):
                 return np.array([[0.5, 0.5]], dtype=np.float32)
 
-        self.assertEqual(self.infer(self.server(lambda m, x: FakeTensor()), [1.0])["scores"], [0.5, 0.5])
+        self.assertEqual(scores_of(self.infer(self.server(lambda m, x: FakeTensor()), [1.0])), [0.5, 0.5])
+
+    def test_the_peer_s_binary_batches_are_read(self):
+        data = base64.b64encode(np.asarray([1.0, 2.0, 3.0, 4.0], dtype="<f4").tobytes()).decode()
+        answer = self.server(lambda m, x: np.tile([[0.25, 0.75]], (len(x), 1)) if x.shape == (2, 2) else None).answer(
+            {"job": "infer", "batch": 3, "version": 7, "shape": [2, 2], "data_f32": data})
+        self.assertEqual(plain(answer), {"batch": 3, "classes": 2, "scores": [0.25, 0.75, 0.25, 0.75]})
+        broken = self.server(lambda m, x: x).answer({"job": "infer", "batch": 4, "version": 7, "shape": [1, 1], "data_f32": "!!"})
+        self.assertIn("error", broken)
 
     def test_an_unknown_job_kind_is_named(self):
         with self.assertRaises(starling.StarlingError) as caught:
