@@ -226,6 +226,7 @@ public enum BinaryTensorData {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         if raw.isEmpty && !outputs.contains(where: { $0.data == nil }) {
+            if let direct = response.directJSON() { return EncodedResponse(body: direct, headerLength: nil) }
             // Every Codable value here encodes; a failure is a bug in the message types.
             let json = try! encoder.encode(response)
             return EncodedResponse(body: Array(json), headerLength: nil)
