@@ -145,7 +145,8 @@ let package = Package(
         .testTarget(
             name: "StarlingStoreTests",
             dependencies: ["StarlingStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning", "StarlingLocalAPI"],
+        .testTarget(name: "StarlingCLITests", dependencies: ["starling", "StarlingTestSupport", "StarlingLearning", "StarlingLocalAPI",
+                                                             "StarlingWorker"],
                     // inference_client.py, run by LoopbackInferenceTests with the test venv's tritonclient.
                     exclude: ["Python"]),
         .testTarget(name: "StarlingMembershipTests", dependencies: ["StarlingMembership", "StarlingPeer"]),

@@ -1,5 +1,7 @@
 import Foundation
 import StarlingLearning
+import StarlingLocalAPI
+import StarlingWorker
 import Testing
 
 /// `starling infer` and `task status` on real peers: a cloud peer (tier=cloud) and two edges
@@ -80,6 +82,15 @@ import Testing
         #expect(text.stdout.hasPrefix("labels: last column"))
         #expect(text.stdout.contains("examples     \(examples) in \(examples) requests of 64 features"))
         #expect(text.stdout.contains("latency      p50 "))
+
+        // The Swift Lib's client: the same answers through the same socket.
+        let firstRows = try String(contentsOfFile: test, encoding: .utf8).split(separator: "\n").prefix(5)
+            .map { line in line.split(separator: ",").dropLast().compactMap { Float($0) } }
+        let client = ServiceClient(peer: nodes[1].directory)
+        let swiftAnswer = try client.infer("digits-joint", Array(firstRows))
+        #expect(swiftAnswer.classes.count == 5 && swiftAnswer.scores.allSatisfy { abs($0.reduce(0, +) - 1) < 0.01 })
+        #expect(swiftAnswer.computedAt.allSatisfy { ["edge", "cloud"].contains($0) }, "\(swiftAnswer.computedAt)")
+        #expect(throws: ErrorResponse.self) { try client.infer("no-such-service", Array(firstRows)) }
 
         // An unknown service and a bad file: a clear message and exit 1.
         let unknown = try cli.run("infer", "no-such-service", "--input", test, "--peer", nodes[1].directory)
