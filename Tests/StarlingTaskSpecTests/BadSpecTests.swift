@@ -138,13 +138,15 @@ import Testing
                     model: {name: m1}
                     workerSpec: {scriptBootFile: /d.py}
                     trigger:
-                      condition: {operator: "=>", threshold: 0.1, metric: precision_delta}
+                      condition: {operator: "=>", threshold: 0.1, metric: "precision[x]"}
 
                 """),
              errors: ["spec.dataset.trainProb: must be greater than 0 and at most 1",
                       "spec.trainSpec.trigger.timer.start: expected a time of day as HH:MM (00:00 to 23:59), got \"25:00\"",
                       "spec.trainSpec.trigger: missing condition",
-                      "spec.deploySpec.trigger.condition.operator: unknown operator \"=>\" (known: >, >=, <, <=, =)"], line: 7),
+                      "spec.deploySpec.trigger.condition.operator: unknown operator \"=>\" (known: gt, >, ge, >=, eq, =, ==, ne, !=, le, <=, lt, <)",
+                      "spec.deploySpec.trigger.condition.metric: metric \"precision[x]\" is not a name (letters, digits, _ . -) optionally indexed, as precision[3]"],
+             line: 7),
         Case(name: "joint inference without hard example mining",
              yaml: task(kind: "JointInferenceService", """
                   edgeWorker:

@@ -96,8 +96,8 @@ public struct Trigger: Sendable, Equatable {
     }
 }
 
-/// A daily window `start`...`end` (`HH:MM`, peer-local time), as minutes after midnight.
-/// `end` before `start` spans midnight.
+/// A daily window `start`...`end` (`HH:MM`, UTC), as minutes after midnight. `end` before `start`
+/// spans midnight.
 public struct TriggerTimer: Sendable, Equatable {
     public var startMinute: Int
     public var endMinute: Int
@@ -115,8 +115,24 @@ public struct TriggerCondition: Sendable, Equatable {
     /// Finite.
     public var threshold: Double
 
+    /// Appended cases go at the end: the raw value is what the signed spec carries.
     public enum Comparison: String, Sendable, CaseIterable {
-        case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<=", equal = "="
+        case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<=", equal = "=", notEqual = "!="
+
+        /// Every spelling Sedna accepts: `gt`/`>`, `ge`/`>=`, `eq`/`=`/`==`, `ne`/`!=`, `le`/`<=`, `lt`/`<`.
+        public init?(spelling: String) {
+            switch spelling {
+            case "gt", ">": self = .greater
+            case "ge", ">=": self = .greaterOrEqual
+            case "eq", "=", "==": self = .equal
+            case "ne", "!=": self = .notEqual
+            case "le", "<=": self = .lessOrEqual
+            case "lt", "<": self = .less
+            default: return nil
+            }
+        }
+
+        public static let spellings = ["gt", ">", "ge", ">=", "eq", "=", "==", "ne", "!=", "le", "<=", "lt", "<"]
     }
 
     public init(metric: String, comparison: Comparison, threshold: Double) {

@@ -100,14 +100,19 @@ extension SpecReader {
         guard let mapping = mapping(field, known: ["operator", "threshold", "metric"]) else { return nil }
         var comparison: TriggerCondition.Comparison?
         if let field = required("operator", in: mapping), let text = text(field) {
-            comparison = TriggerCondition.Comparison(rawValue: text == "==" ? "=" : text)
+            comparison = TriggerCondition.Comparison(spelling: text)
             if comparison == nil {
-                let known = TriggerCondition.Comparison.allCases.map(\.rawValue).joined(separator: ", ")
+                let known = TriggerCondition.Comparison.spellings.joined(separator: ", ")
                 error(field, "unknown operator \"\(text.clipped)\" (known: \(known))")
             }
         }
         let threshold = required("threshold", in: mapping).flatMap { real($0) }
-        let metric = required("metric", in: mapping).flatMap { text($0) }
+        let metricField = required("metric", in: mapping)
+        var metric = metricField.flatMap { text($0) }
+        if let text = metric, let metricField, MetricReference(text) == nil {
+            error(metricField, "metric \"\(text.clipped)\" is not a name (letters, digits, _ . -) optionally indexed, as precision[3]")
+            metric = nil
+        }
         guard let comparison, let threshold, let metric else { return nil }
         return TriggerCondition(metric: metric, comparison: comparison, threshold: threshold)
     }
