@@ -119,10 +119,11 @@ struct PeerCommand: ParsableCommand {
             }
             return alive
         }
+        // A malformed --http is refused before anything starts.
+        let httpAddress = try http.map(Self.httpAddress)
         try userFacing { try runtime.start() }
         var httpServer: InferenceHTTPServer?
-        if let http, let gateway = runtime.inferenceGateway {
-            let (host, port) = try Self.httpAddress(http)
+        if let http, let (host, port) = httpAddress, let gateway = runtime.inferenceGateway {
             do {
                 httpServer = try InferenceHTTPServer(host: host, port: port, backend: PeerInferenceBackend(gateway: gateway))
             } catch {
