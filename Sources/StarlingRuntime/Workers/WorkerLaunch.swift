@@ -1,4 +1,5 @@
 import Foundation
+import StarlingCrypto
 import StarlingPeer
 import StarlingStore
 import StarlingTasks
@@ -78,20 +79,34 @@ struct WorkerLaunch {
 
     private func environment(_ order: TrainingWork, worker: TrainingWorker, token: String, dataset: DatasetRecord,
                              workDirectory: String) -> [String] {
-        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
-        variables["STARLING_SOCKET"] = socketPath
-        variables["STARLING_TASK"] = order.task.text
-        variables["STARLING_TASK_NAME"] = order.spec.name
-        variables["STARLING_WORKER"] = order.worker
-        variables["STARLING_WORKER_TOKEN"] = token
+        var variables = environment(task: order.task, taskName: order.spec.name, worker: order.worker, token: token,
+                                    workDirectory: workDirectory)
         variables["STARLING_DATASET"] = dataset.name
         variables["STARLING_DATASET_PATH"] = dataset.path
         variables["STARLING_DATASET_FORMAT"] = dataset.format
-        variables["STARLING_WORK_DIR"] = workDirectory
         variables["STARLING_MODEL_NAME"] = order.spec.federatedTask?.aggregationWorker.model?.name ?? ""
         variables["STARLING_SEED"] = String(order.seed)
         variables["STARLING_PARAMETERS"] = Self.parametersJSON(order.spec, worker: worker)
         return variables.map { "\($0.key)=\($0.value)" }.sorted()
+    }
+
+    /// What every worker's environment holds: the peer's own, less any `STARLING_` variable, and
+    /// where the worker reaches its peer, who it is, and where it may write.
+    private func environment(task: TaskID, taskName: String, worker: String, token: String, workDirectory: String) -> [String: String] {
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
+        variables["STARLING_SOCKET"] = socketPath
+        variables["STARLING_TASK"] = task.text
+        variables["STARLING_TASK_NAME"] = taskName
+        variables["STARLING_WORKER"] = worker
+        variables["STARLING_WORKER_TOKEN"] = token
+        variables["STARLING_WORK_DIR"] = workDirectory
+        return variables
+    }
+
+    /// A new worker's token: 16 random bytes as hex, which its requests must carry.
+    static func newToken() -> String {
+        var random = SecureRandom()
+        return Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
     }
 
     /// An inference worker (docs/workers.md, "Inference workers"): the worker spec's script, started
@@ -101,18 +116,12 @@ struct WorkerLaunch {
         let (program, python, directory) = try program(for: worker.script, directoryField: "scriptDir")
         let workDirectory = "\(self.workDirectory)/\(task.text.prefix(16))/\(role)"
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STARLING_") }
-        variables["STARLING_SOCKET"] = socketPath
-        variables["STARLING_TASK"] = task.text
-        variables["STARLING_TASK_NAME"] = spec.name
+        var variables = environment(task: task, taskName: spec.name, worker: role, token: token, workDirectory: workDirectory)
         variables["STARLING_SERVICE"] = spec.name
-        variables["STARLING_WORKER"] = role
         variables["STARLING_ROLE"] = role
-        variables["STARLING_WORKER_TOKEN"] = token
         variables["STARLING_DATASET"] = ""
         variables["STARLING_DATASET_PATH"] = ""
         variables["STARLING_DATASET_FORMAT"] = ""
-        variables["STARLING_WORK_DIR"] = workDirectory
         variables["STARLING_MODEL_NAME"] = modelName
         variables["STARLING_SEED"] = "0"
         variables["STARLING_PARAMETERS"] = Self.parametersJSON(worker.parameters)
@@ -148,22 +157,20 @@ struct WorkerLaunch {
 
     /// A worker spec's own parameters as one JSON object, read as `parametersJSON` reads them.
     static func parametersJSON(_ parameters: [Parameter]) -> String {
-        var object: [String: JSONWorkerValue] = [:]
-        for parameter in parameters { object[parameter.key] = JSONWorkerValue(value: WorkerValue(parameter.value)) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(object) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        json(Dictionary(parameters.map { ($0.key, WorkerValue($0.value)) }) { _, last in last })
     }
 
     /// The worker's parameters as one JSON object (`WorkerParameters`): numbers as numbers,
     /// booleans as booleans, other text as strings, a key given without a value as null.
     static func parametersJSON(_ spec: TaskSpec, worker: TrainingWorker) -> String {
         guard let federated = spec.federatedTask else { return "{}" }
-        let object = WorkerParameters.values(for: worker, of: federated).mapValues(JSONWorkerValue.init)
+        return json(WorkerParameters.values(for: worker, of: federated))
+    }
+
+    private static func json(_ values: [String: WorkerValue]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(object) else { return "{}" }
+        guard let data = try? encoder.encode(values.mapValues(JSONWorkerValue.init)) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -81,8 +81,7 @@ final class WorkerSupervisor {
         self.log = log
         self.launch = launch
         self.answer = answer
-        var random = SecureRandom()
-        token = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
+        token = WorkerLaunch.newToken()
     }
 
     var isRunning: Bool { process != nil }

@@ -1,21 +1,19 @@
+import StarlingLearning
+
 /// What one service did on this peer, for `task status` (docs/tasks.md, "Joint inference"):
 /// requests and examples by where they were answered, hard examples, bad scores, and latency
 /// percentiles per path over the most recent `ServingLimits.latencySamplesMax` requests.
 struct ServiceStats {
-    enum Path: String, CaseIterable {
-        case edge, cloud, fallback = "edge-fallback"
-    }
-
     var requests: UInt64 = 0
     var refused: UInt64 = 0
-    var examples: [Path: UInt64] = [:]
+    var examples: [ComputedAt: UInt64] = [:]
     var hardExamples: UInt64 = 0
     var badScores: UInt64 = 0
     var cloudServed: UInt64 = 0
     var fallbackReasons: [String: UInt64] = [:]
-    private var latencies: [Path: LatencyRing] = [:]
+    private var latencies: [ComputedAt: LatencyRing] = [:]
 
-    mutating func record(_ path: Path, latencySeconds: Double) {
+    mutating func record(_ path: ComputedAt, latencySeconds: Double) {
         latencies[path, default: LatencyRing()].add(latencySeconds)
     }
 

@@ -129,7 +129,7 @@ extension ServingExecutor {
                       fallback: String?, started: Instant, finish: InferCompletion) {
         let (scores, computedAt) = JointAnswer.combine(edge: edge.values, classes: edge.classes, rows: rows, hardRows: hard,
                                                        cloud: cloud?.values)
-        let path: ServiceStats.Path = hard.isEmpty ? .edge : (cloud != nil ? .cloud : .fallback)
+        let path: ComputedAt = hard.isEmpty ? .edge : (cloud != nil ? .cloud : .edgeFallback)
         service.stats.examples[.edge, default: 0] += UInt64(rows - hard.count)
         if !hard.isEmpty { service.stats.examples[path, default: 0] += UInt64(hard.count) }
         if let fallback {
@@ -239,7 +239,7 @@ extension ServingExecutor {
     private func sendToCloud(_ service: Service, values: [Float], rows: Int, features: Int, to member: MemberView, within: Duration,
                              network: Network, answer: @escaping (Result<InferenceWorker.Scores, CloudLegFailure>) -> Void) {
         guard let keys = network.keys(member.node.publicKey) else { return answer(.failure("no keys for \(member.name)")) }
-        let body = InferRequestBody(task: service.task, deadlineMillis: UInt64(max(1, within.milliseconds)), rows: rows,
+        let body = InferRequestBody(task: service.task, deadlineMillis: UInt64(max(1, within.nanoseconds / 1_000_000)), rows: rows,
                                     features: features, values: values)
         let sealed = InferenceSealing.sealRequest(body, requester: network.identity, keys: keys, using: &random)
         runner.counters.increment("serving.cloud_requests")
@@ -273,11 +273,6 @@ struct CloudLegFailure: Error, ExpressibleByStringInterpolation {
 
     init(stringLiteral value: String) { reason = value }
     init(stringInterpolation: DefaultStringInterpolation) { reason = String(stringInterpolation: stringInterpolation) }
-}
-
-extension Duration {
-    /// Whole milliseconds (rounded down).
-    var milliseconds: Int64 { components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
 extension ServingExecutor {

@@ -140,7 +140,7 @@ final class ServingExecutor {
 
     private func worker(for service: Service, role: ServingRole) -> InferenceWorker {
         if let worker = service.workers[role] { return worker }
-        let token = Self.token(&random)
+        let token = WorkerLaunch.newToken()
         let spec = service.spec
         let task = service.task
         let jis = spec.jointInferenceService!
@@ -173,12 +173,6 @@ final class ServingExecutor {
         guard let text = spec.edgeWorker.workerSpec.parameters.first(where: { $0.key == "cloud_timeout_ms" })?.value,
               let millis = Int(text), millis > 0 else { return ServingLimits.cloudTimeoutDefault }
         return min(.milliseconds(millis), ServingLimits.cloudTimeoutMax)
-    }
-
-    private static func token(_ random: inout SecureRandom) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &random) }
-        return Hex.encode(bytes)
     }
 
     // MARK: Worker connections
