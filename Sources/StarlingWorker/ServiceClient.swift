@@ -1,3 +1,4 @@
+import StarlingLearning
 import StarlingLocalAPI
 
 /// An application's call to a JointInferenceService its peer serves as an edge, through the peer's
@@ -42,7 +43,7 @@ public struct ServiceClient: Sendable {
             throw WorkerError("the peer's answer has \(answer.scores.count) scores of \(answer.classes) classes for \(examples.count) examples")
         }
         let rows = (0..<examples.count).map { Array(answer.scores[($0 * answer.classes)..<(($0 + 1) * answer.classes)]) }
-        let classes = rows.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
+        let classes = JointAnswer.classes(of: answer.scores, classes: answer.classes)
         return Answer(scores: rows, classes: classes, computedAt: answer.computedAt, fallbackReason: answer.fallbackReason,
                       edgeVersion: answer.edgeVersion)
     }

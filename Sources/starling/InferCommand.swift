@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StarlingLocalAPI
+import StarlingPeer
 import StarlingRuntime
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,8 @@ import Darwin
 
 /// The bounds of `starling infer`.
 enum InferCommandLimits {
-    /// Examples in one request: the peer's own bound (StarlingPeer's `InferenceWireLimits.rowsMax`).
-    static let batchRowsMax = 4_096
+    /// Examples in one request: the peer's own bound.
+    static let batchRowsMax = InferenceWireLimits.rowsMax
     /// How long a request may wait for its answer: the longest cloud leg a spec may ask for, and
     /// the local API's own time on either side of it.
     static let answerTimeout: Duration = ServingLimits.cloudTimeoutMax + LocalAPILimits.requestTimeout * 2

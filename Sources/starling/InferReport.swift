@@ -1,4 +1,5 @@
 import Foundation
+import StarlingLearning
 import StarlingLocalAPI
 
 /// What `starling infer` found: an answer per example and the summary of them (counts by path,
@@ -69,14 +70,14 @@ struct InferReport: Codable, Equatable {
         var fallbackReasons: [String: Int] = [:]
         for request in answered.sorted(by: { $0.rows.lowerBound < $1.rows.lowerBound }) {
             let classes = request.answer.classes
+            let predicted = JointAnswer.classes(of: request.answer.scores, classes: classes)
             for (offset, index) in request.rows.enumerated() {
-                let scores = request.answer.scores[(offset * classes)..<((offset + 1) * classes)]
-                let best = scores.indices.max { scores[$0] < scores[$1] } ?? scores.startIndex
+                let best = predicted[offset]
                 let label = input.labels?[index]
                 let place = request.answer.computedAt[offset]
                 if place == "edge-fallback" { fallbackReasons[request.answer.fallbackReason ?? "unknown", default: 0] += 1 }
-                examples.append(Example(index: index, predicted: best - scores.startIndex, score: scores[best], computedAt: place,
-                                        label: label, correct: label.map { $0 == best - scores.startIndex },
+                examples.append(Example(index: index, predicted: best, score: request.answer.scores[offset * classes + best],
+                                        computedAt: place, label: label, correct: label.map { $0 == best },
                                         latencyMs: request.latencyMs))
             }
         }
