@@ -20,6 +20,14 @@ public struct ContentHash: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     public var hex: String { Hex.encode(bytes) }
+
+    /// A number in [0, 1) from the hash: its first 8 bytes (little-endian), top 53 bits, so every
+    /// double of that grid is equally likely. Seeded draws that every peer makes alike use it.
+    public var fraction: Double {
+        var word: UInt64 = 0
+        for index in 0..<8 { word |= UInt64(bytes[index]) << (8 * UInt64(index)) }
+        return Double(word >> 11) * 0x1p-53
+    }
     public var description: String { hex }
 
     public static func < (lhs: ContentHash, rhs: ContentHash) -> Bool {

@@ -100,12 +100,8 @@ extension HardExampleMiner {
         return nil
     }
 
-    /// A number in [0, 1) from BLAKE2b(seed as 8 little-endian bytes ‖ key): its first 8 bytes,
-    /// top 53 bits, so every double in the grid is equally likely.
+    /// A number in [0, 1) from BLAKE2b(seed as 8 little-endian bytes ‖ key) (`ContentHash.fraction`).
     static func randomDraw(seed: UInt64, key: some Collection<UInt8>) -> Double {
-        let bytes = ContentHash.of(withUnsafeBytes(of: seed.littleEndian) { Array($0) } + Array(key)).bytes
-        var word: UInt64 = 0
-        for index in 0..<8 { word |= UInt64(bytes[index]) << (8 * UInt64(index)) }
-        return Double(word >> 11) * 0x1p-53
+        ContentHash.of(withUnsafeBytes(of: seed.littleEndian) { Array($0) } + Array(key)).fraction
     }
 }

@@ -17,10 +17,7 @@ public enum ArrivalSplit {
         var key = context
         key += Array(dataset.utf8) + [0]
         for value in [arrival, row] { for shift in stride(from: 0, to: 64, by: 8) { key.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) } }
-        let bytes = ContentHash.of(key).bytes
-        var word: UInt64 = 0
-        for index in 0..<8 { word |= UInt64(bytes[index]) << (8 * UInt64(index)) }
-        return Double(word >> 11) * 0x1p-53 < trainProbability ? .train : .eval
+        return ContentHash.of(key).fraction < trainProbability ? .train : .eval
     }
 
     /// The rows of an arrival of `rows` samples that go to training, in order.
