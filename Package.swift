@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "StarlingHTTPTests",
             dependencies: [
-                "StarlingHTTP", "StarlingInferenceAPI",
+                "StarlingHTTP", "StarlingInferenceAPI", "StarlingTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

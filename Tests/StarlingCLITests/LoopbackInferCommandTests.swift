@@ -8,61 +8,15 @@ import Testing
 /// serve a JointInferenceService of built-in models trained here on the embedded digits; the
 /// held-out split as CSV is answered in full through one edge's local API (docs/cli.md, "infer").
 @Suite(.serialized) struct LoopbackInferCommandTests {
-    typealias Node = LoopbackClusterTests.Node
-
-    /// A logistic regression on a fifth of the training split for the edges, an MLP on all of it
-    /// for the cloud, and the held-out split as CSV (features, then the label).
-    static func models(_ cli: CLIRunner) throws -> (small: String, big: String, test: String) {
-        let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: 7)
-        let part = Digits.stratifiedSplit(train, testFraction: 0.8, seed: 8).train
-        func trained(_ kind: BuiltinWorker, _ data: LabeledData, epochs: Int, rate: Double, name: String) throws -> String {
-            let trainer = BuiltinTrainer(kind: kind, featureCount: Digits.featureCount, classCount: Digits.classCount)
-            let result = try trainer.train(trainer.initialWeights(seed: 1), on: data, epochs: epochs, batchSize: 32,
-                                           learningRate: rate, proximalMu: 0, seed: 2)
-            let path = cli.path(name)
-            try Data(SafeTensors.encode(result.weights)).write(to: URL(fileURLWithPath: path))
-            return path
-        }
-        let testPath = cli.path("test.csv")
-        try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: testPath))
-        return (try trained(.logreg, part, epochs: 40, rate: 0.5, name: "small.safetensors"),
-                try trained(.mlp, train, epochs: 20, rate: 0.1, name: "big.safetensors"), testPath)
-    }
-
     @Test func inferAnswersEveryExampleOfATestSetAndTaskStatusShowsTheService() throws {
         let cli = CLIRunner()
         defer { cli.remove() }
-        var nodes = try ["cloud", "edge-a", "edge-b"].map { name in
-            let (directory, _) = try PeerCommandTests.admittedNode(cli, name: name, roles: "peer,coordinator,submit")
-            return Node(name: name, directory: directory, port: PeerCommandTests.freePort())
-        }
-        for index in nodes.indices {
-            nodes[index].process = try PeerCommandTests.startPeer(
-                cli, ["--data-dir", nodes[index].directory, "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
-                      "--tags", index == 0 ? "tier=cloud" : "tier=edge", "--log-level", "info"],
-                log: "\(nodes[index].directory)/peer.log")
-        }
+        // Models as LoopbackInferenceTests makes them: a logistic regression on a fifth of the
+        // training split for the edges, an MLP on all of it for the cloud; the held-out split as CSV.
+        let (small, _, big, test) = try LoopbackInferenceTests.models(cli)
+        let nodes = try LoopbackInferenceTests.servingCluster(cli, names: ["cloud", "edge-a", "edge-b"], clouds: 1, small: small,
+                                                              smallOn: 1, big: big, bigOn: 0, submitAt: 2, servingWithin: 20)
         defer { LoopbackClusterTests.stopAll(nodes) }
-        let (small, big, test) = try Self.models(cli)
-        let joined = try PeerCommandTests.wait(seconds: 15) {
-            try nodes.allSatisfy { node in
-                let states = try LoopbackClusterTests.states(cli, node)
-                return states.count == 3 && Set(states.values) == ["alive"]
-            }
-        }
-        try #require(joined, "3 peers joined")
-        try #require(try cli.run("model", "import", "small", "--path", small, "--peer", nodes[1].directory).status == 0)
-        try #require(try cli.run("model", "import", "big", "--path", big, "--peer", nodes[0].directory).status == 0)
-        let specPath = cli.path("service.yaml")
-        try LoopbackInferenceTests.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
-        let submitted = try cli.run("task", "submit", specPath, "--peer", nodes[2].directory)
-        try #require(submitted.status == 0, "\(submitted.stderr)")
-        let serving = PeerCommandTests.wait(seconds: 20) {
-            nodes.allSatisfy { node in
-                ((try? String(contentsOfFile: "\(node.directory)/peer.log", encoding: .utf8)) ?? "").contains("serves deployment")
-            }
-        }
-        try #require(serving, "every peer serves the service")
 
         let examples = try String(contentsOfFile: test, encoding: .utf8).split(separator: "\n").count
         let answered = try cli.run("infer", "digits-joint", "--input", test, "--peer", nodes[2].directory, "--json", "--batch", "4")

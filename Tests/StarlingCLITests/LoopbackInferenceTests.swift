@@ -1,6 +1,7 @@
 import Foundation
 import StarlingLearning
 import StarlingLocalAPI
+import StarlingTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -18,22 +19,11 @@ import Glibc
         .appendingPathComponent("Python/inference_client.py").path
 
     /// The test venv's Python when it has tritonclient (bootstrap/test installs it).
-    static let python: String? = {
-        guard let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] else { return nil }
-        return (try? run(python, ["-c", "import tritonclient.http, numpy"]).status) == 0 ? python : nil
-    }()
+    static let python = PythonProcess.first(of: [ProcessInfo.processInfo.environment["STARLING_PYTHON"]],
+                                            importing: "tritonclient.http, numpy")
 
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try PythonProcess.run(executable, arguments)
     }
 
     /// Built-in models trained here: a weaker logistic regression (a fifth of the training split)
@@ -54,6 +44,50 @@ import Glibc
         return (try trained(.logreg, part, epochs: 40, rate: 0.5, name: "small.safetensors"),
                 try trained(.logreg, part, epochs: 30, rate: 0.5, name: "smaller.safetensors"),
                 try trained(.mlp, train, epochs: 20, name: "big.safetensors"), testPath)
+    }
+
+    /// Peers `names` on loopback, the first `clouds` tagged tier=cloud and the others tier=edge (the
+    /// one named in `http` with `--http` on that port), joined; `small` imported on peer `smallOn`,
+    /// `big` on `bigOn`; `spec` submitted at `submitAt`, and served by every peer within
+    /// `servingWithin` seconds. The caller stops the peers (`LoopbackClusterTests.stopAll`).
+    static func servingCluster(_ cli: CLIRunner, names: [String], clouds: Int, http: (name: String, port: UInt16)? = nil,
+                               small: String, smallOn: Int, big: String, bigOn: Int, submitAt: Int,
+                               servingWithin: Double) throws -> [Node] {
+        var nodes = try names.map { name in
+            let (directory, _) = try PeerCommandTests.admittedNode(cli, name: name, roles: "peer,coordinator,submit")
+            return Node(name: name, directory: directory, port: PeerCommandTests.freePort())
+        }
+        do {
+            for index in nodes.indices {
+                var arguments = ["--data-dir", nodes[index].directory, "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
+                                 "--tags", index < clouds ? "tier=cloud" : "tier=edge", "--log-level", "info"]
+                if let http, nodes[index].name == http.name { arguments += ["--http", "127.0.0.1:\(http.port)"] }
+                nodes[index].process = try PeerCommandTests.startPeer(cli, arguments, log: "\(nodes[index].directory)/peer.log")
+            }
+            let joined = try PeerCommandTests.wait(seconds: 15) {
+                try nodes.allSatisfy { node in
+                    let states = try LoopbackClusterTests.states(cli, node)
+                    return states.count == names.count && Set(states.values) == ["alive"]
+                }
+            }
+            try #require(joined, "\(names.count) peers joined")
+            try #require(try cli.run("model", "import", "small", "--path", small, "--peer", nodes[smallOn].directory).status == 0)
+            try #require(try cli.run("model", "import", "big", "--path", big, "--peer", nodes[bigOn].directory).status == 0)
+            let specPath = cli.path("service.yaml")
+            try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+            let submitted = try cli.run("task", "submit", specPath, "--peer", nodes[submitAt].directory)
+            try #require(submitted.status == 0, "\(submitted.stderr)")
+            let serving = PeerCommandTests.wait(seconds: servingWithin) {
+                nodes.allSatisfy { node in
+                    ((try? String(contentsOfFile: "\(node.directory)/peer.log", encoding: .utf8)) ?? "").contains("serves deployment")
+                }
+            }
+            try #require(serving, "every peer serves the service")
+            return nodes
+        } catch {
+            LoopbackClusterTests.stopAll(nodes)
+            throw error
+        }
     }
 
     static let spec = """
@@ -87,38 +121,13 @@ import Glibc
         let python = try #require(Self.python)
         let cli = CLIRunner()
         defer { cli.remove() }
-        let names = ["cloud-a", "cloud-b", "edge-a", "edge-b"]
-        var nodes = try names.map { name in
-            let (directory, _) = try PeerCommandTests.admittedNode(cli, name: name, roles: "peer,coordinator,submit")
-            return Node(name: name, directory: directory, port: PeerCommandTests.freePort())
-        }
-        let httpPort = PeerCommandTests.freePort()
-        for index in nodes.indices {
-            var arguments = ["--data-dir", nodes[index].directory, "--listen", nodes[index].address, "--bootstrap", nodes[0].address,
-                             "--tags", index < 2 ? "tier=cloud" : "tier=edge", "--log-level", "info"]
-            if nodes[index].name == "edge-a" { arguments += ["--http", "127.0.0.1:\(httpPort)"] }
-            nodes[index].process = try PeerCommandTests.startPeer(cli, arguments, log: "\(nodes[index].directory)/peer.log")
-        }
-        defer { LoopbackClusterTests.stopAll(nodes) }
-        let joined = try PeerCommandTests.wait(seconds: 15) {
-            try nodes.allSatisfy { Set(try LoopbackClusterTests.states(cli, $0).values) == ["alive"] }
-        }
-        try #require(joined, "4 peers joined")
         let (small, smaller, big, test) = try Self.models(cli)
-        try #require(try cli.run("model", "import", "small", "--path", small, "--peer", nodes[2].directory).status == 0)
-        try #require(try cli.run("model", "import", "big", "--path", big, "--peer", nodes[0].directory).status == 0)
-        let specPath = cli.path("service.yaml")
-        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
-        let submitted = try cli.run("task", "submit", specPath, "--peer", nodes[3].directory)
-        try #require(submitted.status == 0, "\(submitted.stderr)")
-
-        // Serving: both edges and both clouds load their models; the HTTP endpoint says ready.
-        let serving = PeerCommandTests.wait(seconds: 30) {
-            nodes.allSatisfy { node in
-                ((try? String(contentsOfFile: "\(node.directory)/peer.log", encoding: .utf8)) ?? "").contains("serves deployment")
-            }
-        }
-        try #require(serving, "every peer serves the service")
+        // Two clouds and two edges; edge-a serves HTTP. Both edges and both clouds load their models.
+        let httpPort = PeerCommandTests.freePort()
+        let nodes = try Self.servingCluster(cli, names: ["cloud-a", "cloud-b", "edge-a", "edge-b"], clouds: 2,
+                                            http: ("edge-a", httpPort), small: small, smallOn: 2, big: big, bigOn: 0,
+                                            submitAt: 3, servingWithin: 30)
+        defer { LoopbackClusterTests.stopAll(nodes) }
 
         // tritonclient: the test set in binary and JSON tensors, and the bad requests.
         let (status, output) = try Self.run(python, [Self.script, "check", "127.0.0.1:\(httpPort)", "digits-joint", test])

@@ -1,5 +1,6 @@
 import Foundation
 import StarlingHTTP
+import StarlingTestSupport
 import Testing
 
 /// The unmodified `tritonclient[http]` Python client against a real server: the client the
@@ -12,26 +13,12 @@ import Testing
         .appendingPathComponent("Python/tritonclient_check.py").path
 
     /// A Python that imports tritonclient.http, or nil.
-    static let python: String? = {
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["STARLING_PYTHON"],
-                          packageRoot.appendingPathComponent(".build/python/bin/python").path]
-        for candidate in candidates.compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: candidate) {
-            if (try? run(candidate, ["-c", "import tritonclient.http"]).status) == 0 { return candidate }
-        }
-        return nil
-    }()
+    static let python = PythonProcess.first(
+        of: [ProcessInfo.processInfo.environment["STARLING_PYTHON"], packageRoot.appendingPathComponent(".build/python/bin/python").path],
+        importing: "tritonclient.http")
 
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try PythonProcess.run(executable, arguments)
     }
 
     @Test(.enabled(if: python != nil, "no Python with tritonclient[http]"))
