@@ -60,18 +60,17 @@ enum JointInferenceProgram: TaskProgram {
         var waiting: String?
         switch (edgeModel, cloudModel) {
         case let (.held(edge, _), .held(cloud, _)):
-            let edgePeers = peers.edge
-            let cloudPeers = peers.cloud
-            guard !edgePeers.isEmpty else {
+            guard !peers.edge.isEmpty else {
                 waiting = "no live peer is selected for the edge worker (\(ServicePlacement.describeEdge(task.spec)))"
                 break
             }
-            if cloudPeers.isEmpty { effects.append(.count("services.deployed without cloud peers")) }
             let version = (task.view.committedRounds.last?.round ?? 0) + 1
             let desired = ServiceDeployment(epoch: lease.epoch, version: version, edgeModel: edge, cloudModel: cloud,
-                                            edgePeers: Array(edgePeers.prefix(TaskStateLimits.servingPeersMax)),
-                                            cloudPeers: Array(cloudPeers.prefix(TaskStateLimits.servingPeersMax)))
+                                            edgePeers: Array(peers.edge.prefix(TaskStateLimits.servingPeersMax)),
+                                            cloudPeers: Array(peers.cloud.prefix(TaskStateLimits.servingPeersMax)))
             if let current, current.sameContents(as: desired) { break }
+            // Once per deployment committed, not per tick of the coordinator.
+            if peers.cloud.isEmpty { effects.append(.count("services.deployed without cloud peers")) }
             let what = current.map { changes(from: $0, to: desired, host: host) } ?? "first deployment"
             effects.append(.count("services.deployments"))
             effects.append(.commit(.jointInference(.deploy(desired)),
