@@ -1,4 +1,5 @@
 import Foundation
+import StarlingStore
 
 /// Hard examples an edge keeps for incremental learning (`hard_examples_dataset: NAME` among the
 /// edge worker's parameters): each hard example the cloud answered, its features and the cloud's
@@ -51,7 +52,9 @@ final class HardExampleFiles {
             let opened = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             let end = try opened.seekToEnd()
             bytes = Int(end)
-            rows = bytes == 0 ? 0 : (try? String(contentsOfFile: path, encoding: .utf8))?.utf8.filter { $0 == UInt8(ascii: "\n") }.count ?? 0
+            // Once per service start: the rows a file kept across a restart (bounded by the rotation).
+            let kept = bytes == 0 ? [] : (try? POSIXFile.read(path, limit: ServingLimits.hardExamplesBytesMax)) ?? []
+            rows = kept.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
             handle = opened
             return opened
         } catch {
