@@ -36,15 +36,20 @@ import Testing
             #expect(MetricReference(bad) == nil, "\(bad)")
         }
         let trigger = Trigger(condition: TriggerCondition(metric: "precision[2]", comparison: .greaterOrEqual, threshold: 0.9))
-        let metrics: [String: [Double]] = ["precision": [0.1, 0.2, 0.95], "accuracy": [0.8], "num_of_samples": [600]]
+        let metrics = ["precision": MetricValue(0.4, perClass: [0.1, 0.2, 0.95]), "accuracy": MetricValue(0.8),
+                       "num_of_samples": MetricValue(600), "recall": MetricValue(nil, perClass: [0.5])]
         #expect(trigger.evaluate(at: Self.at(12, 0), metrics: metrics) == .fires(value: 0.95))
         let plain = Trigger(condition: TriggerCondition(metric: "num_of_samples", comparison: .greater, threshold: 500))
         #expect(plain.evaluate(at: Self.at(12, 0), metrics: metrics).fires)
-        #expect(plain.evaluate(at: Self.at(12, 0), metrics: ["num_of_samples": [400]]) == .conditionFalse(value: 400))
+        #expect(plain.evaluate(at: Self.at(12, 0), metrics: ["num_of_samples": MetricValue(400)]) == .conditionFalse(value: 400))
         let outOfRange = Trigger(condition: TriggerCondition(metric: "precision[9]", comparison: .greater, threshold: 0))
         #expect(outOfRange.evaluate(at: Self.at(12, 0), metrics: metrics) == .unknownMetric("precision[9]"))
-        let unindexedList = Trigger(condition: TriggerCondition(metric: "precision", comparison: .greater, threshold: 0))
-        #expect(unindexedList.evaluate(at: Self.at(12, 0), metrics: metrics) == .unknownMetric("precision"), "which class?")
+        let macro = Trigger(condition: TriggerCondition(metric: "precision", comparison: .greater, threshold: 0))
+        #expect(macro.evaluate(at: Self.at(12, 0), metrics: metrics) == .fires(value: 0.4), "unindexed: the macro average")
+        let noAverage = Trigger(condition: TriggerCondition(metric: "recall", comparison: .greater, threshold: 0))
+        #expect(noAverage.evaluate(at: Self.at(12, 0), metrics: metrics) == .unknownMetric("recall"))
+        let indexedScalar = Trigger(condition: TriggerCondition(metric: "accuracy[0]", comparison: .greater, threshold: 0))
+        #expect(indexedScalar.evaluate(at: Self.at(12, 0), metrics: metrics) == .unknownMetric("accuracy[0]"))
     }
 
     @Test func windowsInUTCMayWrapPastMidnight() {
@@ -56,8 +61,8 @@ import Testing
         #expect(TriggerTimer(startMinute: 60, endMinute: 60).contains(unix: Self.at(13, 13)), "equal ends: always")
         let trigger = Trigger(checkPeriodSeconds: 300, timer: night,
                               condition: TriggerCondition(metric: "num_of_samples", comparison: .greater, threshold: 0))
-        #expect(trigger.evaluate(at: Self.at(12, 0), metrics: ["num_of_samples": [5]]) == .outsideWindow)
-        #expect(trigger.evaluate(at: Self.at(1, 0), metrics: ["num_of_samples": [5]]).fires)
+        #expect(trigger.evaluate(at: Self.at(12, 0), metrics: ["num_of_samples": MetricValue(5)]) == .outsideWindow)
+        #expect(trigger.evaluate(at: Self.at(1, 0), metrics: ["num_of_samples": MetricValue(5)]).fires)
         #expect(trigger.nextCheck(after: Self.at(1, 0)) == Self.at(1, 5))
     }
 

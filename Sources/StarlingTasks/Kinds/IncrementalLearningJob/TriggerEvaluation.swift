@@ -25,9 +25,20 @@ public struct MetricReference: Sendable, Equatable {
     }
 }
 
+/// A metric a trigger can read: its value (`accuracy`, `num_of_samples`, a macro average) and,
+/// for a per-class metric, one value per class (`precision[3]` reads the fourth).
+public struct MetricValue: Sendable, Equatable {
+    public var value: Double?
+    public var perClass: [Double]
+
+    public init(_ value: Double?, perClass: [Double] = []) {
+        self.value = value
+        self.perClass = perClass
+    }
+}
+
 /// Whether a trigger fires now (docs/tasks.md, "IncrementalLearningJob"). Pure: the caller gives
-/// the time (unix seconds, UTC) and the metrics; per-class metrics are lists (`precision[3]` reads
-/// the fourth value).
+/// the time (unix seconds, UTC) and the metrics.
 public enum TriggerEvaluation: Equatable, Sendable {
     /// The condition holds inside the window.
     case fires(value: Double)
@@ -43,13 +54,18 @@ public enum TriggerEvaluation: Equatable, Sendable {
 
 extension Trigger {
     /// Evaluates the trigger at `unix` on `metrics`.
-    public func evaluate(at unix: UInt64, metrics: [String: [Double]]) -> TriggerEvaluation {
+    public func evaluate(at unix: UInt64, metrics: [String: MetricValue]) -> TriggerEvaluation {
         if let timer, !timer.contains(unix: unix) { return .outsideWindow }
-        guard let reference = MetricReference(condition.metric) else { return .unknownMetric(condition.metric) }
-        guard let values = metrics[reference.name] else { return .unknownMetric(condition.metric) }
-        let index = reference.index ?? 0
-        guard index < values.count, reference.index != nil || values.count == 1 else { return .unknownMetric(condition.metric) }
-        let value = values[index]
+        guard let reference = MetricReference(condition.metric), let metric = metrics[reference.name] else {
+            return .unknownMetric(condition.metric)
+        }
+        let found: Double?
+        if let index = reference.index {
+            found = index < metric.perClass.count ? metric.perClass[index] : nil
+        } else {
+            found = metric.value
+        }
+        guard let value = found else { return .unknownMetric(condition.metric) }
         return condition.holds(for: value) ? .fires(value: value) : .conditionFalse(value: value)
     }
 
