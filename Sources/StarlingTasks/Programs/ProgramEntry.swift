@@ -7,12 +7,14 @@ import StarlingWire
 public enum ProgramEntry: Hashable, Sendable {
     case federated(FederatedEntry)
     case jointInference(JointInferenceEntry)
+    case incremental(IncrementalEntry)
 
     /// The kind's entry, for the questions every kind's entries answer.
     var entry: any KindEntry {
         switch self {
         case let .federated(entry): return entry
         case let .jointInference(entry): return entry
+        case let .incremental(entry): return entry
         }
     }
 
@@ -50,6 +52,7 @@ public enum ProgramEntry: Hashable, Sendable {
         switch kind {
         case .announce, .commit, .report: return .federated(try FederatedEntry.decode(kind, from: &reader))
         case .deploy: return .jointInference(try JointInferenceEntry.decode(kind, from: &reader))
+        case .jobStep, .stageResult, .rollback: return .incremental(try IncrementalEntry.decode(kind, from: &reader))
         case .lease, .cancel, .complete, .replicated, .fail:
             preconditionFailure("\(kind) is a host entry, not a program's")
         }

@@ -19,6 +19,7 @@ public struct ProgramLine: Sendable {
 public enum ProgramView: Sendable, Equatable {
     case federated(FederatedView)
     case jointInference(JointInferenceView)
+    case incremental(IncrementalView)
 
     /// The view of `entries` (the kind's entries the state holds, sorted by hash) for a task with
     /// `spec`; nil when this build has no program for the spec's kind.
@@ -26,7 +27,7 @@ public enum ProgramView: Sendable, Equatable {
         switch spec.kind {
         case .federatedTask: self = .federated(FederatedView(entries: entries, line: line))
         case .jointInferenceService: self = .jointInference(JointInferenceView(entries: entries, line: line))
-        case .incrementalLearningJob: return nil
+        case .incrementalLearningJob: self = .incremental(IncrementalView(entries: entries, line: line))
         }
     }
 }

@@ -50,6 +50,12 @@ public struct TaskSpec: Sendable, Equatable {
         return nil
     }
 
+    /// The incremental learning job, when this is one.
+    public var incrementalLearningJob: IncrementalLearningJobSpec? {
+        if case let .incrementalLearningJob(spec) = kind { return spec }
+        return nil
+    }
+
     /// The federated task, when this is one.
     public var federatedTask: FederatedTaskSpec? {
         if case let .federatedTask(spec) = kind { return spec }

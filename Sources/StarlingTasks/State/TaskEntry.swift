@@ -42,6 +42,7 @@ public enum TaskEntryBody: Hashable, Sendable {
 /// 2-4 are FederatedTask's; a new kind appends its own (`ProgramEntry`).
 public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case lease = 1, announce = 2, commit = 3, report = 4, cancel = 5, complete = 6, replicated = 7, fail = 8, deploy = 9
+    case jobStep = 10, stageResult = 11, rollback = 12
 
     public var description: String {
         switch self {
@@ -54,6 +55,9 @@ public enum TaskEntryKind: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .replicated: return "replicated"
         case .fail: return "fail"
         case .deploy: return "deploy"
+        case .jobStep: return "job-step"
+        case .stageResult: return "stage-result"
+        case .rollback: return "rollback"
         }
     }
 }

@@ -16,6 +16,11 @@ public enum TaskStateLimits {
     public static let participantsMax = TaskSpecLimits.workersMax
     /// Peers a JointInferenceService deployment lists in each role (each is 32 bytes of the entry).
     public static let servingPeersMax = 256
+    /// Peers an IncrementalLearningJob's train or eval stage runs on (each is 32 bytes and a row count).
+    public static let stagePeersMax = 256
+    /// Classes of a confusion matrix in a job's entries (a matrix is classes² counts; 64 classes
+    /// of counts up to a million are about 12 KiB).
+    public static let evaluationClassesMax = 64
     /// Most metrics in one commit.
     public static let metricsMax = 16
     /// Longest metric name, in UTF-8 bytes.
