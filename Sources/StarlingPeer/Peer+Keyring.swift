@@ -23,6 +23,10 @@ extension Peer {
             var effects: [PeerEffect] = []
             let answer = cancelTask(reference, reason: reason, effects: &effects)
             return (answer, effects)
+        case let .rollbackJob(reference, version):
+            var effects: [PeerEffect] = []
+            let answer = rollbackJob(reference, version: version, now: now, effects: &effects)
+            return (answer, effects)
         case let .setTags(tags):
             var effects: [PeerEffect] = []
             do {

@@ -157,6 +157,9 @@ public enum ControlRequest: Sendable, Equatable {
     case submitTask(specBytes: [UInt8])
     /// Cancel a task named by id, id prefix (8+ characters) or name.
     case cancelTask(String, reason: String)
+    /// Ask an IncrementalLearningJob (named by id, id prefix, name, or its deployed model's name)
+    /// to serve an earlier version again (0: the current version's parent).
+    case rollbackJob(String, version: UInt64)
     /// Replace this peer's tags and announce them (a dataset registered or removed while running).
     case setTags([String: String])
 }

@@ -139,15 +139,6 @@ extension LoopbackClusterTests {
         let threeRounds = try Self.spec(cli, name: "three-rounds", rounds: 3)
         let refused = try cli.run("task", "submit", threeRounds, "--peer", nodes[0].directory)
         #expect(refused.status == 1 && refused.stderr.contains("certificate does not carry the submit role"), "\(refused.stderr)")
-        // A kind with no program yet is refused at submit, naming the kind and what runs; nothing is held.
-        for (example, kind) in [("incrementallearningjob.yaml", "IncrementalLearningJob")] {
-            let unsupported = try cli.run("task", "submit", TaskCommandTests.example(example), "--peer", submitter.directory)
-            #expect(unsupported.status != 0, "\(example): \(unsupported.stdout)")
-            #expect(unsupported.stderr.contains("no program for the kind \(kind)") && unsupported.stderr.contains("FederatedTask")
-                && unsupported.stderr.contains("Nothing was submitted"), "\(unsupported.stderr)")
-        }
-        let held = try cli.run("task", "list", "--peer", submitter.directory, "--json")
-        #expect(!held.stdout.contains("IncrementalLearningJob"), "\(held.stdout)")
         let first = try Self.submit(cli, threeRounds, through: submitter, name: "three-rounds")
         let watch = try Self.startWatch(cli, "three-rounds", through: submitter, output: cli.path("watch-1.txt"))
         defer { if watch.isRunning { kill(watch.processIdentifier, SIGKILL) } }

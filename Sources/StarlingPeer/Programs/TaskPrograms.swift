@@ -9,14 +9,14 @@ enum TaskPrograms {
     /// Whether this build has a program for `kind`.
     static func supports(_ kind: TaskSpec.Kind) -> Bool {
         switch kind {
-        case .federatedTask, .jointInferenceService: return true
-        case .incrementalLearningJob: return false
+        case .federatedTask, .jointInferenceService, .incrementalLearningJob: return true
         }
     }
 
     /// The kinds this build runs, for error messages.
     static var supportedNames: [String] {
-        [TaskKindName.federatedTask.rawValue, TaskKindName.jointInferenceService.rawValue]
+        [TaskKindName.federatedTask.rawValue, TaskKindName.jointInferenceService.rawValue,
+         TaskKindName.incrementalLearningJob.rawValue]
     }
 }
 
@@ -24,13 +24,14 @@ enum TaskPrograms {
 enum ProgramLocal: Sendable {
     case federated(FederatedProgram.Local)
     case jointInference(JointInferenceProgram.Local)
+    case incremental(IncrementalProgram.Local)
 
     /// Whether the program waits for the driver to hold `model` (so the host drives the task again
     /// as soon as it does).
     func waits(for model: ContentHash) -> Bool {
         switch self {
         case let .federated(local): return local.startingModel?.model == model
-        case .jointInference: return false
+        case .jointInference, .incremental: return false
         }
     }
 }
@@ -47,7 +48,8 @@ extension Peer {
             run(JointInferenceProgram.self, id, state: state, view: view, lease: lease, unix: unix, now: now,
                 coordinating: coordinating, effects: &effects)
         case .incrementalLearningJob:
-            preconditionFailure("a task of a kind with no program is never driven")
+            run(IncrementalProgram.self, id, state: state, view: view, lease: lease, unix: unix, now: now,
+                coordinating: coordinating, effects: &effects)
         }
     }
 
@@ -57,7 +59,14 @@ extension Peer {
         case let .federated(result):
             workDone(FederatedProgram.self, result, task: result.task, now: now, effects: &effects)
         case let .serving(result):
-            workDone(JointInferenceProgram.self, result, task: result.task, now: now, effects: &effects)
+            // Serving answers a JointInferenceService and an IncrementalLearningJob's deploy peers alike.
+            if taskBook.states[result.task]?.spec.incrementalLearningJob != nil {
+                workDone(IncrementalProgram.self, .serving(result), task: result.task, now: now, effects: &effects)
+            } else {
+                workDone(JointInferenceProgram.self, result, task: result.task, now: now, effects: &effects)
+            }
+        case let .incremental(result):
+            workDone(IncrementalProgram.self, .work(result), task: result.task, now: now, effects: &effects)
         case let .modelHeld(hash):
             taskBook.modelHeld(hash, max: taskSettings.heldModelsMax)
             // A program waiting for this model (a starting model) moves on now, not at the next tick.
@@ -70,7 +79,7 @@ extension Peer {
         switch spec.kind {
         case let .federatedTask(federated): return FederatedProgram.coordinators(candidates, spec: federated, host: self)
         case let .jointInferenceService(service): return JointInferenceProgram.coordinators(candidates, spec: service, host: self)
-        case .incrementalLearningJob: return candidates
+        case let .incrementalLearningJob(job): return IncrementalProgram.coordinators(candidates, spec: job, host: self)
         }
     }
 
@@ -79,7 +88,15 @@ extension Peer {
         switch state.spec.kind {
         case .federatedTask: describe(FederatedProgram.self, state, view: view, unix: unix, into: &summary)
         case .jointInferenceService: describe(JointInferenceProgram.self, state, view: view, unix: unix, into: &summary)
-        case .incrementalLearningJob: break
+        case .incrementalLearningJob:
+            describe(IncrementalProgram.self, state, view: view, unix: unix, into: &summary)
+            // What only this peer's program knows: its last trigger check, why it waits, what it serves.
+            if case let .incremental(local)? = taskBook.programs[state.id] {
+                summary.job?.trainCheck = local.trainCheck
+                summary.job?.waitingFor = local.waitingFor
+                summary.job?.servedVersion = local.served
+                summary.job?.servingFailure = local.servingFailure
+            }
         }
     }
 

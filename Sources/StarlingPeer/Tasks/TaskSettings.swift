@@ -40,6 +40,11 @@ public struct TaskSettings: Sendable, Equatable {
     /// A coordinator that asked for an imported starting model and has not got it asks for it
     /// again after this long (the fetch may have failed, or its source gone).
     public var startingModelRetry: Duration = .seconds(10)
+    /// An IncrementalLearningJob's train or eval stage ends this long after its coordinator saw it
+    /// start (by its own clock; a new coordinator counts from when it took over): with the results
+    /// in by then, or failed. Neither Sedna job stuck in eval (#317) nor a peer gone for good can
+    /// hold a job.
+    public var jobStageTimeout: Duration = .seconds(1_800)
     /// Peers one entry is pushed to directly (`Peer+TaskPush`); the others hear of it by gossip.
     public var pushTargetsMax = 64
     /// Passes over changed tasks after each input (`driveChangedTasks`).

@@ -76,6 +76,8 @@ public struct TaskSummary: Sendable, Equatable {
     public var digest: ContentHash
     /// A JointInferenceService's current deployment (nil for other kinds, or before the first).
     public var service: Service?
+    /// An IncrementalLearningJob's stage, versions and history (nil for other kinds).
+    public var job: Job?
 
     /// A serving peer, and whether this peer's membership holds it up.
     public struct ServicePeer: Sendable, Equatable {
@@ -95,4 +97,31 @@ public struct TaskSummary: Sendable, Equatable {
         public var cloudPeers: [ServicePeer]
         public var hardExampleMining: String
     }
+
+    /// Where an IncrementalLearningJob is, what it deployed, and how it got there.
+    public struct Job: Sendable, Equatable {
+        public var cycle: UInt64
+        public var stage: JobStage
+        public var status: StageStatus
+        /// Unix seconds (the coordinator's clock) of the step that put the job there.
+        public var since: UInt64?
+        public var current: ModelVersion?
+        public var versions: [ModelVersion]
+        /// The steps on the line, oldest first (at most `TaskSummary.jobHistoryMax`, the latest).
+        public var history: [JobTransition]
+        /// The line position of the oldest step in `history`'s list, and how many steps in all.
+        public var steps: Int
+        /// On the coordinator: what the last train-trigger check found, and why the job cannot move.
+        public var trainCheck: String?
+        public var waitingFor: String?
+        /// On a deploy peer: the version it serves, or why it does not.
+        public var servedVersion: UInt64?
+        public var servingFailure: String?
+        public var deploysHere: Bool
+        public var dataset: String
+        public var deployModelName: String
+    }
+
+    /// Steps a summary lists (a job cycling for months has thousands).
+    public static let jobHistoryMax = 64
 }

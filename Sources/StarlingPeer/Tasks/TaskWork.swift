@@ -22,8 +22,11 @@ public struct BlobSource: Hashable, Sendable {
 public enum TaskWork: Sendable, Equatable {
     /// A FederatedTask's work: train, collect an update, aggregate.
     case federated(FederatedWork)
-    /// A JointInferenceService's work: serve its models in this peer's roles (or stop).
+    /// A JointInferenceService's work: serve its models in this peer's roles (or stop); also an
+    /// IncrementalLearningJob's deploy peers serving its current version.
     case serve(ServeWork)
+    /// An IncrementalLearningJob's work: train, evaluate, combine.
+    case incremental(IncrementalWork)
     /// Hold a model locally (a candidate asked to replicate a commit, a starting model); answer
     /// `.modelHeld`.
     case holdModel(task: TaskID, round: UInt64, model: ContentHash, sources: [BlobSource])
@@ -36,6 +39,7 @@ public enum TaskWork: Sendable, Equatable {
 public enum TaskWorkResult: Sendable, Equatable {
     case federated(FederatedWorkResult)
     case serving(ServingResult)
+    case incremental(IncrementalWorkResult)
     /// The model is held locally (fetched, or made here).
     case modelHeld(ContentHash)
 }

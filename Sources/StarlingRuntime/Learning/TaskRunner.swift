@@ -26,6 +26,7 @@ final class TaskRunner {
     private(set) lazy var federated = FederatedExecutor(runner: self)
     /// The JointInferenceService executor: inference workers and the data plane.
     private(set) lazy var serving = ServingExecutor(runner: self)
+    private(set) lazy var incremental = IncrementalExecutor(runner: self)
 
     init(loop: EventLoop, blobs: BlobProvider, store: Store?, dataDirectory: String, launcher: String?, python: String?,
          socketPath: String, counters: RuntimeCounters, deliver: @escaping (PeerInput) -> Void,
@@ -45,6 +46,7 @@ final class TaskRunner {
         switch work {
         case let .federated(work): federated.perform(work)
         case let .serve(work): serving.perform(work)
+        case let .incremental(work): incremental.perform(work)
         case let .holdModel(task, round, model, sources): hold(model, task: task, round: round, sources: sources)
         case let .release(task, reason): release(task, reason: reason)
         }
@@ -56,6 +58,7 @@ final class TaskRunner {
         supervisors = [:]
         federated.shutdown()
         serving.shutdown()
+        incremental.shutdown()
     }
 
     func answer(_ result: TaskWorkResult) { deliver(.workDone(result)) }
@@ -126,6 +129,7 @@ final class TaskRunner {
         }
         federated.release(task)
         serving.release(task)
+        incremental.release(task)
         log(.info, "task \(task.short): workers released (\(reason))")
     }
 }

@@ -15,6 +15,8 @@ extension EngineState {
             performFederated(work, from: node)
         case let .serve(work):
             performServing(work, from: node)
+        case let .incremental(work):
+            performIncremental(work, from: node)
         case let .holdModel(_, _, model, sources):
             guard let source = firstReachable(sources, for: node) else { return }
             finishWork(.modelHeld(model), at: node, after: streamLeg(source, node, retransmitAfter: Self.dataTimeout))

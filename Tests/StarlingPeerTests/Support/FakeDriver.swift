@@ -16,6 +16,11 @@ struct FakeDriver {
     private(set) var withheld: [(peer: Int, work: TaskWork)] = []
     /// Why a role of a `.serve` cannot serve (nil: it serves the version asked).
     var servingFailure: (_ peer: Int, _ work: ServeWork, _ role: ServingRole) -> String? = { _, _, _ in nil }
+    /// IncrementalLearningJob evaluations: the share of a peer's evaluation rows the candidate and
+    /// the deployed model get right, in ‰ (the default makes every candidate better).
+    var evaluation: (_ peer: Int, _ work: JobEvalWork) -> (candidate: UInt64, deployed: UInt64) = { _, _ in (900, 800) }
+    /// Why a peer's job training fails (nil: it trains).
+    var jobTrainingFailure: (_ peer: Int, _ work: JobTrainWork) -> String? = { _, _ in nil }
     /// Updates folded into each coordinator's aggregation of a round (a `collect` answered).
     private var folded: [Aggregation: Set<String>] = [:]
 
@@ -90,7 +95,34 @@ struct FakeDriver {
             return nil
         case .serve:
             preconditionFailure("a serve order is answered per role by answers(_:from:)")
+        case let .incremental(.train(order)):
+            if let reason = jobTrainingFailure(peer, order) {
+                return .incremental(.failed(task: order.task, round: order.round, work: .train, reason: reason))
+            }
+            return .incremental(.trained(task: order.task, round: order.round, update: Self.jobUpdate(order, peer: peer)))
+        case let .incremental(.evaluate(order)):
+            let rows = max(1, UInt64((Double(order.data.rows) * (1 - order.data.trainProbability)).rounded()))
+            let (candidate, deployed) = evaluation(peer, order)
+            func matrix(_ perMille: UInt64) -> ConfusionMatrix {
+                let right = rows * perMille / 1_000
+                return ConfusionMatrix(classes: 2, counts: [right, 0, rows - right, 0])
+            }
+            return .incremental(.evaluated(task: order.task, round: order.round,
+                                           evaluation: Evaluation(candidate: matrix(candidate), deployed: matrix(deployed))))
+        case let .incremental(.combine(order)):
+            return .incremental(.combined(task: order.task, round: order.round, model: Self.candidate(order)))
         }
+    }
+
+    /// The update a peer trains for a job's step.
+    static func jobUpdate(_ order: JobTrainWork, peer: Int) -> UpdateRef {
+        UpdateRef(hash: ContentHash.of(order.task.hash.bytes + Array("job/\(order.round)/\(peer)".utf8)),
+                  sampleCount: max(1, UInt64(Double(order.data.rows) * order.data.trainProbability)))
+    }
+
+    /// The candidate a combination of updates makes.
+    static func candidate(_ order: JobCombineWork) -> ContentHash {
+        ContentHash.of(order.task.hash.bytes + Array("candidate/\(order.round)".utf8) + order.updates.map(\.update.hash).sorted().flatMap(\.bytes))
     }
 }
 
@@ -103,6 +135,7 @@ extension TaskWork {
         case let .federated(.aggregate(order)): return order.task
         case let .holdModel(task, _, _, _), let .release(task, _): return task
         case let .serve(work): return work.task
+        case let .incremental(work): return work.task
         }
     }
 
@@ -115,6 +148,9 @@ extension TaskWork {
         case let .holdModel(_, round, _, _): return round
         case .release: return nil
         case let .serve(work): return work.version
+        case let .incremental(.train(order)): return order.round
+        case let .incremental(.evaluate(order)): return order.round
+        case let .incremental(.combine(order)): return order.round
         }
     }
 

@@ -102,3 +102,20 @@ extension PeerCluster {
     /// The NodeIDs of these peers, sorted (as a deployment lists them).
     func sortedNodes(_ peers: [Int]) -> [NodeID] { peers.map { nodes[$0] }.sorted() }
 }
+
+extension TestSpec {
+    /// An IncrementalLearningJob on dataset `incoming` from the model named `initial`: train when
+    /// more than `samples` new training rows are in, deploy when accuracy improves.
+    static func job(name: String = "learn", samples: Double = 100, deployMetric: String = "accuracy_delta",
+                    trainNode: String? = nil, checkPeriodSeconds: Int = 5) -> TaskSpec {
+        let worker = WorkerSpec(script: ScriptSpec(bootFile: .builtin(.logreg)))
+        let train = Trigger(checkPeriodSeconds: checkPeriodSeconds,
+                            condition: TriggerCondition(metric: "num_of_samples", comparison: .greater, threshold: samples))
+        let deploy = Trigger(checkPeriodSeconds: 1, condition: TriggerCondition(metric: deployMetric, comparison: .greater, threshold: 0))
+        return TaskSpec(name: name, coordinator: Placement(tags: [cloudTag]), kind: .incrementalLearningJob(IncrementalLearningJobSpec(
+            initialModel: ModelRef(name: "initial"), dataset: IncrementalDataset(name: "incoming", trainProbability: 0.8),
+            trainSpec: IncrementalTrainSpec(nodeName: trainNode, workerSpec: worker, trigger: train),
+            evalSpec: IncrementalEvalSpec(workerSpec: worker),
+            deploySpec: IncrementalDeploySpec(model: ModelRef(name: "deployed"), workerSpec: worker, trigger: deploy))))
+    }
+}
