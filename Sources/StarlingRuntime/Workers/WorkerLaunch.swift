@@ -155,6 +155,26 @@ struct WorkerLaunch {
         return (program, python, directory)
     }
 
+    /// A worker of an IncrementalLearningJob's stage (docs/workers.md, "Incremental learning"):
+    /// the stage's worker spec, with `STARLING_ROLE` (`train`), the slice of data the stage
+    /// wrote, the deployed model's name and the spec's parameters.
+    func jobCommand(task: TaskID, spec: TaskSpec, worker: WorkerSpec, role: String, name: String, token: String,
+                    dataset: DatasetRecord, seed: UInt64) throws -> Command {
+        let (program, python, directory) = try program(for: worker.script, directoryField: "scriptDir")
+        let workDirectory = "\(self.workDirectory)/\(task.text.prefix(16))/\(name)"
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        var variables = environment(task: task, taskName: spec.name, worker: name, token: token, workDirectory: workDirectory)
+        variables["STARLING_ROLE"] = role
+        variables["STARLING_DATASET"] = dataset.name
+        variables["STARLING_DATASET_PATH"] = dataset.path
+        variables["STARLING_DATASET_FORMAT"] = dataset.format
+        variables["STARLING_MODEL_NAME"] = spec.incrementalLearningJob?.deploySpec.model.name ?? ""
+        variables["STARLING_SEED"] = String(seed)
+        variables["STARLING_PARAMETERS"] = Self.parametersJSON(worker.parameters)
+        return Command(arguments: program, environment: variables.map { "\($0.key)=\($0.value)" }.sorted(),
+                       directory: directory, python: python)
+    }
+
     /// A worker spec's own parameters as one JSON object, read as `parametersJSON` reads them.
     static func parametersJSON(_ parameters: [Parameter]) -> String {
         json(Dictionary(parameters.map { ($0.key, WorkerValue($0.value)) }) { _, last in last })

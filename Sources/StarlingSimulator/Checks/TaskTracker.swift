@@ -58,6 +58,9 @@ public final class TaskTracker: Check {
         public var phase = "unknown"
         public var rounds: UInt64 = 0
         public var roundsCommitted = 0
+        /// What the commits of a task with no round limit are: deployments, or a job's steps.
+        public var commitsAre = "deployed"
+
         public var superseded = 0
         public var stale = 0
         public var coordinator: String?
@@ -242,6 +245,7 @@ public final class TaskTracker: Check {
         for summary in summaries where !phases.contains(summary.phase) { phases.append(summary.phase) }
         tasks[slot].phase = phases.sorted().joined(separator: "/")
         tasks[slot].rounds = summaries[0].rounds
+        tasks[slot].commitsAre = summaries[0].job != nil ? "steps" : "deployed"
         tasks[slot].roundsCommitted = summaries.map(\.committed.count).max() ?? 0
         tasks[slot].superseded = summaries.map(\.superseded).max() ?? 0
         tasks[slot].stale = summaries.map(\.stale).max() ?? 0

@@ -19,6 +19,8 @@ public struct TaskRow: Sendable, Codable {
     public var phase: String
     public var rounds: UInt64
     public var roundsCommitted: Int
+    /// For a task with no round limit: what its commits are (`deployed`, or a job's `steps`).
+    public var commitsAre: String?
     public var superseded: Int
     public var stale: Int
     public var coordinator: String?
@@ -60,7 +62,8 @@ extension TaskTracker {
                         everywhereSeconds: failover.everywhereAt.map { ($0 - failover.at).seconds },
                         newCoordinator: failover.newCoordinator, newEpoch: failover.newEpoch, outcome: failover.outcome.rawValue)
                 },
-                phase: task.phase, rounds: task.rounds, roundsCommitted: task.roundsCommitted, superseded: task.superseded,
+                phase: task.phase, rounds: task.rounds, roundsCommitted: task.roundsCommitted, commitsAre: task.commitsAre,
+                superseded: task.superseded,
                 stale: task.stale, coordinator: task.coordinator, epoch: task.epoch)
         }
     }
@@ -99,10 +102,11 @@ extension SimulationReport {
         return lines
     }
 
-    /// Committed out of the task's rounds; a task with no round limit (a JointInferenceService,
-    /// whose line holds deployments) shows its commits alone.
+    /// Committed out of the task's rounds; a task with no round limit shows its commits alone (a
+    /// JointInferenceService's line holds deployments, an IncrementalLearningJob's its steps).
     static func rounds(_ task: TaskRow) -> String {
-        task.rounds == 0 ? "\(task.roundsCommitted) deployed" : "\(task.roundsCommitted)/\(task.rounds)"
+        guard task.rounds == 0 else { return "\(task.roundsCommitted)/\(task.rounds)" }
+        return "\(task.roundsCommitted) \(task.commitsAre ?? "deployed")"
     }
 
     static func aligned(_ rows: [[String]]) -> [String] {

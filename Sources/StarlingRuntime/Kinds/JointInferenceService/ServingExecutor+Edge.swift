@@ -96,12 +96,16 @@ extension ServingExecutor {
 
     private func mined(_ service: Service, values: [Float], rows: Int, features: Int, edge: InferenceWorker.Scores,
                        started: Instant, finish: @escaping InferCompletion) {
+        guard let miner = service.miner else {
+            return done(service, edge: edge, rows: rows, cloud: nil, hard: [], fallback: nil, started: started, finish: finish)
+        }
         let mined = JointAnswer.mine(scores: edge.values, classes: edge.classes, rows: rows, inputs: values, features: features,
-                                     miner: service.miner)
+                                     miner: miner)
         let hard = mined.hardRows
         service.stats.badScores += UInt64(mined.badScores.values.reduce(0, +))
         service.stats.hardExamples += UInt64(hard.count)
-        guard !hard.isEmpty else {
+        // A job's deploy peers have no cloud: hard examples are counted, and answered at the edge.
+        guard !hard.isEmpty, service.config.asksCloud else {
             return done(service, edge: edge, rows: rows, cloud: nil, hard: [], fallback: nil, started: started, finish: finish)
         }
         var hardValues: [Float] = []

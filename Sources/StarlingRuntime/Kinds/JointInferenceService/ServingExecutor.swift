@@ -35,8 +35,10 @@ final class ServingExecutor {
         var served: [ServingRole: UInt64] = [:]
         var models: [ServingRole: ContentHash] = [:]
         var cloudPeers: [NodeID] = []
-        let miner: HardExampleMiner
-        let cloudTimeout: Duration
+        /// nil: nothing is hard (a job with no `hardExampleMining`).
+        let miner: HardExampleMiner?
+        let config: ServingConfig
+        var cloudTimeout: Duration { config.cloudTimeout }
         var stats = ServiceStats()
         /// Values per example the edge model took in its last scored request: requests of another
         /// width are refused (400) without bothering the worker (models do not declare their input).
@@ -44,12 +46,12 @@ final class ServingExecutor {
         /// Where hard examples are kept (`hard_examples_dataset`), if the spec asks.
         var hardExamples: HardExampleFiles?
 
-        init(task: TaskID, spec: TaskSpec, miner: HardExampleMiner, cloudTimeout: Duration) {
+        init(task: TaskID, spec: TaskSpec, miner: HardExampleMiner?, config: ServingConfig) {
             self.task = task
             self.spec = spec
             name = spec.name
             self.miner = miner
-            self.cloudTimeout = cloudTimeout
+            self.config = config
         }
     }
 
@@ -72,7 +74,7 @@ final class ServingExecutor {
     /// Serves what `work` gives this peer: each role's model fetched, its worker started or
     /// hot-swapped; a role no longer given is stopped. Each role's outcome is answered.
     func perform(_ work: ServeWork) {
-        guard let edgeSpec = work.spec.jointInferenceService else { return }
+        guard let config = ServingConfig(work.spec) else { return }
         if work.roles.isEmpty {
             release(work.task)
             return
@@ -81,18 +83,15 @@ final class ServingExecutor {
         if let existing = services[work.task] {
             service = existing
         } else {
-            let mining = edgeSpec.edgeWorker.hardExampleMining
-            let miner: HardExampleMiner
+            let miner: HardExampleMiner?
             do {
-                miner = try HardExampleMiner(name: mining.name, parameters: mining.parameters.map { ($0.key, $0.value) },
-                                             seed: UInt64(truncatingIfNeeded: work.task.hash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
+                miner = try config.miner(seed: UInt64(truncatingIfNeeded: work.task.hash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
             } catch {
                 for role in work.roles.keys { answer(work, role, failure: "hardExampleMining: \(error)") }
                 return
             }
-            service = Service(task: work.task, spec: work.spec, miner: miner, cloudTimeout: Self.cloudTimeout(edgeSpec))
-            if let name = edgeSpec.edgeWorker.workerSpec.parameters.first(where: { $0.key == "hard_examples_dataset" })?.value,
-               !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") {
+            service = Service(task: work.task, spec: work.spec, miner: miner, config: config)
+            if let name = config.hardExamplesDataset {
                 service.hardExamples = HardExampleFiles(directory: "\(runner.dataDirectory)/hard-examples", name: name)
             }
             services[work.task] = service
@@ -109,6 +108,14 @@ final class ServingExecutor {
             }
         }
         for (role, served) in work.roles {
+            // Without hot updates (an IncrementalLearningJob's `hotUpdateEnabled: false`), a new
+            // model restarts the worker.
+            if !config.hotUpdate, let old = service.models[role], old != served.model, let worker = service.workers.removeValue(forKey: role) {
+                tokens[worker.token] = nil
+                worker.stop()
+                service.served[role] = nil
+                runner.counters.increment("serving.restarts_for_a_new_model")
+            }
             service.models[role] = served.model
             runner.blobs.fetchBlob(served.model, from: served.sources) { [weak self] result in
                 guard let self, let service = self.services[work.task], service.version == work.version else { return }
@@ -143,9 +150,9 @@ final class ServingExecutor {
         let token = WorkerLaunch.newToken()
         let spec = service.spec
         let task = service.task
-        let jis = spec.jointInferenceService!
-        let workerSpec = role == .edge ? jis.edgeWorker.workerSpec : jis.cloudWorker.workerSpec
-        let modelName = role == .edge ? jis.edgeWorker.model.name : jis.cloudWorker.model.name
+        guard let (workerSpec, modelName) = service.config.worker(for: role) else {
+            preconditionFailure("a \(role.rawValue) worker is started only for a kind with that role")
+        }
         let launch = runner.launch
         let worker = InferenceWorker(
             task: task, role: role, token: token, loop: runner.loop,

@@ -48,16 +48,20 @@ extension IncrementalEvalSpec: WireCodable {
     public func encode(to writer: inout WireWriter) {
         writer.writeOptionalString(nodeName)
         writer.write(workerSpec)
+        writer.writeOptional(initialEvalModel)
     }
 
     public init(from reader: inout WireReader) throws {
-        self.init(nodeName: try reader.readOptionalText("nodeName", limit: TaskSpecLimits.tagBytesMax), workerSpec: try reader.read())
+        self.init(nodeName: try reader.readOptionalText("nodeName", limit: TaskSpecLimits.tagBytesMax), workerSpec: try reader.read(),
+                  initialEvalModel: try reader.readOptional(ModelRef.self, field: "initialEvalModel"))
     }
 }
 
 extension IncrementalDeploySpec: WireCodable {
     public func encode(to writer: inout WireWriter) {
         writer.write(model)
+        writer.write(hotUpdateEnabled)
+        writer.writeCount(pollPeriodSeconds)
         writer.writeOptionalString(nodeName)
         writer.write(workerSpec)
         writer.write(trigger)
@@ -65,7 +69,12 @@ extension IncrementalDeploySpec: WireCodable {
     }
 
     public init(from reader: inout WireReader) throws {
-        self.init(model: try reader.read(), nodeName: try reader.readOptionalText("nodeName", limit: TaskSpecLimits.tagBytesMax),
+        let model = try reader.read(ModelRef.self)
+        let hot = try reader.readBool(field: "hotUpdateEnabled")
+        let poll = try reader.readCount(field: "pollPeriodSeconds", limit: 86_400)
+        guard poll >= 1 else { throw WireError.invalidField("pollPeriodSeconds must be at least 1") }
+        self.init(model: model, hotUpdateEnabled: hot, pollPeriodSeconds: poll,
+                  nodeName: try reader.readOptionalText("nodeName", limit: TaskSpecLimits.tagBytesMax),
                   workerSpec: try reader.read(), trigger: try reader.read(),
                   hardExampleMining: try reader.readOptional(HardExampleMining.self, field: "hardExampleMining"))
     }

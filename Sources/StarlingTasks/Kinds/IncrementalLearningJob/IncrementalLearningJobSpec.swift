@@ -1,6 +1,5 @@
 /// `kind: IncrementalLearningJob` (after KubeEdge Sedna's CRD of that name): retrain a deployed model
 /// on new data when a trigger fires, evaluate it, and deploy it when the deploy trigger fires.
-/// Parsed and validated now; run by a later issue.
 public struct IncrementalLearningJobSpec: Sendable, Equatable {
     public var initialModel: ModelRef
     public var dataset: IncrementalDataset
@@ -51,28 +50,40 @@ public struct IncrementalTrainSpec: Sendable, Equatable {
 
 /// `spec.evalSpec`.
 public struct IncrementalEvalSpec: Sendable, Equatable {
-    /// nil: a live peer holding the dataset.
+    /// nil: the cycle's training peers.
     public var nodeName: String?
     public var workerSpec: WorkerSpec
+    /// `initialEvalModel.name`: what the first candidate is compared with, in place of the initial model.
+    public var initialEvalModel: ModelRef?
 
-    public init(nodeName: String? = nil, workerSpec: WorkerSpec) {
+    public init(nodeName: String? = nil, workerSpec: WorkerSpec, initialEvalModel: ModelRef? = nil) {
         self.nodeName = nodeName
         self.workerSpec = workerSpec
+        self.initialEvalModel = initialEvalModel
     }
 }
 
 /// `spec.deploySpec`.
 public struct IncrementalDeploySpec: Sendable, Equatable {
     public var model: ModelRef
+    /// `model.hotUpdateEnabled`: a new version is loaded into the running inference worker (no
+    /// restart, no request dropped); false (Sedna's default): the worker is restarted on it.
+    public var hotUpdateEnabled: Bool
+    /// `model.pollPeriodSeconds`: a deploy peer whose worker could not load the current version
+    /// asks again this often (versions themselves arrive by gossip, not by polling).
+    public var pollPeriodSeconds: Int
+    public static let defaultPollPeriodSeconds = 60
     /// nil: a live peer that matches `spec.placement`.
     public var nodeName: String?
     public var workerSpec: WorkerSpec
     public var trigger: Trigger
     public var hardExampleMining: HardExampleMining?
 
-    public init(model: ModelRef, nodeName: String? = nil, workerSpec: WorkerSpec, trigger: Trigger,
-                hardExampleMining: HardExampleMining? = nil) {
+    public init(model: ModelRef, hotUpdateEnabled: Bool = false, pollPeriodSeconds: Int = IncrementalDeploySpec.defaultPollPeriodSeconds,
+                nodeName: String? = nil, workerSpec: WorkerSpec, trigger: Trigger, hardExampleMining: HardExampleMining? = nil) {
         self.model = model
+        self.hotUpdateEnabled = hotUpdateEnabled
+        self.pollPeriodSeconds = pollPeriodSeconds
         self.nodeName = nodeName
         self.workerSpec = workerSpec
         self.trigger = trigger

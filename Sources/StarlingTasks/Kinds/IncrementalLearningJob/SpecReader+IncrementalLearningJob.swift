@@ -44,15 +44,22 @@ extension SpecReader {
     }
 
     private mutating func evalSpec(_ field: SpecField) -> IncrementalEvalSpec? {
-        guard let mapping = mapping(field, known: ["nodeName", "workerSpec"]) else { return nil }
+        guard let mapping = mapping(field, known: ["nodeName", "workerSpec", "initialEvalModel"]) else { return nil }
         let nodeName = mapping["nodeName"].flatMap { self.nodeName($0) }
+        var initialEvalModel: ModelRef?
+        var initialFailed = false
+        if let field = mapping["initialEvalModel"] {
+            initialEvalModel = reference(field).map { ModelRef(name: $0) }
+            initialFailed = initialEvalModel == nil
+        }
+        guard !initialFailed else { return nil }
         return required("workerSpec", in: mapping).flatMap { commonWorkerSpec($0) }
-            .map { IncrementalEvalSpec(nodeName: nodeName, workerSpec: $0) }
+            .map { IncrementalEvalSpec(nodeName: nodeName, workerSpec: $0, initialEvalModel: initialEvalModel) }
     }
 
     private mutating func deploySpec(_ field: SpecField) -> IncrementalDeploySpec? {
         guard let mapping = mapping(field, known: ["model", "nodeName", "workerSpec", "trigger", "hardExampleMining"]) else { return nil }
-        let model = required("model", in: mapping).flatMap { reference($0) }
+        let model = required("model", in: mapping).flatMap { deployModel($0) }
         let nodeName = mapping["nodeName"].flatMap { self.nodeName($0) }
         let workerSpec = required("workerSpec", in: mapping).flatMap { commonWorkerSpec($0) }
         let trigger = required("trigger", in: mapping).flatMap { self.trigger($0) }
@@ -63,8 +70,31 @@ extension SpecReader {
             miningFailed = mining == nil
         }
         guard let model, let workerSpec, let trigger, !miningFailed else { return nil }
-        return IncrementalDeploySpec(model: ModelRef(name: model), nodeName: nodeName, workerSpec: workerSpec,
-                                     trigger: trigger, hardExampleMining: mining)
+        return IncrementalDeploySpec(model: ModelRef(name: model.name), hotUpdateEnabled: model.hot, pollPeriodSeconds: model.poll,
+                                     nodeName: nodeName, workerSpec: workerSpec, trigger: trigger, hardExampleMining: mining)
+    }
+
+    /// `deploySpec.model`: `{name, hotUpdateEnabled?, pollPeriodSeconds?}`.
+    private mutating func deployModel(_ field: SpecField) -> (name: String, hot: Bool, poll: Int)? {
+        guard let mapping = mapping(field, known: ["name", "hotUpdateEnabled", "pollPeriodSeconds"]) else { return nil }
+        let name = required("name", in: mapping).flatMap { text($0) }
+        var hot = false
+        var failed = false
+        if let field = mapping["hotUpdateEnabled"], let text = text(field) {
+            switch text.lowercased() {
+            case "true": hot = true
+            case "false": hot = false
+            default:
+                error(field, "expected true or false, got \"\(text.clipped)\"")
+                failed = true
+            }
+        }
+        var poll = IncrementalDeploySpec.defaultPollPeriodSeconds
+        if let field = mapping["pollPeriodSeconds"] {
+            if let value = integer(field, in: 1...86_400) { poll = value } else { failed = true }
+        }
+        guard let name, !failed else { return nil }
+        return (name, hot, poll)
     }
 
     private mutating func trigger(_ field: SpecField) -> Trigger? {
