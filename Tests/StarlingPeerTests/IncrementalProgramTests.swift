@@ -172,3 +172,17 @@ import Testing
         #expect(cluster.logs.contains { $0.text.contains("waits: no peer to train on") })
     }
 }
+
+extension IncrementalProgramTests {
+    @Test func aVersionThatFailsToLoadIsAskedForAgainEveryPollPeriod() throws {
+        var (cluster, id) = try Self.submitted()
+        cluster.driver.servingFailure = { _, _, _ in "the worker cannot load the model" }
+        try Self.reach(&cluster, until: { $0.serveOrders(for: id, at: 2).count == 1 }, within: .seconds(30))
+        // The job's pollPeriodSeconds is the default, 60 s: asked again once a minute, not each tick.
+        cluster.advance(by: .seconds(50))
+        #expect(cluster.serveOrders(for: id, at: 2).count == 1)
+        cluster.driver.servingFailure = { _, _, _ in nil }
+        try Self.reach(&cluster, until: { $0.summary(id, at: 2)?.job?.servedVersion == 1 }, within: .seconds(15))
+        #expect(cluster.serveOrders(for: id, at: 2).count == 2)
+    }
+}

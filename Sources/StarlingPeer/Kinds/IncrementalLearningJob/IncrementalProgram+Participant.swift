@@ -44,8 +44,10 @@ extension IncrementalProgram {
         let deploys = JobPeers.deploysHere(task, host: host)
         let current = deploys ? view.current : nil
         let wanted = current?.version ?? 0
-        guard wanted != (local.serving ?? 0) else { return [] }
+        let retry = local.retryServingAt.map { task.now >= $0 } ?? false
+        guard wanted != (local.serving ?? 0) || (retry && wanted != 0) else { return [] }
         local.serving = wanted
+        local.retryServingAt = nil
         var roles: [ServingRole: ServedModel] = [:]
         if let current {
             roles[.edge] = ServedModel(model: current.model, sources: JobModels.sources(of: current.model, task, host: host))
@@ -59,10 +61,12 @@ extension IncrementalProgram {
         case let .serving(answer):
             if let failure = answer.failure {
                 local.servingFailure = failure
+                local.retryServingAt = task.now + .seconds(max(1, task.spec.deploySpec.pollPeriodSeconds))
                 return [.count("jobs.serving failed"),
                         .log(.error, "job \(task.name) (\(task.id.short)): cannot serve version \(answer.version): \(failure)")]
             }
             local.servingFailure = nil
+            local.retryServingAt = nil
             local.served = answer.version
             return [.count("jobs.serving started"), .log(.info, "job \(task.name) (\(task.id.short)) serves version \(answer.version)")]
         case let .work(answer):

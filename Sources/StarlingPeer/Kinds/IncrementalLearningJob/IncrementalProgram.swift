@@ -41,6 +41,8 @@ enum IncrementalProgram: TaskProgram {
         var serving: UInt64?
         var served: UInt64?
         var servingFailure: String?
+        /// When a version that failed to load is asked for again (`deploySpec.model.pollPeriodSeconds`).
+        var retryServingAt: Instant?
     }
 
     struct CountedRows: Sendable, Equatable {
