@@ -147,6 +147,28 @@ import Testing
                       "spec.deploySpec.trigger.condition.operator: unknown operator \"=>\" (known: gt, >, ge, >=, eq, =, ==, ne, !=, le, <=, lt, <)",
                       "spec.deploySpec.trigger.condition.metric: metric \"precision[x]\" is not a name (letters, digits, _ . -) optionally indexed, as precision[3]"],
              line: 7),
+        Case(name: "incremental job with a bad deploy model and eval model",
+             yaml: task(kind: "IncrementalLearningJob", """
+                  initialModel: {name: m0}
+                  dataset: {name: d0}
+                  trainSpec:
+                    workerSpec: {scriptBootFile: /t.py}
+                    trigger:
+                      condition: {operator: gt, threshold: 10, metric: num_of_samples}
+                  evalSpec:
+                    workerSpec: {scriptBootFile: /e.py}
+                    initialEvalModel: {}
+                  deploySpec:
+                    model: {name: m1, hotUpdateEnabled: yes please, pollPeriodSeconds: 0}
+                    workerSpec: {scriptBootFile: /d.py}
+                    trigger:
+                      condition: {operator: ge, threshold: 0, metric: accuracy_delta}
+
+                """),
+             errors: ["spec.evalSpec.initialEvalModel: missing name",
+                      "spec.deploySpec.model.hotUpdateEnabled: expected true or false, got \"yes please\"",
+                      "spec.deploySpec.model.pollPeriodSeconds: 0 is out of range (1...86400)"],
+             line: 14),
         Case(name: "joint inference without hard example mining",
              yaml: task(kind: "JointInferenceService", """
                   edgeWorker:

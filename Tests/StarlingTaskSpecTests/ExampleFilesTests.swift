@@ -6,7 +6,7 @@ import Testing
 @Suite struct ExampleFilesTests {
     @Test(arguments: ["federatedtask-seed.yaml", "federatedtask-seed-tidy.yaml", "federatedtask.yaml",
                       "incrementallearningjob.yaml", "jointinferenceservice.yaml", "digits-joint-inference.yaml",
-                      "federatedtask-python.yaml"])
+                      "federatedtask-python.yaml", "digits-incremental.yaml"])
     func everyExampleLoadsFromItsPath(_ name: String) throws {
         switch TaskSpecLoader.load(path: SpecFiles.example(name)) {
         case let .success(loaded):
@@ -57,6 +57,7 @@ import Testing
                                                  condition: TriggerCondition(metric: "num_of_samples", comparison: .greater, threshold: 500)))
         #expect(job.evalSpec.nodeName == nil)
         #expect(job.deploySpec.model == ModelRef(name: "deploy-model"))
+        #expect(job.deploySpec.hotUpdateEnabled && job.deploySpec.pollPeriodSeconds == 60)
         #expect(job.deploySpec.trigger.condition.threshold == 0.1)
         #expect(job.deploySpec.hardExampleMining?.name == "IBT")
         #expect(job.deploySpec.hardExampleMining?.parameters.map(\.key) == ["threshold_box", "threshold_img"])

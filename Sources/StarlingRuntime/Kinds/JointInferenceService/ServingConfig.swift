@@ -15,6 +15,10 @@ struct ServingConfig {
     /// A new version is loaded into the running worker; false: the worker is restarted on it.
     let hotUpdate: Bool
     let asksCloud: Bool
+    /// A job's `outputDir`: each version a deploy peer serves is also written there, as
+    /// `MODEL-vN.safetensors` (MODEL: `deploySpec.model.name`).
+    let outputDirectory: String?
+    let modelName: String
     private let edge: (worker: WorkerSpec, model: String)
     private let cloud: (worker: WorkerSpec, model: String)?
 
@@ -28,6 +32,8 @@ struct ServingConfig {
             hardExamplesDataset = name.flatMap { !$0.isEmpty && !$0.contains("/") && !$0.hasPrefix(".") ? $0 : nil }
             hotUpdate = true
             asksCloud = true
+            outputDirectory = nil
+            modelName = service.edgeWorker.model.name
             edge = (service.edgeWorker.workerSpec, service.edgeWorker.model.name)
             cloud = (service.cloudWorker.workerSpec, service.cloudWorker.model.name)
         } else if let job = spec.incrementalLearningJob {
@@ -38,6 +44,8 @@ struct ServingConfig {
             hardExamplesDataset = nil
             hotUpdate = deploy.hotUpdateEnabled
             asksCloud = false
+            outputDirectory = job.outputDirectory
+            modelName = deploy.model.name
             edge = (deploy.workerSpec, deploy.model.name)
             cloud = nil
         } else {

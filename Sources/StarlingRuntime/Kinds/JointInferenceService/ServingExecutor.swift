@@ -3,6 +3,7 @@ import StarlingLearning
 import StarlingLocalAPI
 import StarlingMembership
 import StarlingPeer
+import StarlingStore
 import StarlingTasks
 import StarlingTrust
 
@@ -122,11 +123,27 @@ final class ServingExecutor {
                 switch result {
                 case let .success(path):
                     self.worker(for: service, role: role).serve(version: work.version, path: path)
+                    self.keepCopy(of: path, version: work.version, service: service)
                 case let .failure(error):
                     self.runner.counters.increment("serving.model_fetch_failed")
                     self.answer(work, role, failure: "cannot fetch model \(served.model.hex.prefix(12)): \(error)")
                 }
             }
+        }
+    }
+
+    /// A job's `outputDir`: a copy of each version served, for whatever else reads models there.
+    /// A copy that cannot be written is logged and counted; serving goes on.
+    private func keepCopy(of path: String, version: UInt64, service: Service) {
+        guard let directory = service.config.outputDirectory else { return }
+        let absolute = WorkerLaunch.absolute(directory, in: runner.launch.baseDirectory)
+        let target = "\(absolute)/\(service.config.modelName)-v\(version).safetensors"
+        do {
+            try POSIXFile.makeDirectories(absolute, mode: 0o755)
+            try POSIXFile.writeAtomically(POSIXFile.read(path, limit: LearningLimits.modelBytesMax), to: target, mode: 0o644, replace: true)
+        } catch {
+            runner.counters.increment("serving.output_copies_failed")
+            runner.log(.warning, "job \(service.name): cannot write version \(version) to outputDir \(target): \(error)")
         }
     }
 
