@@ -186,3 +186,28 @@ extension IncrementalProgramTests {
         #expect(cluster.serveOrders(for: id, at: 2).count == 2)
     }
 }
+
+extension IncrementalProgramTests {
+    @Test func theFirstCandidateIsComparedWithTheInitialEvalModelWhenTheSpecNamesOne() throws {
+        var spec = TestSpec.job()
+        guard case var .incrementalLearningJob(job) = spec.kind else { Issue.record("not a job"); return }
+        job.evalSpec.initialEvalModel = ModelRef(name: "baseline")
+        spec.kind = .incrementalLearningJob(job)
+        let baseline = ContentHash.of(Array("a baseline".utf8))
+        var cluster = PeerCluster(count: 4, tags: { peer in
+            var tags = Self.tags(datasets: [2: 400])(peer)
+            if peer == 3 { tags[ModelTags.tag(for: "baseline")] = ModelTags.value(for: baseline) }
+            return tags
+        })
+        cluster.advance(by: .seconds(1))
+        let submitted = cluster.submit(spec, at: 3)
+        let id = try #require(submitted)
+        try Self.reach(&cluster, until: { Self.job($0, id)?.current?.version == 2 }, within: .seconds(60))
+        let evaluations = cluster.orders(for: id).compactMap { order -> JobEvalWork? in
+            if case let .incremental(.evaluate(work)) = order.work { return work }
+            return nil
+        }
+        #expect(evaluations.count == 1 && evaluations.first?.deployed == baseline)
+        #expect(evaluations.first?.sources.contains { $0.node == cluster.nodes[3] } == true, "the baseline's declarer is a source")
+    }
+}

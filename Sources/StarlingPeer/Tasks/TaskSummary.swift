@@ -109,7 +109,7 @@ public struct TaskSummary: Sendable, Equatable {
         public var versions: [ModelVersion]
         /// The steps on the line, oldest first (at most `TaskSummary.jobHistoryMax`, the latest).
         public var history: [JobTransition]
-        /// The line position of the oldest step in `history`'s list, and how many steps in all.
+        /// How many steps the line holds in all (`history` lists the latest).
         public var steps: Int
         /// On the coordinator: what the last train-trigger check found, and why the job cannot move.
         public var trainCheck: String?

@@ -12,6 +12,9 @@ extension IncrementalProgram {
         // Rollbacks first: a user who asks for one wants it now, whatever stage runs.
         if let pending = view.pendingRollbacks.first { return [answerRollback(pending, task, view: view, lease: lease)] }
         guard let last = view.last else { return deployInitialModel(task, lease: lease, host: host, local: &local) }
+        // What this coordinator remembers of earlier steps goes (a job cycles for months).
+        local.stageSeen = local.stageSeen.filter { $0.key >= last.round }
+        local.combined = local.combined.filter { $0.key >= last.round }
         switch last.step {
         case let .training(work): return finishTraining(work, round: last.round, cycle: last.cycle, task, view: view, lease: lease,
                                                         host: host, local: &local)

@@ -9,6 +9,7 @@ extension IncrementalProgram {
         var effects = serve(task, view: view, host: host, local: &local)
         guard let last = view.last, let current = view.current else { return effects }
         let round = last.round
+        local.asked = local.asked.filter { $0 >= round }
         // Once per step, and not again after a restart when this peer's result is on record.
         guard !local.asked.contains(round), view.results[round]?[host.me] == nil else { return effects }
         let dataset = task.spec.dataset
@@ -25,10 +26,10 @@ extension IncrementalProgram {
         case let .evaluating(candidate, work):
             guard let rows = work.rows(of: host.me) else { return effects }
             local.asked.insert(round)
-            let sources = JobModels.sources(of: candidate, task, host: host)
-                + JobModels.sources(of: current.model, task, host: host)
+            let compared = comparedModel(task, current: current, host: host)
+            let sources = JobModels.sources(of: candidate, task, host: host) + compared.sources
             let order = JobEvalWork(task: task.id, spec: task.state.spec, round: round, cycle: last.cycle, candidate: candidate,
-                                    deployed: current.model, sources: sources,
+                                    deployed: compared.model, sources: sources,
                                     data: JobDataSlice(dataset: dataset.name, rows: rows, part: .eval,
                                                        trainProbability: dataset.trainProbability))
             effects += [.work(.incremental(.evaluate(order))), .count("jobs.eval shares asked")]
@@ -36,6 +37,17 @@ extension IncrementalProgram {
             break
         }
         return effects
+    }
+
+    /// What a candidate is compared with: the current version, or while that is still version 1,
+    /// `evalSpec.initialEvalModel` when the spec names one that resolves.
+    static func comparedModel(_ task: Task, current: ModelVersion, host: some TaskHost) -> (model: ContentHash, sources: [BlobSource]) {
+        if current.version == 1, let name = task.spec.evalSpec.initialEvalModel?.name,
+           case let .held(model, holders) = ServiceModels.resolve(name, host: host) {
+            let sources = holders.filter { $0 != host.me && host.isUp($0) }.compactMap { host.blobSource($0) }
+            return (model, sources)
+        }
+        return (current.model, JobModels.sources(of: current.model, task, host: host))
     }
 
     /// On a deploy peer: serve the current version under the job's name (an edge worker, with no
