@@ -6,7 +6,8 @@ import StarlingTasks
 /// classes whose cells are whole non-negative counts adding up to the evaluation rows. The file
 /// comes from a worker's code: anything else is refused with what is wrong, never trusted.
 enum ModelEvaluationOutput {
-    /// The matrices of `models` in `bytes`; models the file holds beyond those are ignored.
+    /// The matrices of `models` in `bytes`; models the file holds beyond those are ignored (once the
+    /// whole file has decoded).
     static func parse(_ bytes: [UInt8], models: [String], rows: UInt64) throws -> [String: ConfusionMatrix] {
         guard bytes.count <= ModelEvaluationLimits.outputBytesMax else {
             throw RuntimeError("the result file is \(bytes.count) bytes, over ModelEvaluationLimits.outputBytesMax "

@@ -33,6 +33,9 @@ struct ModelEvaluationOrder {
 ///     let run = ModelEvaluationRun(loop: loop, launch: launch, log: log, order: order) { result in ... }
 ///     run.start()      // completion is called once, later (never from within start)
 ///     run.cancel()     // the job ended here: the worker is killed, completion is not called
+///
+/// A started run keeps itself alive (its process's and timer's callbacks hold it) until it
+/// finishes or is cancelled, so a caller that lets go of it still gets its completion.
 final class ModelEvaluationRun {
     typealias Completion = (Result<[String: ConfusionMatrix], RuntimeError>) -> Void
 
@@ -103,13 +106,12 @@ final class ModelEvaluationRun {
                 + command.arguments.joined(separator: " ") + "\n")
             process = try ChildProcess(
                 loop: loop, arguments: command.arguments, environment: command.environment, directory: command.directory,
-                onOutput: { [weak self] bytes, isStandardError in self?.output(bytes, isStandardError: isStandardError) },
-                onExit: { [weak self] status, signal in self?.exited(status: status, signal: signal) })
+                onOutput: { bytes, isStandardError in self.output(bytes, isStandardError: isStandardError) },
+                onExit: { status, signal in self.exited(status: status, signal: signal) })
         } catch {
             return finishSoon(.failure(RuntimeError("cannot start the evaluation worker: \(error)")))
         }
-        timer.start(after: timeout) { [weak self] in
-            guard let self else { return }
+        timer.start(after: timeout) {
             self.log.append("--- evaluation worker still runs after \(self.timeout): killed\n")
             self.finish(.failure(RuntimeError("the evaluation worker did not finish within \(self.timeout)")))
         }
@@ -175,7 +177,7 @@ final class ModelEvaluationRun {
             return finish(result)
         }
         self.timer = timer
-        timer.start(after: .zero) { [weak self] in self?.finish(result) }
+        timer.start(after: .zero) { self.finish(result) }
     }
 
     private func closeHandles() {
