@@ -116,6 +116,80 @@ import Testing
         #expect(harness.calls == 1)
     }
 
+    @Test func theEvalCommandCarriesTheRoleTheRowsTheModelsAndTheOutput() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let launch = WorkerLaunch(launcher: "/bin/starling", socketPath: "peer.sock", workDirectory: "work", baseDirectory: directory)
+        let worker = WorkerSpec(script: ScriptSpec(bootFile: .builtin(.mlp)), parameters: [Parameter(key: "hidden_units", value: "16")])
+        let command = try launch.evalCommand(
+            task: Self.task, spec: TaskSpec(name: "job", kind: .federatedTask(FederatedTaskSpec(
+                aggregationWorker: AggregationWorker(),
+                trainingWorkers: [TrainingWorker(name: "w", dataset: DatasetRef(name: "digits"), script: worker.script)],
+                rounds: RoundSettings(rounds: 1, minNodeNumber: 1)))),
+            worker: worker, name: "eval", token: "k", dataset: JobData.record("digits", path: "\(directory)/rows.csv", rows: 5),
+            models: ["candidate": "models/c.safetensors", "deployed": "/m/d.safetensors"], outputPath: "out/result.json", seed: 9)
+        #expect(command.arguments == ["/bin/starling", "exec-worker", "--", "/bin/starling", "worker", "builtin", "mlp"])
+        let environment = Set(command.environment)
+        for variable in [
+            "STARLING_ROLE=eval", "STARLING_WORKER=eval", "STARLING_DATASET=digits", "STARLING_DATASET_PATH=\(directory)/rows.csv",
+            "STARLING_DATASET_FORMAT=csv", "STARLING_SEED=9", #"STARLING_PARAMETERS={"hidden_units":16}"#,
+            #"STARLING_EVAL_MODELS={"candidate":"\#(directory)/models/c.safetensors","deployed":"/m/d.safetensors"}"#,
+            "STARLING_EVAL_OUTPUT=\(directory)/out/result.json", "STARLING_SOCKET=\(directory)/peer.sock",
+            "STARLING_WORK_DIR=\(directory)/work/\(Self.task.text.prefix(16))/eval",
+        ] {
+            #expect(environment.contains(variable), "\(variable) in \(command.environment)")
+        }
+        #expect(command.environment == command.environment.sorted())
+    }
+
+    /// The example Python worker, with the Lib of this tree, on the same rows as the built-in one.
+    @Test func thePythonExampleWorkerEvaluatesThroughTheRun() throws {
+        let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] ?? "python3"
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = [python, "-c", "import numpy, safetensors"]
+        try check.run()
+        check.waitUntilExit()
+        try #require(check.terminationStatus == 0, "\(python) lacks numpy or safetensors: set STARLING_PYTHON to a Python that has them")
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let harness = try Harness()
+        defer { harness.close() }
+        let dataPath = "\(harness.directory)/eval-rows.csv"
+        try Array("a,b,label\n1,0,0\n0,1,1\n1,1,1\n0,0,0\n".utf8).write(to: dataPath)
+        // dense0 [10, 2]: class 1 when the second feature is set, else class 0 (by the bias).
+        var weight = [Float](repeating: 0, count: 20)
+        weight[1 * 2 + 1] = 5
+        var bias = [Float](repeating: -9, count: 10)
+        bias[0] = 1
+        bias[1] = 0
+        let model = try ModelWeights(tensors: [try Tensor(name: "dense0.weight", shape: [10, 2], values: weight),
+                                               try Tensor(name: "dense0.bias", shape: [10], values: bias)])
+        try SafeTensors.encode(model).write(to: "\(harness.directory)/model.safetensors")
+        let launch = WorkerLaunch(launcher: nil, socketPath: "\(harness.directory)/peer.sock", workDirectory: "\(harness.directory)/work",
+                                  python: python)
+        let worker = WorkerSpec(script: ScriptSpec(bootFile: .python(path: "\(repository)/examples/workers/numpy_logreg_incremental.py")))
+        let spec = TaskSpec(name: "job", kind: .federatedTask(FederatedTaskSpec(
+            aggregationWorker: AggregationWorker(),
+            trainingWorkers: [TrainingWorker(name: "w", dataset: DatasetRef(name: "digits"), script: worker.script)],
+            rounds: RoundSettings(rounds: 1, minNodeNumber: 1))))
+        let run = ModelEvaluationRun(
+            loop: harness.loop, log: WorkerLog(directory: "\(harness.directory)/logs", worker: "eval"), models: ["only"], rows: 4,
+            outputPath: harness.output,
+            command: {
+                var command = try launch.evalCommand(
+                    task: Self.task, spec: spec, worker: worker, name: "eval", token: "k",
+                    dataset: JobData.record("digits", path: dataPath, rows: 4),
+                    models: ["only": "\(harness.directory)/model.safetensors"], outputPath: harness.output, seed: 1)
+                command.environment.append("PYTHONPATH=\(repository)/python")
+                return command
+            },
+            completion: harness.completion)
+        run.start()
+        #expect(harness.reason() == "succeeded", "\(harness.log)")
+        #expect(try harness.result?.get()["only"] == ConfusionMatrix(truth: [0, 1, 1, 0], predicted: [0, 1, 1, 0], classes: 2))
+    }
+
     // MARK: Workers that fail
 
     @Test func aCrashIsReportedWithItsLastLineOfStandardError() throws {
