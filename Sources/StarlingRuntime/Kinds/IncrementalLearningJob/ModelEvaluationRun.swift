@@ -19,7 +19,8 @@ struct ModelEvaluationOrder {
     let dataset: String
     let dataPath: String
     let rows: UInt64
-    let seed: UInt64
+    /// `STARLING_SEED` (an evaluation needs none; a worker may shuffle with it).
+    var seed: UInt64 = 0
 }
 
 /// One run of an evaluation worker (docs/workers.md, "Evaluation workers (IncrementalLearningJob)"),
@@ -57,7 +58,8 @@ final class ModelEvaluationRun {
     private var python: String?
 
     /// A run of `order` through `launch` (the stage's worker spec); its result file is written in the
-    /// worker's work directory.
+    /// worker's work directory (`<work dir>/<task id prefix>/eval/result.json`). The run writes the
+    /// worker's output to `log` and closes it when done.
     convenience init(loop: EventLoop, launch: WorkerLaunch, log: WorkerLog, order: ModelEvaluationOrder,
                      timeout: Duration = ModelEvaluationLimits.timeout, completion: @escaping Completion) {
         let outputPath = "\(launch.workDirectory)/\(order.task.text.prefix(16))/\(Self.workerName)/result.json"
