@@ -31,6 +31,7 @@ struct ModelEvaluationTests {
         #expect(context.evaluationModels == ["candidate": "/m/c.safetensors", "deployed": "/m/d.safetensors"])
         #expect(context.evaluationOutput == "/out/result.json")
         #expect(WorkerClient(context: context).isModelEvaluator)
+        #expect { _ = try WorkerClient(context: context).nextRound() } throws: { "\($0)".contains("call evaluateModels before nextRound") }
         #expect(throws: WorkerError.self) {
             try WorkerContext.fromEnvironment(Self.environment(role: "eval", directory: directory, extra: [
                 "STARLING_EVAL_MODELS": "[1]", "STARLING_EVAL_OUTPUT": "/out/result.json"]))
