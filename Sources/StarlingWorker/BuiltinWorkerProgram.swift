@@ -7,6 +7,9 @@ import StarlingTasks
 /// dataset, through the Swift Lib like any other worker. The demo, the tests and anyone without
 /// Python use them.
 ///
+/// With `STARLING_ROLE=eval` it evaluates an IncrementalLearningJob's models instead
+/// (`WorkerClient.evaluateModels`).
+///
 /// Parameters: `epochs`, `batch_size`, `learning_rate`, `proximal_mu` (FedProx), and optionally
 /// `num_classes` (default: the local data's; set it when a peer may lack some labels) and
 /// `hidden_units` (MLP, default 32).
@@ -14,6 +17,17 @@ public enum BuiltinWorkerProgram {
     public static func run(kind: BuiltinWorker) throws {
         let client = WorkerClient(context: try WorkerContext.fromEnvironment())
         let context = client.context
+        // An IncrementalLearningJob's evaluation worker: the models' widths come from their tensors.
+        if try client.evaluateModels({ weights, batch in
+            let model = try BuiltinClassifier(kind: kind, weights: weights)
+            guard batch.featureCount == model.featureCount else {
+                throw WorkerError("the evaluation rows have \(batch.featureCount) features; the model takes \(model.featureCount)")
+            }
+            return .scores(classCount: model.classCount, values: try model.probabilities(batch.values, count: batch.count))
+        }) {
+            FileHandle.standardOutput.write(Data("builtin:\(kind.rawValue) evaluated \(context.evaluationModels.keys.sorted().joined(separator: ", "))\n".utf8))
+            return
+        }
         guard let bytes = FileManager.default.contents(atPath: context.datasetPath) else {
             throw WorkerError("cannot read dataset \(context.datasetName) at \(context.datasetPath)")
         }

@@ -61,6 +61,10 @@ public final class WorkerClient {
             throw WorkerError("this process was started to score global models centrally (aggregationWorker.evaluation): "
                 + "call serveEvaluations before nextRound (docs/workers.md, \"Central evaluation\")")
         }
+        if isModelEvaluator {
+            throw WorkerError("this process was started to evaluate an IncrementalLearningJob's models (STARLING_ROLE=eval): "
+                + "call evaluateModels before nextRound (docs/workers.md, \"Evaluation workers (IncrementalLearningJob)\")")
+        }
         while true {
             switch try poll() {
             case let .train(job):

@@ -20,11 +20,17 @@ public struct WorkerContext: Sendable {
     /// `STARLING_PARAMETERS`: batch_size, learning_rate, epochs, rounds, aggregation, proximal_mu,
     /// and the spec's other parameters (numbers as numbers, true/false as booleans, else text).
     public let parameters: [String: WorkerParameter]
-    /// `STARLING_ROLE`: `train`, `evaluate` in a process started for central evaluation, or `edge`
-    /// or `cloud` in an inference worker (`WorkerClient.serve`).
+    /// `STARLING_ROLE`: `train`, `evaluate` in a process started for central evaluation, `eval` in
+    /// an IncrementalLearningJob's evaluation worker (`WorkerClient.evaluateModels`), or `edge` or
+    /// `cloud` in an inference worker (`WorkerClient.serve`).
     public var role = "train"
     /// `STARLING_SERVICE`: the service an inference worker serves (empty in other workers).
     public var service = ""
+    /// `STARLING_EVAL_MODELS` of an evaluation worker (`STARLING_ROLE=eval`): model name → safetensors
+    /// path (empty in other workers).
+    public var evaluationModels: [String: String] = [:]
+    /// `STARLING_EVAL_OUTPUT`: the result file an evaluation worker writes (empty in other workers).
+    public var evaluationOutput = ""
 
     /// The `STARLING_ROLE`s of inference workers.
     public static let servingRoles: Set<String> = ["edge", "cloud"]
@@ -58,6 +64,14 @@ public struct WorkerContext: Sendable {
             seed: seed, parameters: parameters)
         context.role = role
         context.service = environment["STARLING_SERVICE"] ?? ""
+        if role == WorkerClient.modelEvaluatorRole {
+            let models = try value("STARLING_EVAL_MODELS")
+            guard let decoded = try? JSONDecoder().decode([String: String].self, from: Data(models.utf8)), !decoded.isEmpty else {
+                throw WorkerError("STARLING_EVAL_MODELS is not a JSON object of model names and paths: \(models.prefix(80))")
+            }
+            context.evaluationModels = decoded
+            context.evaluationOutput = try value("STARLING_EVAL_OUTPUT")
+        }
         return context
     }
 

@@ -11,7 +11,7 @@ import Darwin
 #endif
 
 /// `starling worker builtin KIND`: a built-in training worker, or with `STARLING_ROLE` edge or cloud
-/// a built-in inference worker. Peers start it (docs/workers.md); it needs the environment a peer
+/// a built-in inference worker, or with `STARLING_ROLE=eval` a job's evaluation worker. Peers start it (docs/workers.md); it needs the environment a peer
 /// gives its workers.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +22,7 @@ struct WorkerCommand: ParsableCommand {
     struct Builtin: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Logistic regression (logreg) or a small MLP (mlp): trained on the worker's local dataset, "
-                + "or served (STARLING_ROLE edge or cloud).")
+                + "served (STARLING_ROLE edge or cloud), or evaluated (STARLING_ROLE eval).")
 
         @Argument(help: "logreg or mlp.")
         var kind: String

@@ -38,3 +38,6 @@ DEFAULT_INFERENCE_URL = "http://127.0.0.1:8000"
 
 #: Seconds starling.infer waits for an answer by default.
 INFERENCE_TIMEOUT = 5.0
+
+#: Classes one confusion matrix of starling.evaluate() may have (the peer's ModelEvaluationLimits.classesMax).
+EVAL_CLASSES_MAX = 256

@@ -11,9 +11,10 @@ from .errors import StarlingError
 _TASK_ID = re.compile(r"[0-9a-f]{64}")
 _FORMATS = ("csv", "npz")
 
-#: STARLING_ROLE values: training workers, central evaluators, and inference workers (serve()).
-TRAIN, EVALUATE, EDGE, CLOUD = "train", "evaluate", "edge", "cloud"
-ROLES = (TRAIN, EVALUATE, EDGE, CLOUD)
+#: STARLING_ROLE values: training workers, central evaluators, inference workers (serve()), and an
+#: IncrementalLearningJob's evaluation workers (evaluate()).
+TRAIN, EVALUATE, EDGE, CLOUD, EVAL = "train", "evaluate", "edge", "cloud", "eval"
+ROLES = (TRAIN, EVALUATE, EDGE, CLOUD, EVAL)
 SERVING_ROLES = (EDGE, CLOUD)
 
 
@@ -33,8 +34,10 @@ class Context:
     parameters: Dict[str, Any] = dataclasses.field(default_factory=dict)  # STARLING_PARAMETERS
     model_name: str = ""  # STARLING_MODEL_NAME (may be empty)
     seed: int = 0  # STARLING_SEED
-    role: str = "train"  # STARLING_ROLE: train, evaluate (central evaluation), or edge or cloud (serve())
+    role: str = "train"  # STARLING_ROLE: train, evaluate (central evaluation), edge or cloud (serve()), eval (evaluate())
     service: str = ""  # STARLING_SERVICE: the service an inference worker serves
+    eval_models: Dict[str, str] = dataclasses.field(default_factory=dict)  # STARLING_EVAL_MODELS: name -> safetensors path
+    eval_output: str = ""  # STARLING_EVAL_OUTPUT: the result file an evaluation worker writes
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -76,6 +79,17 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
         raise StarlingError(f"STARLING_PARAMETERS is not JSON: {error}") from None
     if not isinstance(parameters, dict):
         raise StarlingError("STARLING_PARAMETERS is not a JSON object")
+    eval_models, eval_output = {}, ""
+    if role == EVAL:
+        raw_models = _required(env, "STARLING_EVAL_MODELS")
+        try:
+            eval_models = json.loads(raw_models)
+        except ValueError as error:
+            raise StarlingError(f"STARLING_EVAL_MODELS is not JSON: {error}") from None
+        if (not isinstance(eval_models, dict) or not eval_models
+                or not all(isinstance(k, str) and isinstance(v, str) for k, v in eval_models.items())):
+            raise StarlingError(f"STARLING_EVAL_MODELS is not a JSON object of model names and paths: {raw_models[:80]!r}")
+        eval_output = _required(env, "STARLING_EVAL_OUTPUT")
     raw_seed = _required(env, "STARLING_SEED")
     try:
         seed = int(raw_seed)
@@ -96,11 +110,13 @@ def context(environ: Optional[Mapping[str, str]] = None) -> Context:
         parameters=parameters,
         model_name=env.get("STARLING_MODEL_NAME", ""),
         seed=seed,
+        eval_models=eval_models,
+        eval_output=eval_output,
     )
 
 
 def role() -> str:
-    """STARLING_ROLE: train, evaluate, or edge or cloud in an inference worker."""
+    """STARLING_ROLE: train, evaluate, edge or cloud in an inference worker, or eval in an evaluation worker."""
     return context().role
 
 

@@ -10,7 +10,7 @@ import traceback
 from typing import Any, Dict, Iterator, Mapping, Optional
 
 from . import constants, evaluation, jobs, tensors
-from .context import SERVING_ROLES, Context, context
+from .context import EVAL, SERVING_ROLES, Context, context
 from .errors import StarlingError
 from .peer import PeerClient, start_watchdog
 
@@ -162,6 +162,11 @@ def rounds() -> Iterator[Round]:
             "this process was started to score global models centrally (the task's "
             "aggregationWorker.evaluation), but the script never called starling.serve_evaluations(fn) "
             "before starling.rounds(): see docs/workers.md, 'Central evaluation'")
+    if ctx.role == EVAL:
+        raise StarlingError(
+            "this process was started to evaluate an IncrementalLearningJob's models (STARLING_ROLE=eval), but "
+            "the script never called starling.evaluate(predict) before starling.rounds(): see docs/workers.md, "
+            "'Evaluation workers (IncrementalLearningJob)'")
     if ctx.role in SERVING_ROLES:
         raise StarlingError(
             f"this process was started as an inference worker (STARLING_ROLE={ctx.role}) of service "

@@ -1,6 +1,7 @@
 """The example workers: numpy_logreg.py trained for 3 rounds against the fake peer; both compile."""
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -82,9 +83,57 @@ class NumpyLogregServingTests(unittest.TestCase):
         np.testing.assert_allclose(rows.sum(axis=1), [1, 1], rtol=1e-6)
 
 
+class NumpyLogregIncrementalTests(unittest.TestCase):
+    """One script, three stages: trained for a cycle from a deployed model, evaluated, served."""
+
+    def test_train_then_evaluate_then_serve(self):
+        deployed = {"dense0.weight": np.zeros((10, 64), dtype=np.float32), "dense0.bias": np.zeros(10, dtype=np.float32)}
+        trainer = FakePeer(RoundPeer(count=1, waits=0, validate=lambda r: False, next_model=lambda n, r: r["update"]))
+        self.addCleanup(trainer.close)
+        data = os.path.join(trainer.directory, "rows.csv")
+        digits_like_csv(data)
+        env = worker_environment(trainer, dataset_path=data, dataset_format="csv",
+                                 parameters={"batch_size": 32, "learning_rate": 0.5, "epochs": 5})
+        env["STARLING_ROLE"] = "train"
+        trained = subprocess.run([sys.executable, "numpy_logreg_incremental.py"], cwd=EXAMPLES, env=env,
+                                 capture_output=True, text=True, timeout=120)
+        self.assertEqual(trained.returncode, 0, trained.stderr)
+        self.assertIn("cycle 1: 300 rows, training loss", trained.stdout)
+        candidate = trainer.commands("worker-submit")[0]["update"]
+
+        deployed_path = trainer.global_model("deployed.safetensors", deployed)
+        output = os.path.join(trainer.directory, "result.json")
+        env.update({"STARLING_ROLE": "eval", "STARLING_EVAL_OUTPUT": output,
+                    "STARLING_EVAL_MODELS": json.dumps({"candidate": candidate, "deployed": deployed_path})})
+        evaluated = subprocess.run([sys.executable, "numpy_logreg_incremental.py"], cwd=EXAMPLES, env=env,
+                                   capture_output=True, text=True, timeout=120)
+        self.assertEqual(evaluated.returncode, 0, evaluated.stderr)
+        with open(output) as file:
+            models = json.load(file)["models"]
+        candidate_matrix, deployed_matrix = np.array(models["candidate"]["confusion"]), np.array(models["deployed"]["confusion"])
+        self.assertEqual((candidate_matrix.sum(), deployed_matrix.sum()), (300, 300))
+        self.assertGreater(np.trace(candidate_matrix) / 300, 0.9)
+        self.assertEqual(deployed_matrix[:, 0].sum(), 300, "the zero model predicts class 0 for every row")
+
+        peer = ServingPeer(role="edge", service="digits-job")
+        self.addCleanup(peer.close)
+        model = peer.model("v2.safetensors", dict(load_file(candidate)))
+        worker = subprocess.Popen([sys.executable, "numpy_logreg_incremental.py"], cwd=EXAMPLES, env=peer.environment(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: worker.poll() is None and worker.kill())
+        peer.accept()
+        peer.send({"job": "load", "version": 2, "model": model},
+                  {"job": "infer", "batch": 1, "version": 2, "shape": [1, 64], "data": [0.5] * 64}, {"job": "stop"})
+        loaded, scores = peer.answers(2)
+        output_text, errors = worker.communicate(timeout=20)
+        self.assertEqual(worker.returncode, 0, errors)
+        self.assertEqual(output_text, "serving digits-job as edge\n")
+        self.assertEqual((loaded, scores["classes"]), ({"loaded": 2}, 10))
+
+
 class CompileTests(unittest.TestCase):
     def test_examples_compile(self):  # torch_mlp.py needs torch to run; here it is only compiled
-        for name in ("numpy_logreg.py", "torch_mlp.py", "numpy_logreg_serving.py"):
+        for name in ("numpy_logreg.py", "torch_mlp.py", "numpy_logreg_serving.py", "numpy_logreg_incremental.py"):
             with open(os.path.join(EXAMPLES, name)) as file:
                 compile(file.read(), name, "exec")
 
@@ -93,7 +142,7 @@ class DocumentationTests(unittest.TestCase):
     def test_docs_show_the_examples_as_they_are(self):
         with open(os.path.join(REPO_DIR, "docs", "workers.md")) as file:
             docs = file.read()
-        for name in ("numpy_logreg.py", "torch_mlp.py", "numpy_logreg_serving.py"):
+        for name in ("numpy_logreg.py", "torch_mlp.py", "numpy_logreg_serving.py", "numpy_logreg_incremental.py"):
             with open(os.path.join(EXAMPLES, name)) as file:
                 block = "```python\n" + file.read() + "```\n"
             self.assertTrue(block in docs, f"docs/workers.md does not show examples/workers/{name} as it is")

@@ -175,6 +175,24 @@ struct WorkerLaunch {
                        directory: directory, python: python)
     }
 
+    /// An evaluation worker of an IncrementalLearningJob (docs/workers.md, "Evaluation workers
+    /// (IncrementalLearningJob)"): a job worker (`jobCommand`) with `STARLING_ROLE=eval` on the CSV of
+    /// this peer's evaluation rows, plus `STARLING_EVAL_MODELS` (a JSON object, model name →
+    /// absolute safetensors path) and `STARLING_EVAL_OUTPUT` (the result file to write).
+    func evalCommand(task: TaskID, spec: TaskSpec, worker: WorkerSpec, name: String, token: String, dataset: DatasetRecord,
+                     models: [String: String], outputPath: String, seed: UInt64) throws -> Command {
+        var command = try jobCommand(task: task, spec: spec, worker: worker, role: "eval", name: name, token: token,
+                                     dataset: dataset, seed: seed)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let paths = models.mapValues { Self.absolute($0, in: baseDirectory) }
+        let modelsJSON = (try? encoder.encode(paths)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        command.environment += ["STARLING_EVAL_MODELS=\(modelsJSON)",
+                                "STARLING_EVAL_OUTPUT=\(Self.absolute(outputPath, in: baseDirectory))"]
+        command.environment.sort()
+        return command
+    }
+
     /// A worker spec's own parameters as one JSON object, read as `parametersJSON` reads them.
     static func parametersJSON(_ parameters: [Parameter]) -> String {
         json(Dictionary(parameters.map { ($0.key, WorkerValue($0.value)) }) { _, last in last })
