@@ -17,7 +17,9 @@ final class IncrementalExecutor {
     unowned let runner: TaskRunner
     /// The step round each running training answers, by the supervisor's key.
     private var training: [TaskRunner.WorkerKey: UInt64] = [:]
-    /// Work directories of the job's stages, removed when the job is released.
+    /// The evaluation running for each job here (to cancel it when the job is released).
+    var evaluations: [TaskID: ModelEvaluationRun] = [:]
+    /// The name a job's training worker goes by (its log, its work directory).
     static let trainWorker = "train"
 
     init(runner: TaskRunner) {
