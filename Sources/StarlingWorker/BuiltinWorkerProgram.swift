@@ -53,7 +53,15 @@ public enum BuiltinWorkerProgram {
             + "\(data.featureCount) features, \(classes) classes; \(epochs) epochs of batch \(batchSize) at lr \(learningRate) "
             + "per round\n").utf8))
         while let round = try client.nextRound() {
-            let global = try round.globalWeights() ?? trainer.initialWeights(seed: context.seed)
+            let given = try round.globalWeights()
+            // A model given to train from fixes the class count (an IncrementalLearningJob's data
+            // may lack the labels its deployed model knows, or bring ones it does not yet).
+            var trainer = trainer
+            if let given, let modelClasses = Self.classes(of: given, layers: kind == .logreg ? 1 : 2), modelClasses >= data.classCount {
+                trainer = BuiltinTrainer(kind: kind, featureCount: data.featureCount, classCount: modelClasses,
+                                         hiddenUnits: trainer.hiddenUnits)
+            }
+            let global = given ?? trainer.initialWeights(seed: context.seed)
             var metrics: [String: Double] = [:]
             if round.validate {
                 let evaluation = try trainer.evaluate(global, on: data)
@@ -70,5 +78,10 @@ public enum BuiltinWorkerProgram {
                 + accuracy + "\n").utf8))
         }
         FileHandle.standardOutput.write(Data("task done\n".utf8))
+    }
+
+    /// The output size of a built-in model's last layer (`dense<layers-1>.bias`), if it has one.
+    static func classes(of weights: ModelWeights, layers: Int) -> Int? {
+        weights["dense\(layers - 1).bias"]?.shape.first
     }
 }
