@@ -26,6 +26,9 @@ public enum LocalRequest: Equatable, Sendable {
     case workerEvaluated(WorkerIdentity, WorkerScores)
     /// ← `DatasetAddResponse`. `path` is absolute; `format` csv or npz (default: from the extension).
     case datasetAdd(name: String, path: String, format: String?)
+    /// ← `DatasetAppendResponse`: samples added to the registered dataset `name` (an arrival).
+    /// `path` is absolute; `format` csv or npz (default: from the extension).
+    case datasetAppend(name: String, path: String, format: String?)
     /// ← `DatasetListResponse`
     case datasetList
     /// ← `OutcomeResponse`
@@ -56,6 +59,7 @@ public enum LocalRequest: Equatable, Sendable {
         case workerFail = "worker-fail"
         case workerEvaluated = "worker-evaluated"
         case datasetAdd = "dataset-add"
+        case datasetAppend = "dataset-append"
         case datasetList = "dataset-list"
         case datasetRemove = "dataset-remove"
         case modelList = "model-list"
@@ -84,6 +88,7 @@ public enum LocalRequest: Equatable, Sendable {
         case .workerFail: .workerFail
         case .workerEvaluated: .workerEvaluated
         case .datasetAdd: .datasetAdd
+        case .datasetAppend: .datasetAppend
         case .datasetList: .datasetList
         case .datasetRemove: .datasetRemove
         case .modelList: .modelList

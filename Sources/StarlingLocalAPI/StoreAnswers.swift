@@ -1,8 +1,10 @@
-/// A dataset registered on the peer (`dataset-add`, `dataset-list`).
+/// A dataset registered on the peer (`dataset-add`, `dataset-append`, `dataset-list`). `bytes`,
+/// `samples` and `classes` are totals over its registered file and its `arrivals`.
 public struct Dataset: Codable, Equatable, Sendable {
     public var name: String
+    /// The registered file.
     public var path: String
-    /// csv or npz.
+    /// csv or npz (of the registered file).
     public var format: String
     public var bytes: UInt64
     public var samples: UInt64
@@ -10,9 +12,11 @@ public struct Dataset: Codable, Equatable, Sendable {
     public var classes: UInt64
     /// Unix seconds.
     public var addedAt: UInt64
+    /// Files appended since it was registered (`dataset-append`).
+    public var arrivals: UInt64
 
     public init(name: String, path: String, format: String, bytes: UInt64, samples: UInt64, features: UInt64, classes: UInt64,
-                addedAt: UInt64) {
+                addedAt: UInt64, arrivals: UInt64 = 0) {
         self.name = name
         self.path = path
         self.format = format
@@ -21,6 +25,25 @@ public struct Dataset: Codable, Equatable, Sendable {
         self.features = features
         self.classes = classes
         self.addedAt = addedAt
+        self.arrivals = arrivals
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, path, format, bytes, samples, features, classes, addedAt, arrivals
+    }
+
+    /// An answer of a peer from before arrivals has none.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        path = try container.decode(String.self, forKey: .path)
+        format = try container.decode(String.self, forKey: .format)
+        bytes = try container.decode(UInt64.self, forKey: .bytes)
+        samples = try container.decode(UInt64.self, forKey: .samples)
+        features = try container.decode(UInt64.self, forKey: .features)
+        classes = try container.decode(UInt64.self, forKey: .classes)
+        addedAt = try container.decode(UInt64.self, forKey: .addedAt)
+        arrivals = try container.decodeIfPresent(UInt64.self, forKey: .arrivals) ?? 0
     }
 }
 
@@ -52,6 +75,39 @@ public struct DatasetAddResponse: Codable, Equatable, Sendable {
         self.ok = ok
         self.message = message
         self.dataset = dataset
+    }
+}
+
+/// `dataset-append` ← the outcome, and when the samples were added, the dataset with its new
+/// totals and the arrival that added them.
+public struct DatasetAppendResponse: Codable, Equatable, Sendable {
+    /// One appended file, as the peer recorded it.
+    public struct Arrival: Codable, Equatable, Sendable {
+        /// 1 for a dataset's first arrival, then one more for each.
+        public var sequence: UInt64
+        public var samples: UInt64
+        public var bytes: UInt64
+        /// Unix seconds.
+        public var arrivedAt: UInt64
+
+        public init(sequence: UInt64, samples: UInt64, bytes: UInt64, arrivedAt: UInt64) {
+            self.sequence = sequence
+            self.samples = samples
+            self.bytes = bytes
+            self.arrivedAt = arrivedAt
+        }
+    }
+
+    public var ok: Bool
+    public var message: String
+    public var dataset: Dataset?
+    public var arrival: Arrival?
+
+    public init(ok: Bool, message: String, dataset: Dataset? = nil, arrival: Arrival? = nil) {
+        self.ok = ok
+        self.message = message
+        self.dataset = dataset
+        self.arrival = arrival
     }
 }
 

@@ -291,6 +291,16 @@ public final class PeerRuntime<Machine: PeerMachine> {
         runnerCommands = TaskRunnerCommands(runner: runner, tasks: { [unowned self] in self.machine.tasks },
                                             members: { [unowned self] in self.machine.members },
                                             control: { [unowned self] in self.control($0) })
+        runner.datasetsChanged = { [unowned self] in _ = self.runnerCommands?.announceStoreTags() }
+        if let store {
+            // Arrival files a crash left without their record are removed (DatasetAppend).
+            do {
+                let removed = try DatasetAppend.removeUnrecorded(store: store, dataDirectory: directory)
+                if removed > 0 { logger.notice("removed \(removed) dataset file(s) under \(directory)/datasets that no record names") }
+            } catch {
+                logger.warning("cannot look for unrecorded dataset files: \(error)")
+            }
+        }
         try startServing(runner)
     }
 

@@ -3,11 +3,15 @@ import GRDB
 
 /// A dataset registered on this peer (`starling dataset add`): where its file is and what it holds.
 /// Rows never leave the peer; only the name, format, size and sample count are gossiped.
+///
+/// `bytes` and `samples` are totals over the registered file and its arrivals (`dataset append`,
+/// `DatasetArrival`), and `classes` the largest of theirs: what the peer gossips, and the row index
+/// space of `ArrivalSplit` (the file's rows, then each arrival's in sequence order).
 public struct DatasetRecord: Sendable, Equatable, Codable {
     public var name: String
-    /// Absolute path of the data file.
+    /// Absolute path of the registered data file (never moved nor modified by the peer).
     public var path: String
-    /// csv or npz.
+    /// csv or npz (of the registered file; each arrival names its own).
     public var format: String
     public var bytes: UInt64
     public var samples: UInt64
@@ -29,9 +33,13 @@ public struct DatasetRecord: Sendable, Equatable, Codable {
 }
 
 extension Store {
-    /// Adds or replaces (same name) a dataset.
-    public func saveDataset(_ dataset: DatasetRecord) throws {
+    /// Adds or replaces (same name) a dataset, with the totals of its file alone. A replaced
+    /// dataset's arrivals are dropped in the same transaction; returns their paths, so the caller
+    /// deletes the files.
+    @discardableResult
+    public func saveDataset(_ dataset: DatasetRecord) throws -> [String] {
         try database.write { db in
+            let dropped = try Self.dropArrivals(db, dataset.name)
             try db.execute(
                 sql: """
                     INSERT INTO datasets (name, path, format, bytes, samples, features, classes, added_at)
@@ -42,26 +50,39 @@ extension Store {
                     """,
                 arguments: [dataset.name, dataset.path, dataset.format, Int64(dataset.bytes), Int64(dataset.samples),
                             Int64(dataset.features), Int64(dataset.classes), Int64(dataset.addedAt)])
+            return dropped
         }
     }
 
-    public func removeDataset(named name: String) throws -> Bool {
+    /// Forgets the dataset `name` and its arrivals in one transaction; returns the arrivals' paths
+    /// (so the caller deletes the files), or nil when there was no such dataset.
+    public func removeDataset(named name: String) throws -> [String]? {
         try database.write { db in
+            let dropped = try Self.dropArrivals(db, name)
             try db.execute(sql: "DELETE FROM datasets WHERE name = ?", arguments: [name])
-            return db.changesCount > 0
+            return db.changesCount > 0 ? dropped : nil
         }
     }
 
     /// Every dataset, by name.
     public func datasets() throws -> [DatasetRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM datasets ORDER BY name").map { row in
-                DatasetRecord(name: row["name"], path: row["path"], format: row["format"],
-                              bytes: UInt64(row["bytes"] as Int64), samples: UInt64(row["samples"] as Int64),
-                              features: UInt64(row["features"] as Int64), classes: UInt64(row["classes"] as Int64),
-                              addedAt: UInt64(row["added_at"] as Int64))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM datasets ORDER BY name").map(Self.dataset)
         }
+    }
+
+    /// The dataset `name`, or nil.
+    public func dataset(named name: String) throws -> DatasetRecord? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM datasets WHERE name = ?", arguments: [name]).map(Self.dataset)
+        }
+    }
+
+    static func dataset(_ row: Row) -> DatasetRecord {
+        DatasetRecord(name: row["name"], path: row["path"], format: row["format"],
+                      bytes: UInt64(row["bytes"] as Int64), samples: UInt64(row["samples"] as Int64),
+                      features: UInt64(row["features"] as Int64), classes: UInt64(row["classes"] as Int64),
+                      addedAt: UInt64(row["added_at"] as Int64))
     }
 }
 

@@ -34,6 +34,7 @@ enum StoreSchema {
         migrator.registerMigration("v3-tasks", migrate: createTaskTables)
         migrator.registerMigration("v4-learning", migrate: createLearningTables)
         migrator.registerMigration("v5-imported-models", migrate: createImportedModelTable)
+        migrator.registerMigration("v6-dataset-arrivals", migrate: createDatasetArrivalTable)
         return migrator
     }
 }

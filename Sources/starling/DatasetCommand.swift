@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import StarlingLocalAPI
 
-/// `starling dataset add|list|remove`: data kept at the edge. The rows never leave the peer; only
-/// a dataset's name, format, size and sample count are gossiped (docs/workers.md).
+/// `starling dataset add|append|list|remove`: data kept at the edge. The rows never leave the peer;
+/// only a dataset's name, format, size and sample count are gossiped (docs/workers.md).
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Register the local datasets training workers are placed by.",
-        subcommands: [Add.self, List.self, Remove.self])
+        subcommands: [Add.self, Append.self, List.self, Remove.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -31,6 +31,27 @@ struct DatasetCommand: ParsableCommand {
         }
     }
 
+    struct Append: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add the samples of a file to the registered dataset NAME (the peer keeps a copy; durable when it returns).")
+
+        @Argument(help: "A dataset registered on this peer (starling dataset add).")
+        var name: String
+        @Option(help: "The new samples, as dataset add reads them, with the dataset's feature count.")
+        var path: String
+        @Option(help: "csv or npz (default: from the file's extension).")
+        var format: String?
+        @OptionGroup var peer: TaskCommand.PeerOption
+
+        func run() throws {
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            let answer = try PeerRequest.answer(.datasetAppend(name: name, path: absolute, format: format), to: peer.directory,
+                                                as: DatasetAppendResponse.self)
+            guard answer.ok else { throw CLIError("dataset append refused: \(answer.message)") }
+            print(answer.message)
+        }
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "This peer's datasets, and those the other live peers declare.")
@@ -49,7 +70,8 @@ struct DatasetCommand: ParsableCommand {
             if answer.datasets.isEmpty { print("  (none; add one with `starling dataset add NAME --path FILE`)") }
             for dataset in answer.datasets {
                 print("  \(dataset.name)  \(dataset.format)  \(dataset.samples) samples  "
-                    + "\(dataset.features) features  \(dataset.classes) classes  \(dataset.path)")
+                    + "\(dataset.features) features  \(dataset.classes) classes  "
+                    + "\(dataset.arrivals) arrival\(dataset.arrivals == 1 ? "" : "s")  \(dataset.path)")
             }
             print("declared in the cluster:")
             if answer.declared.isEmpty { print("  (none)") }

@@ -27,6 +27,7 @@ struct LocalRequestTests {
             .workerFail(Self.identity, WorkerFailure(epoch: 2, round: 3, reason: "no GPU")),
             .workerEvaluated(Self.identity, WorkerScores(epoch: 2, round: 3, metrics: ["accuracy": 0.9])),
             .datasetAdd(name: "d", path: "/d.csv", format: nil), .datasetRemove(name: "d"),
+            .datasetAppend(name: "d", path: "/more.npz", format: "npz"), .datasetAppend(name: "d", path: "/more.csv", format: nil),
             .modelImport(name: "m", path: "/m.safetensors"), .modelRemove(name: "m"), .modelExport(model: "digits", out: "/o"),
             .taskLogs(task: "digits", worker: "edge-a"),
             .infer(InferCall(service: "digits-joint", shape: [1, 2], data: [0.5, -1])),
@@ -71,7 +72,8 @@ struct LocalRequestTests {
         let refusal = try #require(Self.refusal(#"{"command":"reboot"}"#))
         #expect(refusal.code == .unknownCommand)
         #expect(refusal.description == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, "
-            + "task-submit, task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-list, "
+            + "task-submit, task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-append, "
+            + "dataset-list, "
             + "dataset-remove, model-list, model-import, model-remove, model-export, task-logs, infer")
     }
 }

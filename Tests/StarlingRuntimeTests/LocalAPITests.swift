@@ -56,7 +56,7 @@ import Glibc
         let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(lines[2].utf8))
         #expect(error.code == .unknownCommand)
         #expect(error.error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
-            + "task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-list, dataset-remove, model-list, model-import, "
+            + "task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-append, dataset-list, dataset-remove, model-list, model-import, "
             + "model-remove, model-export, task-logs, infer")
         #expect(runtime.counters["local_api.requests"] == 3)
     }

@@ -23,7 +23,7 @@ func key(_ seed: UInt8) -> SigningKey { try! SigningKey(seed: [UInt8](repeating:
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try Store(directory: directory)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1-trust", "v2-membership", "v3-tasks", "v4-learning", "v5-imported-models"])
+        #expect(try store.appliedMigrations() == ["v1-trust", "v2-membership", "v3-tasks", "v4-learning", "v5-imported-models", "v6-dataset-arrivals"])
         #expect(FileManager.default.fileExists(atPath: directory + "/starling.db"))
         #expect(FileManager.default.fileExists(atPath: directory + "/blobs"))
     }
@@ -46,7 +46,7 @@ func key(_ seed: UInt8) -> SigningKey { try! SigningKey(seed: [UInt8](repeating:
         #expect(try reopened.authority() == authority.publicKey)
         #expect(try reopened.certificate(of: node) == certificate)
         #expect(try reopened.revocations() == [revocation])
-        #expect(try reopened.appliedMigrations() == ["v1-trust", "v2-membership", "v3-tasks", "v4-learning", "v5-imported-models"])
+        #expect(try reopened.appliedMigrations() == ["v1-trust", "v2-membership", "v3-tasks", "v4-learning", "v5-imported-models", "v6-dataset-arrivals"])
     }
 
     @Test func refusesAnotherIdentityOrAuthority() throws {

@@ -22,6 +22,7 @@ struct TaskRunnerCommands {
         case let .workerFail(identity, failure): .now(worker(identity) { workerFail($0, failure) })
         case let .workerEvaluated(identity, scores): .now(worker(identity) { workerEvaluated($0, scores) })
         case let .datasetAdd(name, path, format): .now(LocalAPI.line(datasetAdd(name: name, path: path, format: format)))
+        case let .datasetAppend(name, path, format): .now(LocalAPI.line(datasetAppend(name: name, path: path, format: format)))
         case .datasetList: .now(LocalAPI.line(datasetList()))
         case let .datasetRemove(name): .now(LocalAPI.line(datasetRemove(name)))
         case .modelList: .now(LocalAPI.line(modelList()))
@@ -185,7 +186,10 @@ struct TaskRunnerCommands {
         let record = DatasetRecord(name: name, path: path, format: format.rawValue, bytes: UInt64(bytes.count),
                                    samples: UInt64(data.count), features: UInt64(data.featureCount),
                                    classes: UInt64(data.classCount), addedAt: UnixClock.now())
-        do { try store.saveDataset(record) } catch { return DatasetAddResponse(ok: false, message: "cannot save the dataset: \(error)") }
+        // A replaced dataset's arrivals go with it (the new file is what the name holds now).
+        do { DatasetAppend.removeFiles(try store.saveDataset(record)) } catch {
+            return DatasetAddResponse(ok: false, message: "cannot save the dataset: \(error)")
+        }
         let announced = announceStoreTags()
         return DatasetAddResponse(ok: announced.ok, message: "dataset \(name): \(data.count) samples, \(data.featureCount) features, "
                                   + "\(data.classCount) classes (\(announced.message))", dataset: Dataset(record))
@@ -193,7 +197,8 @@ struct TaskRunnerCommands {
 
     private func datasetRemove(_ name: String) -> OutcomeResponse {
         guard let store = runner.store else { return OutcomeResponse(ok: false, message: "this peer has no store") }
-        guard (try? store.removeDataset(named: name)) == true else { return OutcomeResponse(ok: false, message: "no dataset \(name)") }
+        guard let arrivals = try? store.removeDataset(named: name) else { return OutcomeResponse(ok: false, message: "no dataset \(name)") }
+        DatasetAppend.removeFiles(arrivals)
         let announced = announceStoreTags()
         return OutcomeResponse(ok: announced.ok, message: "dataset \(name) removed (\(announced.message))")
     }
@@ -216,7 +221,9 @@ struct TaskRunnerCommands {
                                                 bytes: dataset.bytes, samples: dataset.samples))
             }
         }
-        return DatasetListResponse(datasets: ((try? runner.store?.datasets()) ?? []).map(Dataset.init), declared: declared)
+        let arrivals = (try? runner.store?.arrivalCounts()) ?? [:]
+        return DatasetListResponse(datasets: ((try? runner.store?.datasets()) ?? []).map { Dataset($0, arrivals: arrivals[$0.name] ?? 0) },
+                                   declared: declared)
     }
 
     // MARK: Logs
@@ -255,8 +262,8 @@ struct TaskRunnerCommands {
 }
 
 extension Dataset {
-    init(_ record: DatasetRecord) {
+    init(_ record: DatasetRecord, arrivals: UInt64 = 0) {
         self.init(name: record.name, path: record.path, format: record.format, bytes: record.bytes, samples: record.samples,
-                  features: record.features, classes: record.classes, addedAt: record.addedAt)
+                  features: record.features, classes: record.classes, addedAt: record.addedAt, arrivals: arrivals)
     }
 }

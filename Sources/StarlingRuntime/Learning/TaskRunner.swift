@@ -22,6 +22,9 @@ final class TaskRunner {
     private let deliver: (PeerInput) -> Void
     let log: (LogLevel, String) -> Void
     var supervisors: [WorkerKey: WorkerSupervisor] = [:]
+    /// Called after the runner itself changed a registered dataset (hard examples kept as
+    /// arrivals), so the peer declares the new size in its tags.
+    var datasetsChanged: () -> Void = {}
     /// The FederatedTask executor: training, collecting, aggregating, central evaluation.
     private(set) lazy var federated = FederatedExecutor(runner: self)
     /// The JointInferenceService executor: inference workers and the data plane.

@@ -57,7 +57,11 @@ struct WorkerLaunch {
     /// `order.worker` is a training worker's name, or the aggregation worker's for the task's
     /// central evaluator: the first training worker's script, started with `STARLING_ROLE=evaluate`
     /// on the evaluation dataset (docs/workers.md, "Central evaluation").
-    func command(for order: TrainingWork, token: String, dataset: DatasetRecord?) throws -> Command {
+    ///
+    /// A dataset with `arrivals` (`dataset append`) is handed over whole: its rows (the file's,
+    /// then each arrival's) are written as one CSV file into the worker's work directory, which
+    /// `STARLING_DATASET_PATH` names. Without arrivals the worker reads the registered file.
+    func command(for order: TrainingWork, token: String, dataset: DatasetRecord?, arrivals: [DatasetArrival] = []) throws -> Command {
         guard let federated = order.spec.federatedTask else { throw RuntimeError("task \(order.spec.name) is not federated") }
         let evaluator = order.worker == federated.aggregationWorker.name
         guard let worker = evaluator ? federated.trainingWorkers.first
@@ -72,9 +76,22 @@ struct WorkerLaunch {
         let (program, python, directory) = try program(for: worker.script, directoryField: "trainScriptDir")
         let workDirectory = "\(self.workDirectory)/\(order.task.text.prefix(16))/\(order.worker)"
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        var environment = environment(order, worker: worker, token: token, dataset: dataset, workDirectory: workDirectory)
+        var environment = environment(order, worker: worker, token: token, dataset: try Self.whole(dataset, arrivals: arrivals, in: workDirectory),
+                                      workDirectory: workDirectory)
         environment.append("STARLING_ROLE=\(evaluator ? "evaluate" : "train")")
         return Command(arguments: program, environment: environment.sorted(), directory: directory, python: python)
+    }
+
+    /// The dataset as one file a worker reads: the registered one, or with arrivals, all its rows
+    /// written to `dataset-NAME.csv` in `workDirectory` (written again at each start of the worker,
+    /// so a restarted worker sees the arrivals since).
+    static func whole(_ dataset: DatasetRecord, arrivals: [DatasetArrival], in workDirectory: String) throws -> DatasetRecord {
+        guard !arrivals.isEmpty else { return dataset }
+        var whole = dataset
+        whole.path = "\(workDirectory)/dataset-\(dataset.name).csv"
+        whole.format = "csv"
+        try DatasetRows.materialize(dataset, arrivals: arrivals, to: whole.path)
+        return whole
     }
 
     private func environment(_ order: TrainingWork, worker: TrainingWorker, token: String, dataset: DatasetRecord,

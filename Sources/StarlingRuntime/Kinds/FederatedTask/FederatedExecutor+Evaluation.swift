@@ -42,7 +42,10 @@ extension FederatedExecutor {
             let log = WorkerLog(directory: TaskRunner.logDirectory(runner.dataDirectory, task: order.task), worker: name)
             supervisor = WorkerSupervisor(
                 task: order.task, worker: name, role: .evaluate, loop: runner.loop, log: log,
-                launch: { [launch = runner.launch] order, token in try launch.command(for: order, token: token, dataset: dataset) },
+                launch: { [launch = runner.launch, store = runner.store] order, token in
+                    let (current, arrivals) = DatasetRows.registered(dataset.name, in: store)
+                    return try launch.command(for: order, token: token, dataset: current ?? dataset, arrivals: arrivals)
+                },
                 answer: { [weak self] result in
                     guard case let .trainingFailed(task, _, epoch, round, reason) = result else { return }
                     self?.evaluationEnded(task: task, epoch: epoch, round: round, outcome: .failure(RuntimeError(reason)))

@@ -71,11 +71,15 @@ final class FederatedExecutor {
                                        reason: "this peer runs \(WorkerLimits.workersMax) workers already (WorkerLimits.workersMax)"))
                 return
             }
-            let dataset = datasetRecord(for: order)
+            let datasetName = order.spec.federatedTask?.trainingWorkers.first(where: { $0.name == order.worker })?.dataset.name
             let log = WorkerLog(directory: TaskRunner.logDirectory(runner.dataDirectory, task: order.task), worker: order.worker)
             supervisor = WorkerSupervisor(
                 task: order.task, worker: order.worker, loop: runner.loop, log: log,
-                launch: { [launch = runner.launch] order, token in try launch.command(for: order, token: token, dataset: dataset) },
+                // The dataset as it is when the worker (re)starts: arrivals since are included.
+                launch: { [launch = runner.launch, store = runner.store] order, token in
+                    let (dataset, arrivals) = DatasetRows.registered(datasetName, in: store)
+                    return try launch.command(for: order, token: token, dataset: dataset, arrivals: arrivals)
+                },
                 answer: { [weak self] result in self?.answer(result) })
             runner.supervisors[key] = supervisor
             runner.counters.increment("workers.created")
@@ -87,11 +91,6 @@ final class FederatedExecutor {
             if case .success = result { self?.runner.modelArrived(order.baseModel, task: order.task, taskName: order.spec.name,
                                                            round: order.round - 1, epoch: 0) }
         }
-    }
-
-    private func datasetRecord(for order: TrainingWork) -> DatasetRecord? {
-        guard let worker = order.spec.federatedTask?.trainingWorkers.first(where: { $0.name == order.worker }) else { return nil }
-        return (try? runner.store?.datasets())??.first { $0.name == worker.dataset.name }
     }
 
     // MARK: Coordinator

@@ -29,7 +29,7 @@ struct ServingConfig {
             miningParameters = mining.parameters.map { ($0.key, $0.value) }
             cloudTimeout = ServingExecutor.cloudTimeout(service)
             let name = service.edgeWorker.workerSpec.parameters.first { $0.key == "hard_examples_dataset" }?.value
-            hardExamplesDataset = name.flatMap { !$0.isEmpty && !$0.contains("/") && !$0.hasPrefix(".") ? $0 : nil }
+            hardExamplesDataset = name.flatMap { $0.isEmpty ? nil : $0 }
             hotUpdate = true
             asksCloud = true
             outputDirectory = nil

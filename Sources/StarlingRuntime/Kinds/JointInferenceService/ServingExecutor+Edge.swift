@@ -145,17 +145,44 @@ extension ServingExecutor {
                                      edgeVersion: edge.version, cloudVersion: cloud?.version)))
     }
 
-    /// Appends the hard examples the cloud answered to the service's hard-example file, labelled
-    /// with the cloud's class.
+    /// Adds the hard examples the cloud answered, labelled with the cloud's class, to the
+    /// service's hard-example dataset (`HardExampleDataset`); what is still buffered afterwards is
+    /// written within `ServingLimits.hardExamplesFlushInterval`.
     private func keep(_ service: Service, values: [Float], features: Int, cloud: InferenceWorker.Scores) {
-        guard let files = service.hardExamples else { return }
+        guard let dataset = service.hardExamples else { return }
         let labels = JointAnswer.classes(of: cloud.values, classes: cloud.classes)
         for (row, label) in labels.enumerated() {
-            if files.append(features: values[(row * features)..<((row + 1) * features)], label: label) {
-                runner.counters.increment("serving.hard_examples_kept")
-            } else {
-                runner.counters.increment("serving.hard_examples_not_written")
-            }
+            let (kept, written) = dataset.append(features: values[(row * features)..<((row + 1) * features)], label: label)
+            runner.counters.increment(kept == .kept ? "serving.hard_examples_kept" : "serving.hard_examples_dropped")
+            if let written { hardExamplesWritten(service, written) }
+        }
+        guard dataset.buffered > 0, service.hardExamplesTimer == nil else { return }
+        guard let timer = try? LoopTimer(loop: runner.loop) else { return flushHardExamples(service) }
+        service.hardExamplesTimer = timer
+        timer.start(after: ServingLimits.hardExamplesFlushInterval) { [weak self, weak service] in
+            guard let self, let service else { return }
+            service.hardExamplesTimer?.close()
+            service.hardExamplesTimer = nil
+            self.flushHardExamples(service)
+        }
+    }
+
+    /// Writes the service's buffered hard examples now.
+    func flushHardExamples(_ service: Service) {
+        guard let written = service.hardExamples?.flush() else { return }
+        hardExamplesWritten(service, written)
+    }
+
+    /// Counts a batch of hard examples written (and declares the dataset's new size) or lost.
+    private func hardExamplesWritten(_ service: Service, _ written: Result<Int, RuntimeError>) {
+        switch written {
+        case let .success(rows):
+            runner.counters.increment("serving.hard_examples_written", by: UInt64(rows))
+            runner.datasetsChanged()
+        case let .failure(error):
+            runner.counters.increment("serving.hard_examples_not_written")
+            runner.log(.warning, "service \(service.name): hard examples not written to dataset "
+                + "\(service.hardExamples?.name ?? "-"): \(error)")
         }
     }
 

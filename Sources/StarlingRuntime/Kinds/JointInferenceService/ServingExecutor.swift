@@ -45,7 +45,9 @@ final class ServingExecutor {
         /// width are refused (400) without bothering the worker (models do not declare their input).
         var features: Int?
         /// Where hard examples are kept (`hard_examples_dataset`), if the spec asks.
-        var hardExamples: HardExampleFiles?
+        var hardExamples: HardExampleDataset?
+        /// Writes the hard examples buffered for longer than `hardExamplesFlushInterval`.
+        var hardExamplesTimer: LoopTimer?
 
         init(task: TaskID, spec: TaskSpec, miner: HardExampleMiner?, config: ServingConfig) {
             self.task = task
@@ -93,7 +95,12 @@ final class ServingExecutor {
             }
             service = Service(task: work.task, spec: work.spec, miner: miner, config: config)
             if let name = config.hardExamplesDataset {
-                service.hardExamples = HardExampleFiles(directory: "\(runner.dataDirectory)/hard-examples", name: name)
+                if TaskRunnerCommands.isLabel(name), let store = runner.store {
+                    service.hardExamples = HardExampleDataset(name: name, store: store, dataDirectory: runner.dataDirectory)
+                } else {
+                    runner.log(.warning, "service \(service.name): hard examples are not kept: hard_examples_dataset \(name) is not "
+                        + "a dataset name (a DNS-1123 label), or this peer has no store")
+                }
             }
             services[work.task] = service
             byName[service.name] = work.task
@@ -151,6 +158,9 @@ final class ServingExecutor {
     func release(_ task: TaskID) {
         guard let service = services.removeValue(forKey: task) else { return }
         if byName[service.name] == task { byName[service.name] = nil }
+        flushHardExamples(service)
+        service.hardExamplesTimer?.close()
+        service.hardExamplesTimer = nil
         for worker in service.workers.values {
             tokens[worker.token] = nil
             worker.stop()

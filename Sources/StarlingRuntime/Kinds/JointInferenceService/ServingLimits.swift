@@ -22,8 +22,13 @@ public enum ServingLimits {
     public static let requestsInFlightMax = 1_024
     /// Latencies kept per path for `task status` percentiles (a ring of the most recent).
     public static let latencySamplesMax = 4_096
-    /// Hard examples kept per service in its `hard_examples_dataset` file, and their bytes: the
-    /// oldest are dropped first, so an edge never fills its disk with them (Sedna #27).
+    /// Rows and bytes a service's `hard_examples_dataset` may hold (its registered file and
+    /// arrivals together): past them new hard examples are counted and dropped, so an edge never
+    /// fills its disk with them (Sedna #27).
     public static let hardExamplesMax = 10_000
     public static let hardExamplesBytesMax = 64 << 20
+    /// Hard examples buffered in memory before they are written as one arrival of the dataset.
+    public static let hardExamplesBatchRows = 100
+    /// Longest a hard example waits in memory before its (smaller) batch is written.
+    public static let hardExamplesFlushInterval: Duration = .seconds(10)
 }
