@@ -138,6 +138,10 @@ struct TaskCommand: ParsableCommand {
             text += serviceText(service, names: names)
         } else if isService(task) {
             text += "deployment   none yet (waiting for its models and peers)\n"
+        } else if let job = task.job {
+            text += jobText(job)
+        } else if isJob(task) {
+            text += "stage        not known to this peer\n"
         } else {
             var round = "round        \(task.round) of \(task.rounds) committed"
             if let announced = task.announcedRound {
@@ -416,7 +420,8 @@ struct TaskCommand: ParsableCommand {
                     lines.append(new.leaseValid ? "lease stands again" : "lease lapsed (expired, or the coordinator is down)")
                 }
                 let oldRounds = Set(old.committed.map { "\($0.round)/\($0.epoch)/\($0.modelHash)" })
-                for commit in new.committed where !oldRounds.contains("\(commit.round)/\(commit.epoch)/\(commit.modelHash)") {
+                // A job's steps are its commits: they are told by `jobChanges`, in words.
+                for commit in new.committed where !TaskCommand.isJob(new) && !oldRounds.contains("\(commit.round)/\(commit.epoch)/\(commit.modelHash)") {
                     let metrics = RoundMetrics.describe(commit.metrics)
                     lines.append("round \(commit.round)/\(new.rounds) committed at epoch \(commit.epoch) by "
                         + TaskCommand.display(commit.coordinator, name: nil, names: names)
@@ -431,9 +436,14 @@ struct TaskCommand: ParsableCommand {
                 }
                 if let error = new.lastError, error != old.lastError { lines.append("error: \(error)") }
                 if let deployment = TaskCommand.deploymentChange(from: old, to: new) { lines.append(deployment) }
+                if let job = new.job { lines += TaskCommand.jobChanges(from: old.job, to: job) }
             } else {
                 var line = "\(new.phase), \(coordinator), "
-                    + (TaskCommand.isService(new) ? "deployment \(TaskCommand.progress(new))" : "round \(new.round)/\(new.rounds)")
+                if let job = new.job {
+                    line += "cycle \(job.cycle) \(job.stage) \(job.status), " + (job.currentVersion.map { "version \($0)" } ?? "no version yet")
+                } else {
+                    line += TaskCommand.isService(new) ? "deployment \(TaskCommand.progress(new))" : "round \(new.round)/\(new.rounds)"
+                }
                 if let announced = new.announcedRound { line += ", round \(announced) announced" }
                 if let reason = new.cancelReason { line += ", cancelled: \(reason)" }
                 if let failure = new.failure { line += ", failed: \(failure)" }

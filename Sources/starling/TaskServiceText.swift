@@ -47,10 +47,12 @@ extension TaskCommand {
             + "cloud model \(service.cloudModelName) \(service.cloudModel.prefix(16))"
     }
 
-    /// `task list`'s ROUND column: last committed of rounds, or a service's deployment version.
+    /// `task list`'s ROUND column: last committed of rounds, a service's deployment version, or a
+    /// job's version and stage.
     static func progress(_ task: TaskReport) -> String {
         if let service = task.service { return "v\(service.version)" }
-        if isService(task) { return "-" }
+        if let job = task.job { return jobProgress(job) }
+        if isService(task) || isJob(task) { return "-" }
         return "\(task.round)/\(task.rounds)"
     }
 }
