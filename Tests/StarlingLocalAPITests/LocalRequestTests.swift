@@ -28,6 +28,7 @@ struct LocalRequestTests {
             .workerEvaluated(Self.identity, WorkerScores(epoch: 2, round: 3, metrics: ["accuracy": 0.9])),
             .datasetAdd(name: "d", path: "/d.csv", format: nil), .datasetRemove(name: "d"),
             .modelImport(name: "m", path: "/m.safetensors"), .modelRemove(name: "m"), .modelExport(model: "digits", out: "/o"),
+            .modelVersions(name: "digits-live"), .modelRollback(name: "digits-live", version: 2), .modelRollback(name: "d", version: nil),
             .taskLogs(task: "digits", worker: "edge-a"),
             .infer(InferCall(service: "digits-joint", shape: [1, 2], data: [0.5, -1])),
         ]
@@ -72,6 +73,6 @@ struct LocalRequestTests {
         #expect(refusal.code == .unknownCommand)
         #expect(refusal.description == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, "
             + "task-submit, task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-list, "
-            + "dataset-remove, model-list, model-import, model-remove, model-export, task-logs, infer")
+            + "dataset-remove, model-list, model-import, model-remove, model-export, model-versions, model-rollback, task-logs, infer")
     }
 }
