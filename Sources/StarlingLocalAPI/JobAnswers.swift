@@ -83,6 +83,9 @@ public struct JobReport: Codable, Equatable, Sendable {
     public var deploysHere: Bool
     public var servedVersion: UInt64?
     public var servingFailure: String?
+    /// What this peer's deploy worker answered since it started serving (requests, examples,
+    /// hard examples, latency), when it serves the job.
+    public var serving: ServingReport?
     /// The spec's dataset and the name the deployed model is served under.
     public var dataset: String
     public var deployModelName: String

@@ -26,6 +26,7 @@ extension TaskCommand {
         if let check = job.trainCheck { text += "train check  \(check)\n" }
         if let waiting = job.waitingFor { text += "waiting      \(waiting)\n" }
         text += "serving      \(servingText(job))\n"
+        if let serving = job.serving { text += servingStatsText(serving, names: [:]) }
         let shown = job.history.suffix(jobHistoryShown)
         if shown.isEmpty {
             text += "history      none yet\n"

@@ -37,7 +37,11 @@ struct JobTextTests {
 
     @Test func statusShowsTheStageTheVersionTheCheckTheServingAndTheLatestSteps() throws {
         let history = (1...12).map { Self.step(UInt64($0), cycle: 1, "train", "running", "step number \($0)") }
-        let text = TaskCommand.statusText(Self.task(Self.job(history: history, steps: 40)), names: [:])
+        var job = Self.job(history: history, steps: 40)
+        job.serving = ServingReport(roles: ["edge"], versions: ["edge": 2], requests: 10, refused: 0, examples: ["edge": 12],
+                                    hardExamples: 3, hardShare: 0.25, badScores: 0, cloudServed: 0, fallbackReasons: [:],
+                                    latency: ["edge": ["p50_ms": 1.5, "p99_ms": 4, "count": 10]], openCircuits: [])
+        let text = TaskCommand.statusText(Self.task(job), names: [:])
         #expect(!text.contains("round ") && !text.contains("participants") && !text.contains("committed"), "\(text)")
         for line in ["stage        train waiting (cycle 3) since 2026-11-27T14:18:20Z\n",
                      "version      2 (model abcdef123456, from version 1, cycle 1)\n",
@@ -45,6 +49,8 @@ struct JobTextTests {
                      "dataset      incoming; the model serves as digits-live\n",
                      "train check  num_of_samples = 120, not num_of_samples > 500\n",
                      "serving      version 2 here\n",
+                     "serving      version 2 here\n  requests       10 answered, 0 refused\n",
+                     "  hard share     0.2500 (3 hard examples)\n", "  latency        edge p50 1.5 ms p99 4.0 ms (10)\n",
                      "history      last 10 of 40 steps\n",
                      "  ROUND  CYCLE  STAGE  STATUS   AT                    STEP\n",
                      "  3      1      train  running  2026-11-27T14:15:30Z  step number 3\n",

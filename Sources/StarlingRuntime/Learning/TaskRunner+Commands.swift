@@ -65,6 +65,7 @@ struct TaskRunnerCommands {
             if let supervisor = runner.supervisors[key] { report.participants[index].gaveUp = supervisor.gaveUp != nil }
         }
         report.service?.local = runner.serving.report(summary.id)
+        report.job?.serving = runner.serving.report(summary.id)
         return report
     }
 
