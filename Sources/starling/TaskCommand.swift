@@ -246,7 +246,7 @@ struct TaskCommand: ParsableCommand {
             discussion: """
                 One line per task: NAME, ID (first 8 hex characters), KIND, PHASE, COORDINATOR, EPOCH \
                 and ROUND (last committed / rounds; for a JointInferenceService vN, its deployment \
-                version). --json prints the peer's answer as it is.
+                version; for an IncrementalLearningJob vN STAGE/STATUS). --json prints the peer's answer as it is.
                 """)
 
         @OptionGroup var peer: PeerOption
@@ -283,7 +283,9 @@ struct TaskCommand: ParsableCommand {
                 Phase; coordinator, epoch and whether its lease stands; last committed round of the \
                 total, and the announced round and its deadline; participants and their latest \
                 reports; the committed rounds (round, epoch, coordinator); superseded and stale \
-                entries; the last error and the cancel reason. --json prints the task's JSON object.
+                entries; the last error and the cancel reason. A service shows its deployment instead \
+                of rounds; a job its stage, version, train check, serving and latest steps. --json \
+                prints the task's JSON object.
                 """)
 
         @Argument(help: "The task: full id, id prefix (8+ hex characters) or name.")
