@@ -31,7 +31,7 @@ extension TaskCommand {
         if shown.isEmpty {
             text += "history      none yet\n"
         } else {
-            text += "history      " + (job.steps > shown.count ? "last \(shown.count) of \(job.steps) steps" : "\(job.steps) steps") + "\n"
+            text += "history      " + (job.steps > shown.count ? "last \(shown.count) of \(job.steps) steps" : "\(job.steps) step\(job.steps == 1 ? "" : "s")") + "\n"
             var rows = [["ROUND", "CYCLE", "STAGE", "STATUS", "AT", "STEP"]]
             for step in shown {
                 rows.append([String(step.round), String(step.cycle), step.stage, step.status, timestamp(step.at), step.text])

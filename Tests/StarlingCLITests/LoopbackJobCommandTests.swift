@@ -75,6 +75,7 @@ extension LoopbackClusterTests {
         let status = try cli.run("task", "status", "digits-incremental", "--peer", peer)
         #expect(status.stdout.contains("kind         IncrementalLearningJob\n"), "\(status.stdout)")
         #expect(status.stdout.contains("version      1 (model "), "\(status.stdout)")
+        #expect(status.stdout.contains("history      1 step\n"), "\(status.stdout)")
         #expect(status.stdout.contains("the initial model)\n") && status.stdout.contains("deployed version 1: the initial model"),
                 "\(status.stdout)")
         let list = try cli.run("task", "list", "--peer", peer)
