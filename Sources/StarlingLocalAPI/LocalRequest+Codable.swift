@@ -38,6 +38,10 @@ extension LocalRequest: Codable {
         case let .modelImport(name, path): try put(["name": name, "path": path])
         case let .modelRemove(name): try put(["name": name])
         case let .modelExport(model, out): try put(["model": model, "out": out])
+        case let .modelVersions(name): try put(["name": name])
+        case let .modelRollback(name, version):
+            try put(["name": name])
+            try container.encodeIfPresent(version, forKey: Key("version"))
         case let .taskLogs(task, worker): try put(["task": task, "worker": worker])
         case let .infer(call): try call.encode(to: encoder)
         }
@@ -88,6 +92,9 @@ extension LocalRequest: Codable {
         case .modelImport: return .modelImport(name: try text("name"), path: try text("path"))
         case .modelRemove: return .modelRemove(name: try text("name"))
         case .modelExport: return .modelExport(model: try text("model"), out: try text("out"))
+        case .modelVersions: return .modelVersions(name: try text("name"))
+        case .modelRollback:
+            return .modelRollback(name: try text("name"), version: try container.decodeIfPresent(UInt64.self, forKey: Key("version")))
         case .taskLogs: return .taskLogs(task: try text("task"), worker: try optional("worker"))
         case .infer: return .infer(try InferCall(from: decoder))
         }

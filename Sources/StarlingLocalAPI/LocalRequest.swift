@@ -42,6 +42,12 @@ public enum LocalRequest: Equatable, Sendable {
     /// ← `ModelExportResponse`, possibly only after a fetch (`LocalAPILimits.modelExportTimeout`).
     /// `model`: a task name or id, or a model hash prefix; `out`: an absolute path.
     case modelExport(model: String, out: String)
+    /// ← `ModelVersionsResponse`. `name`: an IncrementalLearningJob's id, id prefix or name, or the
+    /// model name it deploys.
+    case modelVersions(name: String)
+    /// ← `ControlResponse` (`fields.id`, `fields.version`). `version`: the one to serve again;
+    /// absent: the current version's parent.
+    case modelRollback(name: String, version: UInt64?)
     /// ← `TaskLogsResponse`
     case taskLogs(task: String, worker: String?)
     /// ← `InferAnswer`: examples scored by a service this peer serves as an edge.
@@ -66,6 +72,8 @@ public enum LocalRequest: Equatable, Sendable {
         case modelImport = "model-import"
         case modelRemove = "model-remove"
         case modelExport = "model-export"
+        case modelVersions = "model-versions"
+        case modelRollback = "model-rollback"
         case taskLogs = "task-logs"
         case infer
     }
@@ -95,6 +103,8 @@ public enum LocalRequest: Equatable, Sendable {
         case .modelImport: .modelImport
         case .modelRemove: .modelRemove
         case .modelExport: .modelExport
+        case .modelVersions: .modelVersions
+        case .modelRollback: .modelRollback
         case .taskLogs: .taskLogs
         case .infer: .infer
         }

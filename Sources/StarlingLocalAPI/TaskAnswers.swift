@@ -91,6 +91,8 @@ public struct TaskReport: Codable, Equatable, Sendable {
     public var entries: Int
     /// A JointInferenceService's deployment and this peer's serving of it.
     public var service: ServiceReport?
+    /// An IncrementalLearningJob's stage, versions and history.
+    public var job: JobReport?
 
     /// A task with what every task has; the rest is set field by field.
     public init(id: String, name: String, kind: String, phase: String, submitter: String, submittedAt: UInt64,

@@ -1,5 +1,6 @@
 import StarlingLocalAPI
 import StarlingPeer
+import StarlingTrust
 
 /// The local API's reports built from the core's views (ids in full hex).
 extension Member {
@@ -10,8 +11,9 @@ extension Member {
 }
 
 extension TaskReport {
-    /// `gaveUp` is set by the task runner, which knows the workers it supervises.
-    init(_ summary: TaskSummary) {
+    /// `gaveUp` is set by the task runner, which knows the workers it supervises. `names`: node →
+    /// name, for the peers a job's steps list.
+    init(_ summary: TaskSummary, names: [NodeID: String] = [:]) {
         self.init(id: summary.id.text, name: summary.name, kind: summary.kind, phase: summary.phase,
                   submitter: summary.submitter.text, submittedAt: summary.submittedAt, leaseValid: summary.leaseValid,
                   round: summary.round, rounds: summary.rounds, superseded: summary.superseded, stale: summary.stale,
@@ -46,5 +48,6 @@ extension TaskReport {
                                  edgePeers: peers(service.edgePeers), cloudPeers: peers(service.cloudPeers),
                                  hardExampleMining: service.hardExampleMining)
         }
+        job = summary.job.map { JobReport($0, names: names) }
     }
 }

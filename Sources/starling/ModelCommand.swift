@@ -4,13 +4,14 @@ import StarlingLocalAPI
 import StarlingRuntime
 import StarlingTasks
 
-/// `starling model list|import|remove|export`: committed global models this peer holds, and the
-/// starting models imported on it (docs/workers.md, "A starting model").
+/// `starling model list|import|remove|export|versions|rollback`: committed global models this peer
+/// holds, the starting models imported on it (docs/workers.md, "A starting model"), and an
+/// IncrementalLearningJob's model versions (`ModelCommand+Jobs.swift`).
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Import starting models; list and export the committed global models a peer holds.",
-        subcommands: [List.self, Import.self, Remove.self, Export.self])
+        abstract: "Import starting models; list and export the committed global models a peer holds; a job's model versions.",
+        subcommands: [List.self, Import.self, Remove.self, Export.self, Versions.self, Rollback.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -138,6 +138,10 @@ struct TaskCommand: ParsableCommand {
             text += serviceText(service, names: names)
         } else if isService(task) {
             text += "deployment   none yet (waiting for its models and peers)\n"
+        } else if let job = task.job {
+            text += jobText(job)
+        } else if isJob(task) {
+            text += "stage        not known to this peer\n"
         } else {
             var round = "round        \(task.round) of \(task.rounds) committed"
             if let announced = task.announcedRound {
@@ -242,7 +246,7 @@ struct TaskCommand: ParsableCommand {
             discussion: """
                 One line per task: NAME, ID (first 8 hex characters), KIND, PHASE, COORDINATOR, EPOCH \
                 and ROUND (last committed / rounds; for a JointInferenceService vN, its deployment \
-                version). --json prints the peer's answer as it is.
+                version; for an IncrementalLearningJob vN STAGE/STATUS). --json prints the peer's answer as it is.
                 """)
 
         @OptionGroup var peer: PeerOption
@@ -279,7 +283,9 @@ struct TaskCommand: ParsableCommand {
                 Phase; coordinator, epoch and whether its lease stands; last committed round of the \
                 total, and the announced round and its deadline; participants and their latest \
                 reports; the committed rounds (round, epoch, coordinator); superseded and stale \
-                entries; the last error and the cancel reason. --json prints the task's JSON object.
+                entries; the last error and the cancel reason. A service shows its deployment instead \
+                of rounds; a job its stage, version, train check, serving and latest steps. --json \
+                prints the task's JSON object.
                 """)
 
         @Argument(help: "The task: full id, id prefix (8+ hex characters) or name.")
@@ -416,7 +422,8 @@ struct TaskCommand: ParsableCommand {
                     lines.append(new.leaseValid ? "lease stands again" : "lease lapsed (expired, or the coordinator is down)")
                 }
                 let oldRounds = Set(old.committed.map { "\($0.round)/\($0.epoch)/\($0.modelHash)" })
-                for commit in new.committed where !oldRounds.contains("\(commit.round)/\(commit.epoch)/\(commit.modelHash)") {
+                // A job's steps are its commits: they are told by `jobChanges`, in words.
+                for commit in new.committed where !TaskCommand.isJob(new) && !oldRounds.contains("\(commit.round)/\(commit.epoch)/\(commit.modelHash)") {
                     let metrics = RoundMetrics.describe(commit.metrics)
                     lines.append("round \(commit.round)/\(new.rounds) committed at epoch \(commit.epoch) by "
                         + TaskCommand.display(commit.coordinator, name: nil, names: names)
@@ -431,9 +438,14 @@ struct TaskCommand: ParsableCommand {
                 }
                 if let error = new.lastError, error != old.lastError { lines.append("error: \(error)") }
                 if let deployment = TaskCommand.deploymentChange(from: old, to: new) { lines.append(deployment) }
+                if let job = new.job { lines += TaskCommand.jobChanges(from: old.job, to: job) }
             } else {
                 var line = "\(new.phase), \(coordinator), "
-                    + (TaskCommand.isService(new) ? "deployment \(TaskCommand.progress(new))" : "round \(new.round)/\(new.rounds)")
+                if let job = new.job {
+                    line += "cycle \(job.cycle) \(job.stage) \(job.status), " + (job.currentVersion.map { "version \($0)" } ?? "no version yet")
+                } else {
+                    line += TaskCommand.isService(new) ? "deployment \(TaskCommand.progress(new))" : "round \(new.round)/\(new.rounds)"
+                }
                 if let announced = new.announcedRound { line += ", round \(announced) announced" }
                 if let reason = new.cancelReason { line += ", cancelled: \(reason)" }
                 if let failure = new.failure { line += ", failed: \(failure)" }

@@ -20,7 +20,13 @@ extension TaskCommand {
         guard let local = service.local else { return text + "serving      none on this peer\n" }
         let versions = local.roles.map { role in "\(role)" + (local.versions[role].map { " version \($0)" } ?? " (not loaded)") }
         text += "serving      \(versions.joined(separator: ", "))\n"
-        text += "  requests       \(local.requests) answered, \(local.refused) refused\n"
+        return text + servingStatsText(local, names: names)
+    }
+
+    /// What a peer answered since it started serving (a service's edge or cloud, a job's deploy
+    /// worker), indented under its `serving` line.
+    static func servingStatsText(_ local: ServingReport, names: [String: String]) -> String {
+        var text = "  requests       \(local.requests) answered, \(local.refused) refused\n"
         let counts = InferReport.ordered(local.examples.mapValues { Int(clamping: $0) })
         text += "  examples       " + (counts.isEmpty ? "none" : counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")) + "\n"
         text += String(format: "  hard share     %.4f", local.hardShare) + " (\(local.hardExamples) hard examples)\n"
@@ -47,10 +53,12 @@ extension TaskCommand {
             + "cloud model \(service.cloudModelName) \(service.cloudModel.prefix(16))"
     }
 
-    /// `task list`'s ROUND column: last committed of rounds, or a service's deployment version.
+    /// `task list`'s ROUND column: last committed of rounds, a service's deployment version, or a
+    /// job's version and stage.
     static func progress(_ task: TaskReport) -> String {
         if let service = task.service { return "v\(service.version)" }
-        if isService(task) { return "-" }
+        if let job = task.job { return jobProgress(job) }
+        if isService(task) || isJob(task) { return "-" }
         return "\(task.round)/\(task.rounds)"
     }
 }

@@ -29,6 +29,7 @@ struct LocalRequestTests {
             .datasetAdd(name: "d", path: "/d.csv", format: nil), .datasetRemove(name: "d"),
             .datasetAppend(name: "d", path: "/more.npz", format: "npz"), .datasetAppend(name: "d", path: "/more.csv", format: nil),
             .modelImport(name: "m", path: "/m.safetensors"), .modelRemove(name: "m"), .modelExport(model: "digits", out: "/o"),
+            .modelVersions(name: "digits-live"), .modelRollback(name: "digits-live", version: 2), .modelRollback(name: "d", version: nil),
             .taskLogs(task: "digits", worker: "edge-a"),
             .infer(InferCall(service: "digits-joint", shape: [1, 2], data: [0.5, -1])),
         ]
@@ -74,6 +75,6 @@ struct LocalRequestTests {
         #expect(refusal.description == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, "
             + "task-submit, task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-append, "
             + "dataset-list, "
-            + "dataset-remove, model-list, model-import, model-remove, model-export, task-logs, infer")
+            + "dataset-remove, model-list, model-import, model-remove, model-export, model-versions, model-rollback, task-logs, infer")
     }
 }

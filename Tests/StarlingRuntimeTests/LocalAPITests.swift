@@ -57,7 +57,7 @@ import Glibc
         #expect(error.code == .unknownCommand)
         #expect(error.error == "unknown command 'reboot'; known commands: members, counters, keyring, keyring-status, tasks, task-submit, "
             + "task-cancel, worker-poll, worker-submit, worker-fail, worker-evaluated, dataset-add, dataset-append, dataset-list, dataset-remove, model-list, model-import, "
-            + "model-remove, model-export, task-logs, infer")
+            + "model-remove, model-export, model-versions, model-rollback, task-logs, infer")
         #expect(runtime.counters["local_api.requests"] == 3)
     }
 

@@ -29,6 +29,8 @@ struct TaskRunnerCommands {
         case let .modelImport(name, path): .now(LocalAPI.line(modelImport(name: name, path: path)))
         case let .modelRemove(name): .now(LocalAPI.line(modelRemove(name)))
         case let .modelExport(model, out): modelExport(model, out: out)
+        case let .modelVersions(name): .now(modelVersions(name))
+        case let .modelRollback(name, version): .now(modelRollback(name, version: version))
         case let .taskLogs(task, worker): .now(taskLogs(task, worker: worker))
         case let .infer(call): infer(call)
         case .members, .counters, .keyring, .keyringStatus, .tasks, .taskSubmit, .taskCancel: nil
@@ -58,12 +60,13 @@ struct TaskRunnerCommands {
 
     /// A task as the local API reports it, with `gaveUp` for the workers this peer supervises.
     func report(_ summary: TaskSummary) -> TaskReport {
-        var report = TaskReport(summary)
+        var report = TaskReport(summary, names: summary.job == nil ? [:] : nodeNames())
         for index in report.participants.indices {
             let key = TaskRunner.WorkerKey(task: summary.id, worker: report.participants[index].worker)
             if let supervisor = runner.supervisors[key] { report.participants[index].gaveUp = supervisor.gaveUp != nil }
         }
         report.service?.local = runner.serving.report(summary.id)
+        report.job?.serving = runner.serving.report(summary.id)
         return report
     }
 
