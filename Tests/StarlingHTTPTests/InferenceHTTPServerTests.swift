@@ -10,8 +10,22 @@ import Testing
 @Suite struct InferenceHTTPServerTests {
     static func server(_ backend: FakeBackend, _ change: (inout InferenceHTTPSettings) -> Void = { _ in }) throws -> InferenceHTTPServer {
         var settings = InferenceHTTPSettings()
+        // The idle timeout has its own test. The others must not depend on the test runner
+        // resuming them within a minute: in the full suite, blocking real-process tests can hold
+        // the cooperative threads of a 2-core machine that long, and the server would close an
+        // idle client's connection under them.
+        settings.idleTimeout = .seconds(900)
         change(&settings)
         return try InferenceHTTPServer(host: "127.0.0.1", port: 0, backend: backend, threads: 2, settings: settings)
+    }
+
+    /// Polls until `condition` holds; a failure after 20 s (never a hang of the suite).
+    static func wait(_ what: String, _ condition: () -> Bool) async throws {
+        for _ in 0..<2_000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestClientError(description: "not within 20 s: \(what)")
     }
 
     static let jsonRequest = Array(#"{"id":"r1","inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","data":[1,2,3,4,5,6.5]}]}"#.utf8)
@@ -184,7 +198,7 @@ import Testing
         defer { clients.forEach { $0.close() } }
         clients[0].send(.POST, "/v2/models/digits/infer", body: Self.jsonRequest)
         clients[1].send(.POST, "/v2/models/digits/infer", body: Self.jsonRequest)
-        while backend.heldCount < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Self.wait("two calls held") { backend.heldCount >= 2 }
         let third = try await clients[2].request(.POST, "/v2/models/digits/infer", body: Self.jsonRequest)
         #expect(third.status == .tooManyRequests && third.error == "2 calls are in flight; try again later")
         #expect(try await clients[2].request(.GET, "/v2/health/live").status == .ok, "the server's own routes call nothing")
@@ -208,7 +222,7 @@ import Testing
         #expect(timedOut.status == .serviceUnavailable && timedOut.error == "the backend did not answer within 0.2 s")
         backend.holding = false
         backend.release()
-        while server.counters()["http.late_replies"] != 1 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Self.wait("the late reply counted") { server.counters()["http.late_replies"] == 1 }
         // The late reply wrote nothing: the next answer on the connection is the next request's.
         let next = try await client.request(.GET, "/v2/health/live")
         #expect(next.status == .ok && next.text == "{}")
@@ -245,7 +259,7 @@ import Testing
         let port = server.port
         let client = try await TestHTTPClient(port: port)
         client.send(.POST, "/v2/models/digits/infer", body: Self.jsonRequest)
-        while backend.heldCount < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Self.wait("a call held") { backend.heldCount >= 1 }
         server.shutdown()
         #expect(await client.closed())
         backend.release()
