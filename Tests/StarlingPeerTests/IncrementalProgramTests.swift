@@ -211,3 +211,26 @@ extension IncrementalProgramTests {
         #expect(evaluations.first?.sources.contains { $0.node == cluster.nodes[3] } == true, "the baseline's declarer is a source")
     }
 }
+
+extension IncrementalProgramTests {
+    /// With no coordinator tags every peer may coordinate: an edge cut off from everyone (its
+    /// uplink gone) takes the job over, keeps learning on the data arriving there, and after the
+    /// heal every peer holds the version it deployed meanwhile.
+    @Test func anEdgeCutOffFromEveryoneKeepsLearningAndItsVersionsSurviveTheHeal() throws {
+        var spec = TestSpec.job()
+        spec.coordinator = Placement(tags: [])
+        var (cluster, id) = try Self.submitted(spec, datasets: [2: 400])
+        try Self.reach(&cluster, until: { Self.job($0, id)?.current?.version == 2 }, within: .seconds(60))
+        cluster.isolated = [2]
+        Self.arrive(&cluster, at: 2, samples: 900, datasets: [2: 400])
+        try Self.reach(&cluster, until: { Self.job($0, id, at: 2)?.current?.version == 3 }, within: .seconds(180))
+        #expect(cluster.holder(of: id, at: 2) == 2, "the cut-off edge coordinates its side")
+        #expect([0, 1, 3].allSatisfy { Self.job(cluster, id, at: $0)?.current?.version == 2 }, "the other side could not train")
+        cluster.isolated = []
+        try Self.reach(&cluster, until: { cluster in (0..<4).allSatisfy { Self.job(cluster, id, at: $0)?.current?.version == 3 } },
+                       within: .seconds(120))
+        let steps = Self.steps(cluster, id, at: 0)
+        #expect((0..<4).allSatisfy { Self.steps(cluster, id, at: $0) == steps })
+        #expect(steps.filter { if case .deployed = $0 { return true } else { return false } }.count == 3, "\(steps)")
+    }
+}
