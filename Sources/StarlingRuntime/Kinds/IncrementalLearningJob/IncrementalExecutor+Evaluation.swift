@@ -10,12 +10,9 @@ extension IncrementalExecutor {
     func evaluate(_ order: JobEvalWork) {
         guard let job = order.spec.incrementalLearningJob else { return }
         evaluations.removeValue(forKey: order.task)?.cancel()
-        let directory = "\(runner.launch.workDirectory)/\(order.task.text.prefix(16))/\(ModelEvaluationRun.workerName)"
-        let dataPath = "\(directory)/eval-rows.csv"
-        let rows: Int
+        let dataPath: String, rows: Int
         do {
-            try POSIXFile.makeDirectories(directory)
-            rows = try JobData.write(order.data, from: runner.store, to: dataPath)
+            (dataPath, rows) = try stageData(order.data, task: order.task, worker: ModelEvaluationRun.workerName)
         } catch {
             return answer(.failed(task: order.task, round: order.round, work: .evaluate, reason: "\(error)"))
         }

@@ -55,12 +55,9 @@ final class IncrementalExecutor {
         guard let job = order.spec.incrementalLearningJob else { return }
         let key = TaskRunner.WorkerKey(task: order.task, worker: Self.trainWorker)
         if let running = runner.supervisors.removeValue(forKey: key) { running.release() }
-        let directory = "\(runner.launch.workDirectory)/\(order.task.text.prefix(16))/\(Self.trainWorker)"
-        let dataPath = "\(directory)/train-rows.csv"
-        let rows: Int
+        let dataPath: String, rows: Int
         do {
-            try POSIXFile.makeDirectories(directory)
-            rows = try JobData.write(order.data, from: runner.store, to: dataPath)
+            (dataPath, rows) = try stageData(order.data, task: order.task, worker: Self.trainWorker)
         } catch {
             return answer(.failed(task: order.task, round: order.round, work: .train, reason: "\(error)"))
         }
@@ -105,6 +102,15 @@ final class IncrementalExecutor {
         default:
             break
         }
+    }
+
+    /// Writes a stage's slice of this peer's data into the stage worker's directory
+    /// (`WORK/<task>/<worker>/<part>-rows.csv`); the path and the rows written.
+    func stageData(_ slice: JobDataSlice, task: TaskID, worker: String) throws -> (path: String, rows: Int) {
+        let directory = "\(runner.launch.workDirectory)/\(task.text.prefix(16))/\(worker)"
+        let path = "\(directory)/\(slice.part.rawValue)-rows.csv"
+        try POSIXFile.makeDirectories(directory)
+        return (path, try JobData.write(slice, from: runner.store, to: path))
     }
 
     // MARK: Combine
