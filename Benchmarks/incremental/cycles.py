@@ -8,7 +8,8 @@ condition true); the job's state is polled every POLL_SECONDS through each peer'
 either peer; the cycle ends when the edge serves the new version (`servedVersion`). wrk runs from
 just before T0 until LOAD_AFTER_SECONDS after serving and is stopped with SIGINT, so its latency
 percentiles and errors are the swap window's. The accuracy on the held-out digits is read through
-`starling infer JOB --input test.csv --json` before the first cycle and after each deploy.
+`starling infer JOB --input test.csv --json` before the first cycle and after each deploy. Each
+cycle starts after a pause drawn uniformly from the check period (seeded).
 
 Exits 1 with the reason when a step never appears within --step-timeout seconds of the one
 before, a stage fails, a cycle is not deployed, or a command fails.
@@ -16,6 +17,7 @@ before, a stage fails, a cycle is not deployed, or a command fails.
 import argparse
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -60,6 +62,20 @@ def job(data_dir, name):
         if task.get("name") == name:
             return task.get("job")
     return None
+
+
+def describe(arguments):
+    """Where the job stands on each peer, for a failure's message."""
+    parts = []
+    for peer_name, peer in (("cloud", arguments.cloud), ("edge", arguments.edge)):
+        state = job(peer, arguments.job)
+        if state is None:
+            parts.append(f"{peer_name}: no answer")
+            continue
+        parts.append(f"{peer_name}: {state.get('stage')}/{state.get('status')}, served {state.get('servedVersion')}"
+                     + "".join(f", {key} {state[key]!r}" for key in ("trainCheck", "waitingFor", "servingFailure")
+                               if state.get(key)))
+    return "; ".join(parts)
 
 
 def accuracy(arguments):
@@ -176,6 +192,7 @@ def cycle(arguments, number, served_before):
                     raise Failure(f"starling dataset append {batch} failed: {append.stderr.read().strip()}")
             for peer_name, peer in (("cloud", arguments.cloud), ("edge", arguments.edge)):
                 report = job(peer, arguments.job)
+                now = time.monotonic() - t0  # when this peer's answer came
                 if report is None:
                     continue
                 for step in report.get("history") or []:
@@ -198,10 +215,8 @@ def cycle(arguments, number, served_before):
             if served_at is None and now - last_mark > arguments.step_timeout:
                 missing = next((f"{stage}/{status}" for stage, status, _ in MILESTONES if (stage, status) not in seen),
                                f"the edge serving a version above {served_before}")
-                state = job(arguments.cloud, arguments.job) or {}
                 raise Failure(f"cycle {number}: {missing} did not appear within {arguments.step_timeout:g} s "
-                              f"of the step before (job: stage {state.get('stage')}/{state.get('status')}, "
-                              f"trainCheck {state.get('trainCheck')!r}, waitingFor {state.get('waitingFor')!r})")
+                              f"of {'the step before' if marks else 'T0'} ({describe(arguments)})")
             time.sleep(POLL_SECONDS)
         time.sleep(LOAD_AFTER_SECONDS)
     except BaseException:
@@ -238,13 +253,14 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--delay-ms", type=float, default=0)
     parser.add_argument("--step-timeout", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=1)
     arguments = parser.parse_args()
 
     began = time.monotonic()
     while (job(arguments.edge, arguments.job) or {}).get("servedVersion") != 1:
         if time.monotonic() - began > arguments.step_timeout:
-            raise Failure(f"the edge did not serve version 1 of {arguments.job} within {arguments.step_timeout:g} s: "
-                          f"{job(arguments.edge, arguments.job)}")
+            raise Failure(f"the edge did not serve version 1 of {arguments.job} within {arguments.step_timeout:g} s "
+                          f"({describe(arguments)})")
         time.sleep(POLL_SECONDS)
     print(f"version 1 serves after {time.monotonic() - began:.1f} s", file=sys.stderr)
     before, versions = accuracy(arguments)
@@ -258,7 +274,11 @@ def main():
     print(f"no swap: {json.dumps(no_swap)}", file=sys.stderr)
     cycles = []
     served = 1
+    phases = random.Random(arguments.seed)
     for number in range(1, arguments.cycles + 1):
+        # A random point of the check period (the data arrives when it arrives), not one set by the
+        # previous cycle's length: the trigger wait is sampled over the whole period.
+        time.sleep(phases.uniform(0, arguments.check_period))
         result = cycle(arguments, number, served)
         after, versions = accuracy(arguments)
         if versions != [result["version"]]:
@@ -292,8 +312,13 @@ def main():
 
 
 if __name__ == "__main__":
+    # SIGTERM (the run script's clean-up) unwinds like Ctrl-C, so a running wrk is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         main()
     except Failure as failure:
         print(f"incremental: {failure}", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt:
+        print("incremental: interrupted", file=sys.stderr)
+        sys.exit(130)
