@@ -7,9 +7,10 @@ condition true); the job's state is polled every POLL_SECONDS through each peer'
 (`{"command":"tasks"}` on DIR/starling.sock) and each step is timestamped when it first shows on
 either peer; the cycle ends when the edge serves the new version (`servedVersion`). wrk runs from
 just before T0 until LOAD_AFTER_SECONDS after serving and is stopped with SIGINT, so its latency
-percentiles and errors are the swap window's. The accuracy on the held-out digits is read through
-`starling infer JOB --input test.csv --json` before the first cycle and after each deploy. Each
-cycle starts after a pause drawn uniformly from the check period (seeded).
+percentiles and errors are the swap window's. Each cycle starts after a pause drawn uniformly from
+the check period (seeded). The accuracy on the held-out digits is read through `starling infer JOB
+--input test.csv --json` before the first cycle and after each deploy. After the cycles, a rollback
+to the version before swaps the model under the same load with no training around it.
 
 Exits 1 with the reason when a step never appears within --step-timeout seconds of the one
 before, a stage fails, a cycle is not deployed, or a command fails.
@@ -95,6 +96,7 @@ def parse_wrk(text):
         found = re.search(rf"^\s*{percent}%\s+([0-9.]+)(us|ms|s|m)\s*$", text, re.M)
         return ms(*found.groups()) if found else None
 
+    slowest = re.search(r"^\s*Latency\s+\S+\s+\S+\s+([0-9.]+)(us|ms|s|m)", text, re.M)
     rate = re.search(r"Requests/sec:\s+([0-9.]+)", text)
     requests = re.search(r"(\d+) requests in ([0-9.]+)(us|ms|s|m)", text)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
@@ -105,7 +107,7 @@ def parse_wrk(text):
     socket_errors = sum(map(int, sockets.groups())) if sockets else 0
     return {"requests": int(requests.group(1)), "seconds": ms(*requests.groups()[1:]) / 1000,
             "requests_per_second": float(rate.group(1)), "p50_ms": latency(50), "p99_ms": latency(99),
-            "non_2xx": non_2xx, "socket_errors": socket_errors, "failed_requests": non_2xx + socket_errors}
+            "max_ms": ms(*slowest.groups()) if slowest else None, "non_2xx": non_2xx, "socket_errors": socket_errors, "failed_requests": non_2xx + socket_errors}
 
 
 class Load:
@@ -166,6 +168,31 @@ def no_swap_window(arguments):
     result = load.stop()
     result["served_version"] = served
     return result
+
+
+def rollback_window(arguments, served):
+    """A swap with no training around it: `starling model rollback JOB` (to the parent version)
+    under the same load, from the request until the edge serves the parent and LOAD_AFTER_SECONDS on."""
+    target = served - 1
+    load = Load(arguments, "rollback")
+    load.start()
+    try:
+        t0 = time.monotonic()
+        done = subprocess.run([arguments.bin, "model", "rollback", arguments.job, "--peer", arguments.edge],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise Failure(f"starling model rollback {arguments.job} failed: {done.stderr.strip()}")
+        while (job(arguments.edge, arguments.job) or {}).get("servedVersion") != target:
+            if time.monotonic() - t0 > arguments.step_timeout:
+                raise Failure(f"after a rollback the edge did not serve version {target} within "
+                              f"{arguments.step_timeout:g} s ({describe(arguments)})")
+            time.sleep(POLL_SECONDS)
+        serving_seconds = time.monotonic() - t0
+        time.sleep(LOAD_AFTER_SECONDS)
+    except BaseException:
+        load.abandon()
+        raise
+    return {"from_version": served, "to_version": target, "serving_seconds": serving_seconds, "load": load.stop()}
 
 
 def cycle(arguments, number, served_before):
@@ -292,6 +319,9 @@ def main():
                "total_seconds", "goal_seconds", "accuracy_before", "accuracy_after"))
               + f"; load p99 {result['load']['p99_ms']} ms, failed {result['load']['failed_requests']}", file=sys.stderr)
 
+    rollback = rollback_window(arguments, served)
+    print(f"rollback: {json.dumps(rollback)}", file=sys.stderr)
+
     figures = [figure for _, _, figure in MILESTONES] + ["serving_seconds", "total_seconds", "goal_seconds"]
     summary = {figure: {"median": statistics.median(c[figure] for c in cycles), "max": max(c[figure] for c in cycles)}
                for figure in figures}
@@ -300,7 +330,8 @@ def main():
             "failed_requests": sum(c["load"]["failed_requests"] for c in cycles),
             "p99_ms_max": max(c["load"]["p99_ms"] for c in cycles),
             "p99_ms_median": statistics.median(c["load"]["p99_ms"] for c in cycles),
-            "p50_ms_median": statistics.median(c["load"]["p50_ms"] for c in cycles)}
+            "p50_ms_median": statistics.median(c["load"]["p50_ms"] for c in cycles),
+            "max_ms": max(c["load"]["max_ms"] for c in cycles)}
     swap["requests_per_second"] = swap["requests"] / swap["seconds"]
     print(json.dumps({"check_period_seconds": arguments.check_period,
                       "load": {"threads": arguments.threads, "connections": arguments.connections,
@@ -308,7 +339,7 @@ def main():
                       "cycles": cycles, "summary": summary, "all_met": all(c["met"] for c in cycles),
                       "worst": {"cycle": worst["cycle"], "total_seconds": worst["total_seconds"],
                                 "goal_seconds": worst["goal_seconds"]},
-                      "swap": swap, "no_swap": no_swap}, indent=1))
+                      "swap": swap, "no_swap": no_swap, "rollback": rollback}, indent=1))
 
 
 if __name__ == "__main__":
