@@ -14,6 +14,10 @@ enum InferenceTourLimits {
     static let chaosConcurrency = 4
     /// How long another cloud peer has to take over the service's coordination after the kill.
     static let takeOverSeconds = 40.0
+    /// The joint service's CrossEntropy threshold: above Sedna's 0.5, so that most of the digits
+    /// the edge model never saw (it is unsure between its known classes) go to the cloud, and few
+    /// of the others.
+    static let crossEntropyThreshold = "0.8"
 }
 
 /// Part 2 of `starling demo` (alone: `--only inference`, `--inference`): joint inference. The
@@ -43,7 +47,7 @@ struct InferenceTour {
             _ = try cluster.submit(path, through: "cloud-1")
         }
         printNow("$ starling task submit digits-{edge,cloud,joint}.yaml   (JointInferenceServices: edge model \(Tour.modelName), "
-            + "cloud model digits-big; hardExampleMining EdgeOnly, CloudOnly, CrossEntropy; cloud_timeout_ms 500)")
+            + "cloud model digits-big; hardExampleMining EdgeOnly, CloudOnly, CrossEntropy with threshold_cross_entropy \(InferenceTourLimits.crossEntropyThreshold); cloud_timeout_ms 500)")
         try waitUntilServed(cluster)
         printNow("every peer serves the three services; sending the \(test.count) held-out digits, one request each, "
             + "to POST http://127.0.0.1:\(port)/v2/models/SERVICE/infer\n")
@@ -188,7 +192,7 @@ struct InferenceTour {
             model:
               name: \(Tour.modelName)
             hardExampleMining:
-              name: \(miner)
+              name: \(miner)\(miner == "CrossEntropy" ? "\n      parameters:\n        - key: threshold_cross_entropy\n          value: \"\(InferenceTourLimits.crossEntropyThreshold)\"" : "")
             workerSpec:
               scriptBootFile: builtin:\(edgeBoot)
               parameters:
