@@ -8,21 +8,28 @@ import Glibc
 import Darwin
 #endif
 
-/// `starling demo`: federated training on a local cluster of real peers (the README's main job).
-///
-/// A throwaway authority admits five peers on loopback (one tagged as the cloud); the embedded
-/// handwritten-digits set is split 80/20 (stratified), and the training part split over five
-/// datasets by a Dirichlet(α) label skew, kept by the four edge peers; a FederatedTask in the
-/// seed's format trains on them with the built-in workers; progress shows as rounds commit. With
-/// `--chaos` the coordinator is killed (`kill -9`) midway and another peer takes over. At the end
-/// the final model is exported and evaluated on the held-out 20%, and every process is stopped.
-/// `--inference` runs the joint-inference tour instead (`InferenceTour`).
+/// `starling demo`: the tour of Starling's three edge-AI features on one local cluster of real
+/// peers (the README's main job): federated training (`FederatedTour`), then joint inference with
+/// the trained model at the edges (`InferenceTour`), then incremental learning as labelled digits
+/// arrive, deployed hot under load (`IncrementalTour`); a summary of the accuracies before and
+/// after, and every process stopped (also on Ctrl-C and on failure). `--chaos` kills a
+/// coordinator in each part; `--only PART` runs one part (a later part then imports a stand-in
+/// for the federated model, trained here on the same rows); `--inference` is `--only inference`.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train a model across five local peers whose data never leaves them (federated learning on loopback).")
+        abstract: "Tour federated learning, joint inference and incremental learning on six local peers (loopback).",
+        discussion: """
+            Parts: 1. federated (a FederatedTask trains on the digits 0-6 the edges hold), 2. inference (a \
+            JointInferenceService: the federated model at the edges, an MLP in the cloud, hard examples to the cloud), \
+            3. incremental (an IncrementalLearningJob at edge-1 from the federated model: digits of every class arrive, \
+            the candidate deploys hot under load). With --only inference or --only incremental the federated model is \
+            replaced by a stand-in trained in-process on the same rows.
+            """)
 
-    @Option(help: "logreg or mlp (a 64-32-10 perceptron).")
+    @Option(help: "The part to run alone: federated, inference or incremental (default: all three, in order).")
+    var only: String?
+    @Option(help: "logreg or mlp (a 64-32-10 perceptron): the model the edges train and serve.")
     var model = "logreg"
     @Option(help: "Rounds of federated averaging.")
     var rounds = 10
@@ -30,142 +37,91 @@ struct DemoCommand: ParsableCommand {
     var alpha = 0.5
     @Option(help: "Seed of the split.")
     var seed: UInt64 = 0
-    @Flag(help: "Kill the coordinator (kill -9) midway; another peer takes over. With --inference: both cloud peers, under load.")
+    @Option(help: "The edges' training data holds the digits below this (default 7; with --write-data 10: all of them).")
+    var knownDigits: Int?
+    @Flag(help: "Kill (kill -9) a coordinator in each part: another peer takes over.")
     var chaos = false
-    @Flag(help: "Instead: joint inference (an edge model, a cloud model, hard examples to the cloud) through an edge's HTTP endpoint.")
+    @Flag(help: "Same as --only inference.")
     var inference = false
-    @Option(help: "Where to write the final model.")
+    @Option(help: "Where to write the federated model.")
     var out = "starling-demo-model.safetensors"
     @Flag(help: "Keep the workspace (data directories, logs) instead of removing it.")
     var keep = false
-    @Option(help: "Only write the split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data). With --inference: test.csv and the two models.")
+    @Option(help: "Only write the federated part's split (digits-0.csv … digits-4.csv, test.csv) into this directory, and start nothing (for a baseline on the same data). With --inference: test.csv and the two models.")
     var writeData: String?
 
     func run() throws {
-        guard ["logreg", "mlp"].contains(model) else { throw CLIError("--model is logreg or mlp") }
-        if inference, let writeData { return try InferenceTour.writeData(to: writeData, seed: seed) }
-        if inference { return try InferenceTour(chaos: chaos, keep: keep, seed: seed).run() }
-        if let writeData {
-            let digits = try Digits.load()
-            let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)
-            try FileManager.default.createDirectory(atPath: writeData, withIntermediateDirectories: true)
-            for (index, part) in Digits.dirichletPartition(train, parts: 5, alpha: alpha, seed: seed).enumerated() {
-                try Data(DatasetFile.encodeCSV(part)).write(to: URL(fileURLWithPath: "\(writeData)/digits-\(index).csv"))
-            }
-            try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: "\(writeData)/test.csv"))
-            print("wrote digits-0.csv … digits-4.csv (Dirichlet \(alpha), seed \(seed)) and test.csv (\(test.count) samples) to \(writeData)")
-            return
+        guard let kind = BuiltinWorker(rawValue: model), [.logreg, .mlp].contains(kind) else {
+            throw CLIError("--model is logreg or mlp")
         }
-        let cluster = try LocalCluster(peers: Self.peers, prefix: "starling-demo", keep: keep)
+        let part = try onlyPart()
+        if let writeData { return try write(to: writeData, inference: part == .inference) }
+        let known = knownDigits ?? 7
+        guard (1...Digits.classCount).contains(known) else { throw CLIError("--known-digits is 1 to 10") }
+        let data = try TourData(seed: seed, knownDigits: known)
+        let started = Date()
+        let cluster = try LocalCluster(peers: Tour.peers, prefix: "starling-demo", keep: keep)
         defer { cluster.stopAll() }
         let signals = ClusterSignals.install { cluster.stopAll() }
         defer { signals.cancel() }
-        print("workspace: \(cluster.work)\(keep ? "" : " (removed at the end)")")
-
-        // The data: the test part stays with the demo, the training part is split over the edges.
-        let digits = try Digits.load()
-        let (train, test) = Digits.stratifiedSplit(digits, testFraction: 0.2, seed: seed)
-        let parts = Digits.dirichletPartition(train, parts: 5, alpha: alpha, seed: seed)
+        printNow("workspace: \(cluster.work)\(keep ? "" : " (removed at the end)")")
         let base = try cluster.startPeers()
-        print("5 peers running on 127.0.0.1:\(base)-\(base + 4); cloud is tagged capacity=10 (it usually wins elections)")
-        let holders = ["edge-1", "edge-2", "edge-3", "edge-4", "edge-1"]
-        for (index, part) in parts.enumerated() {
-            let path = "\(cluster.work)/data/digits-\(index).csv"
-            try FileManager.default.createDirectory(atPath: "\(cluster.work)/data", withIntermediateDirectories: true)
-            try Data(DatasetFile.encodeCSV(part)).write(to: URL(fileURLWithPath: path))
-            let counts = (0..<10).map { label in part.labels.filter { $0 == label }.count }
-            try cluster.addDataset("digits-\(index)", path: path, on: holders[index])
-            print("\(holders[index]) holds digits-\(index): \(part.count) samples, per label \(counts)")
+        printNow("6 peers running on 127.0.0.1:\(base)-\(base + 5): cloud-1, cloud-2 (tier=cloud), edge-1 … edge-4; "
+            + "edge-1 serves HTTP on 127.0.0.1:\(cluster.httpPort(Tour.gateway))")
+        let tour = Tour(cluster: cluster, data: data, model: kind, chaos: chaos, started: started)
+
+        var outcomes: [TourOutcome] = []
+        let parts = part.map { [$0] } ?? TourPart.allCases
+        for part in parts {
+            try tour.reviveKilled()
+            if part != .federated && !parts.contains(.federated) { try tour.importStandIn() }
+            switch part {
+            case .federated:
+                let path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+                outcomes.append(try FederatedTour(tour: tour, rounds: rounds, alpha: alpha, out: path).run())
+            case .inference: outcomes.append(try InferenceTour(tour: tour).run())
+            case .incremental: outcomes.append(try IncrementalTour(tour: tour).run())
+            }
         }
-        print("held out for the final test: \(test.count) samples")
-        // Placement reads the datasets the peers declare: wait until the cloud sees all five.
-        cluster.waitForDatasets(parts.count, seenBy: "cloud")
-
-        let spec = Self.spec(model: model, rounds: rounds)
-        let specPath = "\(cluster.work)/demo-task.yaml"
-        try Data(spec.utf8).write(to: URL(fileURLWithPath: specPath))
-        print("\n$ starling task submit demo-task.yaml --peer cloud\n\(spec)")
-        print(try cluster.submit(specPath, through: "cloud"))
-
-        // Generous: each round has a 60 s deadline, and a failover adds about 20 s.
-        let watch = RoundWatch(cluster: cluster, task: "demo-task", patience: Double(rounds) * 60 + 120,
-                               chaosAfter: chaos ? max(1, rounds / 3) : nil,
-                               timeoutHint: "; logs are in \(cluster.work)/logs" + (keep ? "" : " (use --keep)"))
-        let final = try watch.run().committed.last!.modelHash
-
-        let exportPath = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
-        let exporter = try cluster.exportModel(final, to: exportPath)
-        let bytes = try POSIXFileRead.read(exportPath)
-        let weights = try SafeTensors.decode(bytes)
-        let trainer = BuiltinTrainer(kind: model == "mlp" ? .mlp : .logreg, featureCount: 64, classCount: 10)
-        let evaluation = try trainer.evaluate(weights, on: test)
-        print("\nfinal model (round \(rounds), from \(exporter)): test accuracy \(RoundWatch.fixed(evaluation.accuracy)) "
-            + "on \(test.count) held-out samples, test loss \(RoundWatch.fixed(evaluation.loss))")
-        print("model exported to \(exportPath) (\(bytes.count) bytes, safetensors)")
+        printNow("\nsummary (accuracy on the \(data.test.count) held-out digits)")
+        for outcome in outcomes {
+            printNow("  \(outcome.part.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))before \(outcome.before)")
+            printNow("  \("".padding(toLength: 12, withPad: " ", startingAt: 0))after  \(outcome.after)")
+        }
         cluster.stopAll()
-        print("demo: done; every process it started has stopped")
+        let problems = outcomes.flatMap(\.problems)
+        guard problems.isEmpty else { throw CLIError("demo: " + problems.joined(separator: "; ")) }
+        print("demo: done in \(RoundWatch.fixed(Date().timeIntervalSince(started), digits: 1)) s"
+            + (parts.contains(.inference) || parts.contains(.incremental) ? ", 0 failed requests" : "")
+            + "; every process it started has stopped")
     }
 
-    /// The cloud (it may submit, and its capacity makes it win most elections) and four edges.
-    static let peers = [LocalPeer(name: "cloud", roles: "peer,coordinator,submit,admin", tags: "role=cloud,capacity=10")]
-        + (1...4).map { LocalPeer(name: "edge-\($0)", roles: "peer,coordinator", tags: "role=edge") }
+    /// The part `--only` (or `--inference`) names; nil: all of them.
+    private func onlyPart() throws -> TourPart? {
+        if inference {
+            guard only == nil || only == TourPart.inference.rawValue else { throw CLIError("--inference is --only inference") }
+            return .inference
+        }
+        guard let only else { return nil }
+        guard let part = TourPart(rawValue: only) else {
+            throw CLIError("--only is one of " + TourPart.allCases.map(\.rawValue).joined(separator: ", ") + ", not \(only)")
+        }
+        return part
+    }
 
-    static func spec(model: String, rounds: Int) -> String {
-        """
-        apiVersion: edgeai.io/v1alpha1
-        kind: FederatedTask
-        metadata:
-          name: demo-task
-        spec:
-          aggregationWorker:
-            name: aggregation-worker
-            model:
-              name: digits-\(model)
-            workerSpec:
-              aggregationAlgorithm: FedAvg
-              parameters:
-                - key: rounds
-                  value: \(rounds)
-                - key: min_node_number
-                  value: 3
-                - key: round_timeout
-                  value: 30s
-                - key: rounds_between_validations
-                  value: 1
-          trainingWorkers:
-            - name: work0
-              workerSpec:
-                dataset:
-                  name: digits-0
-                  trainScriptBootFile: builtin:\(model)
-                  frameworkType: swift
-                parameters:
-                  - key: batch_size
-                    value: 32
-                  - key: learning_rate
-                    value: 0.5
-                  - key: epochs
-                    value: 5
-                  - key: num_classes
-                    value: 10
-            - name: work1
-              workerSpec:
-                dataset:
-                  name: digits-1
-            - name: work2
-              workerSpec:
-                dataset:
-                  name: digits-2
-            - name: work3
-              workerSpec:
-                dataset:
-                  name: digits-3
-            - name: work4
-              workerSpec:
-                dataset:
-                  name: digits-4
-
-        """
+    /// `--write-data`: the federated part's split (all the digits unless `--known-digits`), or with
+    /// `--inference` the held-out digits and the two models; starts nothing.
+    private func write(to directory: String, inference: Bool) throws {
+        let known = knownDigits ?? Digits.classCount
+        guard (1...Digits.classCount).contains(known) else { throw CLIError("--known-digits is 1 to 10") }
+        let data = try TourData(seed: seed, knownDigits: known)
+        if inference { return try InferenceTour.writeData(to: directory, data: data) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (index, part) in data.edgeParts(FederatedTourLimits.parts, alpha: alpha).enumerated() {
+            try Data(DatasetFile.encodeCSV(part)).write(to: URL(fileURLWithPath: "\(directory)/digits-\(index).csv"))
+        }
+        try Data(DatasetFile.encodeCSV(data.test)).write(to: URL(fileURLWithPath: "\(directory)/test.csv"))
+        print("wrote digits-0.csv … digits-4.csv (Dirichlet \(alpha), seed \(seed)) and test.csv (\(data.test.count) samples) to \(directory)")
     }
 }
 

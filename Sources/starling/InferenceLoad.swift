@@ -6,20 +6,24 @@ import StarlingInferenceAPI
 import StarlingLearning
 
 /// One request of `InferenceLoad`: when it started, how long it
-/// took, and what came back: the predicted class and where it was computed (edge, cloud,
-/// edge-fallback), or why it failed.
+/// took, and what came back: the predicted class, where it was computed (edge, cloud,
+/// edge-fallback) and the edge model's version, or why it failed.
 struct InferenceResult: Sendable {
     let index: Int
     let started: Date
     let seconds: Double
     let predicted: Int?
     let computedAt: String?
+    var version: Int? = nil
     let failure: String?
 }
 
 enum InferenceLoadLimits {
     /// A request that takes longer failed (the cloud leg's deadline is at most 30 s).
     static let requestTimeoutSeconds = 35.0
+    /// Between two requests of one sender of a `RunningLoad`: a steady load that leaves the
+    /// peers' training some of the machine.
+    static let runningPauseSeconds = 0.004
 }
 
 /// Sends examples, one per request, to a service through a peer's Open Inference Protocol
@@ -54,11 +58,7 @@ struct InferenceLoad {
                 while let index = state.next() {
                     if index == data.count / 2 { midway?() }
                     let row = Array(data.features[(index * data.featureCount)..<((index + 1) * data.featureCount)])
-                    let started = Date()
-                    let (predicted, place, failure) = self.infer(row, at: url)
-                    state.record(InferenceResult(index: index, started: started,
-                                                 seconds: Date().timeIntervalSince(started), predicted: predicted,
-                                                 computedAt: place, failure: failure))
+                    state.record(self.request(row, index: index, at: url))
                 }
             }
         }
@@ -66,8 +66,34 @@ struct InferenceLoad {
         return state.results()
     }
 
-    /// One request: the class and where it was computed, or what went wrong.
-    private func infer(_ row: [Float], at url: URL) -> (Int?, String?, String?) {
+    /// Sends the rows of `data` over and over, each as its own request, until the load is
+    /// stopped (`RunningLoad.stop`, which answers every result).
+    func start(_ data: LabeledData) -> RunningLoad {
+        let state = LoadState(count: nil)
+        let url = URL(string: "http://127.0.0.1:\(port)/v2/models/\(service)/infer")!
+        let group = DispatchGroup()
+        for _ in 0..<concurrency {
+            DispatchQueue.global().async(group: group) {
+                while let sent = state.next() {
+                    let index = sent % data.count
+                    let row = Array(data.features[(index * data.featureCount)..<((index + 1) * data.featureCount)])
+                    state.record(self.request(row, index: index, at: url))
+                    usleep(useconds_t(InferenceLoadLimits.runningPauseSeconds * 1_000_000))
+                }
+            }
+        }
+        return RunningLoad(state: state, group: group)
+    }
+
+    private func request(_ row: [Float], index: Int, at url: URL) -> InferenceResult {
+        let started = Date()
+        let (predicted, place, version, failure) = infer(row, at: url)
+        return InferenceResult(index: index, started: started, seconds: Date().timeIntervalSince(started), predicted: predicted,
+                               computedAt: place, version: version, failure: failure)
+    }
+
+    /// One request: the class, where it was computed and the edge model's version, or what went wrong.
+    private func infer(_ row: [Float], at url: URL) -> (Int?, String?, Int?, String?) {
         let request = InferRequest(inputs: [InferTensor(name: "input", shape: [1, row.count], datatype: "FP32",
                                                         data: .numbers(row.map(Double.init)))])
         var call = URLRequest(url: url)
@@ -75,15 +101,15 @@ struct InferenceLoad {
         call.setValue("application/json", forHTTPHeaderField: "Content-Type")
         call.httpBody = try? JSONEncoder().encode(request)
         let (body, status, error) = exchange(call)
-        if let error { return (nil, nil, error) }
+        if let error { return (nil, nil, nil, error) }
         guard status == 200 else {
-            return (nil, nil, "HTTP \(status): \(String(decoding: body.prefix(200), as: UTF8.self))")
+            return (nil, nil, nil, "HTTP \(status): \(String(decoding: body.prefix(200), as: UTF8.self))")
         }
         guard let answer = try? JSONDecoder().decode(InferResponse.self, from: body),
               case let .numbers(classes)? = answer.outputs.first(where: { $0.name == "class" })?.data, classes.count == 1,
               case let .strings(places)? = answer.outputs.first(where: { $0.name == "computed_at" })?.data, places.count == 1
-        else { return (nil, nil, "an answer without one class and one computed_at: \(String(decoding: body.prefix(200), as: UTF8.self))") }
-        return (Int(classes[0]), places[0], nil)
+        else { return (nil, nil, nil, "an answer without one class and one computed_at: \(String(decoding: body.prefix(200), as: UTF8.self))") }
+        return (Int(classes[0]), places[0], answer.modelVersion.flatMap { Int($0) }, nil)
     }
 
     /// The body and status of `call`, or the transport's error.
@@ -99,21 +125,45 @@ struct InferenceLoad {
     }
 }
 
-/// The next row to send and the results so far, shared by the sending threads.
+/// A load started by `InferenceLoad.start`, running until stopped.
+struct RunningLoad: Sendable {
+    fileprivate let state: LoadState
+    fileprivate let group: DispatchGroup
+
+    /// Every result so far, in the order the requests started.
+    var results: [InferenceResult] { state.results().sorted { $0.started < $1.started } }
+
+    /// Stops sending, waits for the requests in flight; every result, in the order they started.
+    func stop() -> [InferenceResult] {
+        state.stop()
+        group.wait()
+        return results
+    }
+}
+
+/// The next request to send and the results so far, shared by the sending threads.
 private final class LoadState: @unchecked Sendable {
     private let lock = NSLock()
-    private let count: Int
+    /// How many requests to send (nil: until stopped).
+    private let count: Int?
     private var sent = 0
+    private var stopped = false
     private var done: [InferenceResult] = []
 
-    init(count: Int) { self.count = count }
+    init(count: Int?) { self.count = count }
 
     func next() -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard sent < count else { return nil }
+        guard !stopped, sent < count ?? .max else { return nil }
         sent += 1
         return sent - 1
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
     }
 
     func record(_ result: InferenceResult) {

@@ -10,68 +10,44 @@ import Darwin
 enum InferenceTourLimits {
     /// How long the three services have to be served by every peer they name, from submission.
     static let servingSeconds = 60.0
-    /// Requests in flight at once while the cloud peers are killed (`--chaos`).
+    /// Requests in flight at once while the service's coordinator is killed (`--chaos`).
     static let chaosConcurrency = 4
-    /// The edge model learns from a tenth of the training split: clearly weaker, yet sure of most
-    /// digits (about a fifth are hard by CrossEntropy). The cloud model learns from all of it.
-    static let edgeTrainingShare = 0.1
-    static let edgeEpochs = 40
-    static let cloudEpochs = 40
-    static let edgeLearningRate = 0.5
-    static let cloudLearningRate = 0.3
+    /// How long another cloud peer has to take over the service's coordination after the kill.
+    static let takeOverSeconds = 40.0
+    /// The joint service's CrossEntropy threshold: above Sedna's 0.5, so that most of the digits
+    /// the edge model never saw (it is unsure between its known classes) go to the cloud, and few
+    /// of the others.
+    static let crossEntropyThreshold = "0.8"
 }
 
-/// `starling demo --inference [--chaos]`: joint inference on a local cluster of real peers.
-///
-/// Two cloud peers (tier=cloud) and two edges, one with an HTTP endpoint. A weak logistic
-/// regression (a tenth of the digits training split) is imported as the edge model
-/// and an MLP trained on all of it as the cloud model; three services on the same peers answer
-/// the 359 held-out digits through the edge's endpoint, one request per example: edge-only
-/// (EdgeOnly), joint (CrossEntropy, the default threshold) and cloud-only (CloudOnly). With
-/// `chaos` the joint service then answers them again, four at a time, and both cloud peers are
-/// killed (`kill -9`) midway: the requests after the kill are answered at the edge, and none fails.
+/// Part 2 of `starling demo` (alone: `--only inference`, `--inference`): joint inference. The
+/// edge model is the federated one (the FederatedTask's name resolves to its committed model),
+/// which never saw the digits 7-9; the cloud model an MLP trained here on all of the training
+/// split, imported at cloud-1. Three services on the same peers answer the held-out digits
+/// through edge-1's HTTP endpoint, one request per example: edge-only (EdgeOnly), joint
+/// (CrossEntropy: the examples the edge is unsure of go to the cloud) and cloud-only (CloudOnly).
+/// With chaos the joint service answers them again, four at a time, and the service's coordinator
+/// (a cloud peer) is killed (`kill -9`) midway: the other cloud peer takes over and none fails.
 struct InferenceTour {
-    let chaos: Bool
-    let keep: Bool
-    let seed: UInt64
-
-    static let peers = [
-        LocalPeer(name: "cloud-1", roles: "peer,coordinator,submit", tags: "tier=cloud"),
-        LocalPeer(name: "cloud-2", roles: "peer,coordinator", tags: "tier=cloud"),
-        LocalPeer(name: "edge-1", roles: "peer", tags: "tier=edge", http: true),
-        LocalPeer(name: "edge-2", roles: "peer", tags: "tier=edge"),
-    ]
+    let tour: Tour
 
     /// The three services, in the order they are measured (the cloud-only one needs the clouds alive).
     static let services = [("digits-edge", "EdgeOnly"), ("digits-cloud", "CloudOnly"), ("digits-joint", "CrossEntropy")]
 
-    func run() throws {
-        let cluster = try LocalCluster(peers: Self.peers, prefix: "starling-infer", keep: keep)
-        defer { cluster.stopAll() }
-        let signals = ClusterSignals.install { cluster.stopAll() }
-        defer { signals.cancel() }
-        printNow("workspace: \(cluster.work)\(keep ? "" : " (removed at the end)")")
-
-        let (test, small, big) = try Self.models(seed: seed)
-
-        let base = try cluster.startPeers()
-        let port = cluster.httpPort("edge-1")
-        printNow("4 peers running on 127.0.0.1:\(base)-\(base + 3): cloud-1, cloud-2 (tier=cloud), edge-1, edge-2; "
-            + "edge-1 serves HTTP on 127.0.0.1:\(port)")
-        try FileManager.default.createDirectory(atPath: "\(cluster.work)/models", withIntermediateDirectories: true)
-        for (name, weights, peer) in [("digits-small", small, "edge-1"), ("digits-big", big, "cloud-1")] {
-            let path = "\(cluster.work)/models/\(name).safetensors"
-            try Data(SafeTensors.encode(weights)).write(to: URL(fileURLWithPath: path))
-            printNow("$ starling model import \(name) --path \(name).safetensors --peer \(peer)")
-            try cluster.starling(["model", "import", name, "--path", path, "--peer", cluster.directory(peer)])
-        }
+    func run() throws -> TourOutcome {
+        let cluster = tour.cluster, test = tour.data.test
+        let port = cluster.httpPort(Tour.gateway)
+        printNow("\n== 2. joint inference: the edge model answers at the edge; the examples it is unsure of go to a bigger model in the cloud")
+        let big = try tour.data.cloudModel()
+        printNow("cloud model: MLP 64-32-10 trained here on all \(tour.data.train.count) training digits: "
+            + "\(try tour.data.accuracy(big, .mlp).text(tour.data))")
+        try tour.importModel("digits-big", big, on: "cloud-1")
         for (name, miner) in Self.services {
-            let path = "\(cluster.work)/\(name).yaml"
-            try Data(Self.spec(name: name, miner: miner).utf8).write(to: URL(fileURLWithPath: path))
+            let path = try tour.write(Array(Self.spec(name: name, miner: miner, edgeBoot: tour.model.rawValue).utf8), "\(name).yaml")
             _ = try cluster.submit(path, through: "cloud-1")
         }
-        printNow("$ starling task submit digits-{edge,cloud,joint}.yaml (hardExampleMining EdgeOnly, CloudOnly, CrossEntropy; "
-            + "cloud_timeout_ms 500)")
+        printNow("$ starling task submit digits-{edge,cloud,joint}.yaml   (JointInferenceServices: edge model \(Tour.modelName), "
+            + "cloud model digits-big; hardExampleMining EdgeOnly, CloudOnly, CrossEntropy with threshold_cross_entropy \(InferenceTourLimits.crossEntropyThreshold); cloud_timeout_ms 500)")
         try waitUntilServed(cluster)
         printNow("every peer serves the three services; sending the \(test.count) held-out digits, one request each, "
             + "to POST http://127.0.0.1:\(port)/v2/models/SERVICE/infer\n")
@@ -84,29 +60,50 @@ struct InferenceTour {
         for (name, miner) in [Self.services[0], Self.services[2], Self.services[1]] {
             printNow(Self.line(name, miner, answers[name]!, test: test))
         }
+        let joint = answers["digits-joint"]!
+        if let unknown = tour.data.unknownText {
+            let known = joint.filter { tour.data.isKnown(test.labels[$0.index]) }
+            let unseen = joint.filter { !tour.data.isKnown(test.labels[$0.index]) }
+            printNow("joint, by digit: \(tour.data.knownText) \(Self.shares(known, test: test)); "
+                + "\(unknown) (never seen at the edges) \(Self.shares(unseen, test: test))")
+        }
         var failed = answers.values.map { $0.filter { $0.failure != nil }.count }.reduce(0, +)
-        if chaos { failed += try chaosRun(cluster, port: port, test: test) }
-        let problem = answers.values.joined().first(where: { $0.failure != nil })?.failure
-        cluster.stopAll()
-        guard failed == 0 else { throw CLIError("demo: \(failed) requests failed, the first: \(problem ?? "?")") }
-        print("demo: done, 0 failed requests; every process it started has stopped")
+        if let first = answers.values.joined().first(where: { $0.failure != nil })?.failure { printNow("first failure: \(first)") }
+        if tour.chaos { failed += try chaosRun(cluster, port: port, test: test) }
+
+        let edge = TourAccuracy(predicted: answers["digits-edge"]!.map { ($0.index, $0.predicted) }, data: tour.data)
+        let jointAccuracy = TourAccuracy(predicted: joint.map { ($0.index, $0.predicted) }, data: tour.data)
+        let share = Int((100 * Double(joint.filter { $0.computedAt == "cloud" }.count) / Double(max(1, joint.count))).rounded())
+        return TourOutcome(part: .inference, before: "\(edge.text(tour.data)): the edge model alone",
+                           after: "\(jointAccuracy.text(tour.data)): joint, \(share)% answered in the cloud",
+                           problems: failed == 0 ? [] : ["\(failed) inference requests failed"])
     }
 
-    /// The joint service again, four requests at a time; both cloud peers are killed midway. The
-    /// requests sent after the kill: where they were answered, how many failed, their p99. The
-    /// number of failed requests.
+    /// "accuracy 0.9500, 12% to the cloud".
+    static func shares(_ results: [InferenceResult], test: LabeledData) -> String {
+        let answered = results.filter { $0.failure == nil }
+        guard !answered.isEmpty else { return "no answers" }
+        let correct = answered.filter { $0.predicted == Int(test.labels[$0.index]) }.count
+        let cloud = answered.filter { $0.computedAt == "cloud" }.count
+        return "accuracy \(RoundWatch.fixed(Double(correct) / Double(answered.count))), "
+            + "\(Int((100 * Double(cloud) / Double(answered.count)).rounded()))% to the cloud"
+    }
+
+    /// The joint service again, four requests at a time; its coordinator (a cloud peer) is killed
+    /// midway. The requests sent after the kill: where they were answered, how many failed, their
+    /// p99; then who took over. The number of failed requests.
     private func chaosRun(_ cluster: LocalCluster, port: Int, test: LabeledData) throws -> Int {
         printNow("\n--chaos: the joint service again, \(InferenceTourLimits.chaosConcurrency) requests at a time; "
-            + "kill -9 of cloud-1 and cloud-2 midway")
+            + "kill -9 of its coordinator midway")
         let killedAt = KillTime()
         let results = InferenceLoad(port: port, service: "digits-joint", concurrency: InferenceTourLimits.chaosConcurrency)
             .send(test) {
-                killedAt.set(Date())
-                cluster.kill9("cloud-1")
-                cluster.kill9("cloud-2")
-                printNow("killed cloud-1 and cloud-2 (kill -9): no peer holds the cloud model's role now")
+                guard let victim = tour.task("digits-joint")?.coordinatorName else { return }
+                killedAt.set(Date(), victim)
+                cluster.kill9(victim)
+                printNow("$ kill -9 \(victim)   (the service's coordinator, also a cloud worker)")
             }
-        let kill = killedAt.get() ?? .distantFuture
+        guard let (kill, victim) = killedAt.get() else { throw CLIError("no peer coordinated digits-joint to kill") }
         let before = results.filter { $0.started < kill }, after = results.filter { $0.started >= kill }
         printNow(Self.line("before kill", "", before, test: test))
         printNow(Self.line("after kill", "", after, test: test))
@@ -116,42 +113,39 @@ struct InferenceTour {
             .joined(separator: ", ") + "; \(after.filter { $0.failure != nil }.count) failed; p99 \(Self.milliseconds(after, 0.99)) "
             + "(cloud deadline 500 ms)")
         if let first = failed.first?.failure { printNow("first failure: \(first)") }
+        let deadline = Date().addingTimeInterval(InferenceTourLimits.takeOverSeconds)
+        while Date() < deadline {
+            try tour.checkPeers()
+            if let coordinator = tour.task("digits-joint")?.coordinatorName, coordinator != victim {
+                printNow("\(coordinator) took over the service's coordination \(RoundWatch.fixed(Date().timeIntervalSince(kill), digits: 1)) s "
+                    + "after the kill; the edges kept answering meanwhile")
+                return failed.count
+            }
+            usleep(250_000)
+        }
+        printNow("no other peer took over the service's coordination within \(Int(InferenceTourLimits.takeOverSeconds)) s")
         return failed.count
     }
 
-    /// The held-out digits, and the edge and cloud models trained on the rest (printed as they are).
-    static func models(seed: UInt64) throws -> (test: LabeledData, small: ModelWeights, big: ModelWeights) {
-        let (train, test) = Digits.stratifiedSplit(try Digits.load(), testFraction: 0.2, seed: seed)
-        let edgeTrain = Digits.stratifiedSplit(train, testFraction: 1 - InferenceTourLimits.edgeTrainingShare, seed: seed + 1).train
-        let (small, edgeAccuracy) = try Self.train(.logreg, on: edgeTrain, epochs: InferenceTourLimits.edgeEpochs, test: test)
-        let (big, cloudAccuracy) = try Self.train(.mlp, on: train, epochs: InferenceTourLimits.cloudEpochs, test: test)
-        printNow("edge model: logistic regression on \(edgeTrain.count) samples, \(InferenceTourLimits.edgeEpochs) epochs "
-            + "(test accuracy \(RoundWatch.fixed(edgeAccuracy)) in-process)")
-        printNow("cloud model: MLP 64-32-10 on \(train.count) samples, \(InferenceTourLimits.cloudEpochs) epochs "
-            + "(test accuracy \(RoundWatch.fixed(cloudAccuracy)) in-process)")
-        return (test, small, big)
-    }
-
-    /// Writes the tour's held-out digits (`test.csv`) and models (`digits-small.safetensors`,
-    /// `digits-big.safetensors`) into `directory`, and starts nothing (for a benchmark or a baseline).
-    static func writeData(to directory: String, seed: UInt64) throws {
-        let (test, small, big) = try models(seed: seed)
+    /// Writes the tour's held-out digits (`test.csv`) and models (`digits-small.safetensors`: the
+    /// stand-in for the federated logistic regression, `digits-big.safetensors`: the cloud's MLP)
+    /// into `directory`, and starts nothing (for a benchmark or a baseline).
+    static func writeData(to directory: String, data: TourData) throws {
+        let (small, big) = (try data.standIn(.logreg), try data.cloudModel())
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Data(DatasetFile.encodeCSV(test)).write(to: URL(fileURLWithPath: "\(directory)/test.csv"))
+        try Data(DatasetFile.encodeCSV(data.test)).write(to: URL(fileURLWithPath: "\(directory)/test.csv"))
         try Data(SafeTensors.encode(small)).write(to: URL(fileURLWithPath: "\(directory)/digits-small.safetensors"))
         try Data(SafeTensors.encode(big)).write(to: URL(fileURLWithPath: "\(directory)/digits-big.safetensors"))
-        print("wrote test.csv (\(test.count) samples), digits-small.safetensors and digits-big.safetensors to \(directory)")
+        print("wrote test.csv (\(data.test.count) samples), digits-small.safetensors and digits-big.safetensors to \(directory)")
     }
 
     /// Waits until every peer serves each service in its roles at the deployment's version.
     private func waitUntilServed(_ cluster: LocalCluster) throws {
         let deadline = Date().addingTimeInterval(InferenceTourLimits.servingSeconds)
         while Date() < deadline {
-            if let (name, how) = cluster.unexpectedExits().first {
-                throw CLIError("the peer \(name) \(how): \(cluster.logTail(name, lines: 3))")
-            }
+            try tour.checkPeers()
             let served = Self.services.allSatisfy { service, _ in
-                cluster.names.allSatisfy { peer in
+                cluster.names.filter(cluster.isRunning).allSatisfy { peer in
                     guard let report = cluster.task(service, from: peer)?.service, report.version > 0,
                           let local = report.local, !local.roles.isEmpty else { return false }
                     return local.roles.allSatisfy { local.versions[$0] == report.version }
@@ -160,17 +154,8 @@ struct InferenceTour {
             if served { return }
             usleep(200_000)
         }
-        throw CLIError("the services were not served by every peer within \(Int(InferenceTourLimits.servingSeconds)) s; "
-            + "logs are in \(cluster.work)/logs" + (keep ? "" : " (use --keep)"))
-    }
-
-    /// A built-in model trained here from `seed`, and its accuracy on `test`.
-    static func train(_ kind: BuiltinWorker, on data: LabeledData, epochs: Int, test: LabeledData) throws
-        -> (ModelWeights, Double) {
-        let trainer = BuiltinTrainer(kind: kind, featureCount: Digits.featureCount, classCount: Digits.classCount)
-        let trained = try trainer.train(trainer.initialWeights(seed: 1), on: data, epochs: epochs, batchSize: 32,
-                                        learningRate: kind == .logreg ? InferenceTourLimits.edgeLearningRate : InferenceTourLimits.cloudLearningRate, proximalMu: 0, seed: 2).weights
-        return (trained, try trainer.evaluate(trained, on: test).accuracy)
+        throw CLIError("the services were not served by every peer within \(Int(InferenceTourLimits.servingSeconds)) s"
+            + tour.logsHint)
     }
 
     /// One line of the table: accuracy, the share answered in the cloud, latency p50 and p99.
@@ -193,7 +178,7 @@ struct InferenceTour {
         return String(format: "%.1f ms", 1000 * sorted[min(sorted.count - 1, Int(Double(sorted.count) * quantile))])
     }
 
-    static func spec(name: String, miner: String) -> String {
+    static func spec(name: String, miner: String, edgeBoot: String) -> String {
         """
         apiVersion: edgeai.io/v1alpha1
         kind: JointInferenceService
@@ -205,11 +190,11 @@ struct InferenceTour {
               tier: cloud
           edgeWorker:
             model:
-              name: digits-small
+              name: \(Tour.modelName)
             hardExampleMining:
-              name: \(miner)
+              name: \(miner)\(miner == "CrossEntropy" ? "\n      parameters:\n        - key: threshold_cross_entropy\n          value: \"\(InferenceTourLimits.crossEntropyThreshold)\"" : "")
             workerSpec:
-              scriptBootFile: builtin:logreg
+              scriptBootFile: builtin:\(edgeBoot)
               parameters:
                 - key: cloud_timeout_ms
                   value: "500"
@@ -223,18 +208,18 @@ struct InferenceTour {
     }
 }
 
-/// When the cloud peers were killed, set from a sending thread.
+/// When which peer was killed, set from a sending thread.
 private final class KillTime: @unchecked Sendable {
     private let lock = NSLock()
-    private var moment: Date?
+    private var moment: (Date, String)?
 
-    func set(_ value: Date) {
+    func set(_ value: Date, _ victim: String) {
         lock.lock()
-        moment = value
+        moment = (value, victim)
         lock.unlock()
     }
 
-    func get() -> Date? {
+    func get() -> (Date, String)? {
         lock.lock()
         defer { lock.unlock() }
         return moment

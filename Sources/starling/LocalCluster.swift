@@ -48,6 +48,8 @@ final class LocalCluster: @unchecked Sendable {
     /// only once every process is gone.
     private let stopping = NSLock()
     private var processes: [String: Process] = [:]
+    /// Each peer's `starling peer` arguments, for a restart.
+    private var arguments: [String: [String]] = [:]
     /// The first port of the block the peers listen on, set by `startPeers`.
     private var base = 0
     private var killed: Set<String> = []
@@ -174,15 +176,40 @@ final class LocalCluster: @unchecked Sendable {
         return base
     }
 
-    private func startPeer(_ name: String, arguments: [String]) throws {
+    /// Starts the peer `name` again, as it was started, on its data directory and port (after
+    /// `kill9`: the same identity rejoins), and waits until every peer sees all the others alive.
+    func restart(_ name: String) throws {
+        lock.lock()
+        let arguments = self.arguments[name]
+        killed.remove(name)
+        lock.unlock()
+        guard let arguments else { preconditionFailure("the peer \(name) was never started") }
+        try startPeer(name, arguments: arguments, appendingLog: true)
+        if let problem = waitForMembers() {
+            throw CLIError("\(name) did not rejoin: \(problem); the peers' logs are in \(work)/logs" + (keep ? "" : " (keep them with --keep)"))
+        }
+    }
+
+    /// Peers killed by `kill9` and not restarted.
+    var killedPeers: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return names.filter(killed.contains)
+    }
+
+    private func startPeer(_ name: String, arguments: [String], appendingLog: Bool = false) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        guard FileManager.default.createFile(atPath: logPath(name), contents: nil) else {
-            throw CLIError("cannot create the log file \(logPath(name))")
+        if !appendingLog || !FileManager.default.fileExists(atPath: logPath(name)) {
+            guard FileManager.default.createFile(atPath: logPath(name), contents: nil) else {
+                throw CLIError("cannot create the log file \(logPath(name))")
+            }
         }
-        process.standardError = FileHandle(forWritingAtPath: logPath(name))
+        let log = FileHandle(forWritingAtPath: logPath(name))
+        _ = try? log?.seekToEnd()
+        process.standardError = log
         process.standardOutput = FileHandle.nullDevice
         // Started and recorded under the lock, so a `stopAll` running now either sees it or has
         // already stopped everything (then nothing more starts).
@@ -191,6 +218,7 @@ final class LocalCluster: @unchecked Sendable {
         guard !stopped else { throw CLIError("stopped while starting the peers") }
         try process.run()
         processes[name] = process
+        self.arguments[name] = arguments
     }
 
     /// Nil once every peer sees all the others alive; else what went wrong: a peer exited (a port
