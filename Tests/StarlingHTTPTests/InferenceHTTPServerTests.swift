@@ -10,11 +10,12 @@ import Testing
 @Suite struct InferenceHTTPServerTests {
     static func server(_ backend: FakeBackend, _ change: (inout InferenceHTTPSettings) -> Void = { _ in }) throws -> InferenceHTTPServer {
         var settings = InferenceHTTPSettings()
-        // The idle timeout has its own test. The others must not depend on the test runner
-        // resuming them within a minute: in the full suite, blocking real-process tests can hold
-        // the cooperative threads of a 2-core machine that long, and the server would close an
-        // idle client's connection under them.
+        // The idle and call timeouts have their own tests. The others must not depend on the test
+        // runner resuming them within a minute: in the full suite, blocking real-process tests can
+        // hold the cooperative threads of a 2-core machine that long, and the server would close
+        // an idle client's connection, or answer a held call 503, under them.
         settings.idleTimeout = .seconds(900)
+        settings.callTimeout = .seconds(900)
         change(&settings)
         return try InferenceHTTPServer(host: "127.0.0.1", port: 0, backend: backend, threads: 2, settings: settings)
     }
