@@ -127,11 +127,7 @@ extension IncrementalProgram {
         }
         guard local.combining != round else { return [] }
         let results = view.results[round] ?? [:]
-        let seen = local.stageSeen[round] ?? task.now
-        local.stageSeen[round] = seen
-        let allIn = work.peers.allSatisfy { results[$0] != nil }
-        let late = task.now >= seen + host.taskSettings.jobStageTimeout
-        guard allIn || late else { return [] }
+        guard stageEnds(work, round: round, results: results, task, host: host, local: &local) else { return [] }
         var updates: [JobUpdate] = []
         var failures: [String] = []
         for peer in work.peers {
@@ -164,16 +160,22 @@ extension IncrementalProgram {
         return effects
     }
 
+    /// Whether the running step of `round` ends now: every peer answered, or
+    /// `TaskSettings.jobStageTimeout` passed since this coordinator first saw it running.
+    private static func stageEnds(_ work: StageWork, round: UInt64, results: [NodeID: StageResult], _ task: Task,
+                                  host: some TaskHost, local: inout Local) -> Bool {
+        let seen = local.stageSeen[round] ?? task.now
+        local.stageSeen[round] = seen
+        return work.peers.allSatisfy { results[$0] != nil } || task.now >= seen + host.taskSettings.jobStageTimeout
+    }
+
     // MARK: Eval
 
     private static func finishEvaluation(_ work: StageWork, round: UInt64, cycle: UInt64, _ task: Task, view: IncrementalView,
                                          lease: Lease, host: some TaskHost, local: inout Local) -> [ProgramEffect] {
         let results = view.results[round] ?? [:]
-        let seen = local.stageSeen[round] ?? task.now
-        local.stageSeen[round] = seen
         let timeout = host.taskSettings.jobStageTimeout
-        let allIn = work.peers.allSatisfy { results[$0] != nil }
-        guard allIn || task.now >= seen + timeout else { return [] }
+        guard stageEnds(work, round: round, results: results, task, host: host, local: &local) else { return [] }
         var sum: Evaluation?
         var failures: [String] = []
         for peer in work.peers {
