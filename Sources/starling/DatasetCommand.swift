@@ -23,7 +23,7 @@ struct DatasetCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            let absolute = CLIPath.absolute(path)
             let answer = try PeerRequest.answer(.datasetAdd(name: name, path: absolute, format: format), to: peer.directory,
                                                 as: DatasetAddResponse.self)
             guard answer.ok else { throw CLIError("dataset add refused: \(answer.message)") }
@@ -44,7 +44,7 @@ struct DatasetCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            let absolute = CLIPath.absolute(path)
             let answer = try PeerRequest.answer(.datasetAppend(name: name, path: absolute, format: format), to: peer.directory,
                                                 as: DatasetAppendResponse.self)
             guard answer.ok else { throw CLIError("dataset append refused: \(answer.message)") }

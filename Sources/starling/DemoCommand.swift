@@ -77,7 +77,7 @@ struct DemoCommand: ParsableCommand {
             if part != .federated && !parts.contains(.federated) { try tour.importStandIn() }
             switch part {
             case .federated:
-                let path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+                let path = CLIPath.absolute(out)
                 outcomes.append(try FederatedTour(tour: tour, rounds: rounds, alpha: alpha, out: path).run())
             case .inference: outcomes.append(try InferenceTour(tour: tour).run())
             case .incremental: outcomes.append(try IncrementalTour(tour: tour).run())

@@ -65,7 +65,7 @@ final class LocalCluster: @unchecked Sendable {
         self.workingDirectory = workingDirectory
         executable = PeerCommand.executablePath() ?? CommandLine.arguments[0]
         if let directory {
-            work = URL(fileURLWithPath: directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory)
+            work = URL(fileURLWithPath: CLIPath.absolute(directory))
                 .standardizedFileURL.path
             self.keep = true
         } else {

@@ -59,7 +59,7 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             if let problem = ModelTags.problem(withName: name) { throw CLIError("model import: \(problem)") }
-            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            let absolute = CLIPath.absolute(path)
             // Checked here first, so a bad file is reported as such; the peer checks what it reads again.
             do { _ = try ImportedModelFile(path: absolute) } catch { throw CLIError("\(error)") }
             let answer = try PeerRequest.answer(.modelImport(name: name, path: absolute), to: peer.directory,
@@ -101,7 +101,7 @@ struct ModelCommand: ParsableCommand {
         @OptionGroup var peer: TaskCommand.PeerOption
 
         func run() throws {
-            let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+            let absolute = CLIPath.absolute(out)
             // The peer may fetch the model first: it answers within modelExportWaitMax.
             let answer = try PeerRequest.answer(.modelExport(model: model, out: absolute), to: peer.directory,
                                                 as: ModelExportResponse.self, timeout: LocalAPILimits.modelExportTimeout)

@@ -290,7 +290,7 @@ extension TaskCommand {
         }
 
         static func absolute(_ path: String) -> String {
-            URL(fileURLWithPath: path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
+            URL(fileURLWithPath: CLIPath.absolute(path))
                 .standardizedFileURL.path
         }
 
