@@ -77,7 +77,8 @@ let package = Package(
         // The Open Inference Protocol v2 messages (KServe / Triton REST) as Codable values, with their limits.
         .target(name: "StarlingInferenceAPI"),
         // The Open Inference Protocol v2 HTTP endpoint on SwiftNIO threads (docs/runtime.md, "HTTP endpoint"):
-        // routes, limits and Triton's binary tensor data, handing calls to a backend the peer provides.
+        // routes, limits and Triton's binary tensor data, handing calls to a backend the peer provides; and
+        // the CLI's blocking HTTP client (no FoundationNetworking, which loads libcurl into every peer).
         .target(
             name: "StarlingHTTP",
             dependencies: [

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import StarlingHTTP
 import StarlingInferenceAPI
 import StarlingLearning
 
@@ -28,37 +26,35 @@ enum InferenceLoadLimits {
 
 /// Sends examples, one per request, to a service through a peer's Open Inference Protocol
 /// endpoint (`POST /v2/models/SERVICE/infer`, JSON tensors), as an application would, with
-/// `concurrency` requests in flight at once. Encoding and decoding are the protocol's Codable
-/// messages; the HTTP is Foundation's.
+/// `concurrency` requests in flight at once, each sender on its own keep-alive connection.
+/// Encoding and decoding are the protocol's Codable messages; the HTTP is NIO's
+/// (`BlockingHTTPClient`).
 struct InferenceLoad {
     let port: Int
     let service: String
     let concurrency: Int
-    private let session: URLSession
 
     init(port: Int, service: String, concurrency: Int) {
         precondition(concurrency >= 1, "at least one request in flight")
         self.port = port
         self.service = service
         self.concurrency = concurrency
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = concurrency
-        configuration.timeoutIntervalForRequest = InferenceLoadLimits.requestTimeoutSeconds
-        session = URLSession(configuration: configuration)
     }
+
+    private var path: String { "/v2/models/\(service)/infer" }
 
     /// Every row of `data`, in order, each as its own request; `midway` runs (on a sending thread,
     /// before its request) when half of them have been sent.
     func send(_ data: LabeledData, midway: (@Sendable () -> Void)? = nil) -> [InferenceResult] {
         let state = LoadState(count: data.count)
-        let url = URL(string: "http://127.0.0.1:\(port)/v2/models/\(service)/infer")!
         let group = DispatchGroup()
         for _ in 0..<min(concurrency, data.count) {
             DispatchQueue.global().async(group: group) {
+                let client = BlockingHTTPClient(port: self.port)
                 while let index = state.next() {
                     if index == data.count / 2 { midway?() }
                     let row = Array(data.features[(index * data.featureCount)..<((index + 1) * data.featureCount)])
-                    state.record(self.request(row, index: index, at: url))
+                    state.record(self.request(row, index: index, through: client))
                 }
             }
         }
@@ -70,14 +66,14 @@ struct InferenceLoad {
     /// stopped (`RunningLoad.stop`, which answers every result).
     func start(_ data: LabeledData) -> RunningLoad {
         let state = LoadState(count: nil)
-        let url = URL(string: "http://127.0.0.1:\(port)/v2/models/\(service)/infer")!
         let group = DispatchGroup()
         for _ in 0..<concurrency {
             DispatchQueue.global().async(group: group) {
+                let client = BlockingHTTPClient(port: self.port)
                 while let sent = state.next() {
                     let index = sent % data.count
                     let row = Array(data.features[(index * data.featureCount)..<((index + 1) * data.featureCount)])
-                    state.record(self.request(row, index: index, at: url))
+                    state.record(self.request(row, index: index, through: client))
                     usleep(useconds_t(InferenceLoadLimits.runningPauseSeconds * 1_000_000))
                 }
             }
@@ -85,23 +81,25 @@ struct InferenceLoad {
         return RunningLoad(state: state, group: group)
     }
 
-    private func request(_ row: [Float], index: Int, at url: URL) -> InferenceResult {
+    private func request(_ row: [Float], index: Int, through client: BlockingHTTPClient) -> InferenceResult {
         let started = Date()
-        let (predicted, place, version, failure) = infer(row, at: url)
+        let (predicted, place, version, failure) = infer(row, through: client)
         return InferenceResult(index: index, started: started, seconds: Date().timeIntervalSince(started), predicted: predicted,
                                computedAt: place, version: version, failure: failure)
     }
 
     /// One request: the class, where it was computed and the edge model's version, or what went wrong.
-    private func infer(_ row: [Float], at url: URL) -> (Int?, String?, Int?, String?) {
+    private func infer(_ row: [Float], through client: BlockingHTTPClient) -> (Int?, String?, Int?, String?) {
         let request = InferRequest(inputs: [InferTensor(name: "input", shape: [1, row.count], datatype: "FP32",
                                                         data: .numbers(row.map(Double.init)))])
-        var call = URLRequest(url: url)
-        call.httpMethod = "POST"
-        call.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        call.httpBody = try? JSONEncoder().encode(request)
-        let (body, status, error) = exchange(call)
-        if let error { return (nil, nil, nil, error) }
+        let answer: BlockingHTTPClient.Response
+        do {
+            answer = try client.post(path, contentType: "application/json", body: Array(try JSONEncoder().encode(request)),
+                                     timeoutSeconds: InferenceLoadLimits.requestTimeoutSeconds)
+        } catch {
+            return (nil, nil, nil, "\(error)")
+        }
+        let body = Data(answer.body), status = answer.status
         guard status == 200 else {
             return (nil, nil, nil, "HTTP \(status): \(String(decoding: body.prefix(200), as: UTF8.self))")
         }
@@ -110,18 +108,6 @@ struct InferenceLoad {
               case let .strings(places)? = answer.outputs.first(where: { $0.name == "computed_at" })?.data, places.count == 1
         else { return (nil, nil, nil, "an answer without one class and one computed_at: \(String(decoding: body.prefix(200), as: UTF8.self))") }
         return (Int(classes[0]), places[0], answer.modelVersion.flatMap { Int($0) }, nil)
-    }
-
-    /// The body and status of `call`, or the transport's error.
-    private func exchange(_ call: URLRequest) -> (Data, Int, String?) {
-        let box = ExchangeBox()
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: call) { data, response, error in
-            box.set(data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0, error.map { "\($0.localizedDescription)" })
-            done.signal()
-        }.resume()
-        done.wait()
-        return box.get()
     }
 }
 
@@ -176,23 +162,5 @@ private final class LoadState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return done.sorted { $0.index < $1.index }
-    }
-}
-
-/// One exchange's outcome, handed from URLSession's thread to the waiting one.
-private final class ExchangeBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Data, Int, String?) = (Data(), 0, "no answer")
-
-    func set(_ data: Data, _ status: Int, _ error: String?) {
-        lock.lock()
-        value = (data, status, error)
-        lock.unlock()
-    }
-
-    func get() -> (Data, Int, String?) {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
     }
 }

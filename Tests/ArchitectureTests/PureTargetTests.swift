@@ -80,3 +80,29 @@ enum PureTargetRule {
         #expect(PureTargetRule.violations(in: "import StarlingWire\n// import Dispatch").isEmpty)
     }
 }
+
+/// Every peer is the `starling` binary: a module it links is loaded into every peer. Foundation's
+/// networking on Linux brings libcurl and about 25 more shared libraries (about 6 MB of RSS per
+/// peer, `cluster.100.rss_mb_*` in docs/benchmarks.md); HTTP is NIO's (`BlockingHTTPClient`).
+@Suite struct NoFoundationNetworkingTests {
+    @Test func noSourceImportsFoundationNetworking() throws {
+        let sources = PureTargetRule.packageRoot.appendingPathComponent("Sources")
+        guard let files = FileManager.default.enumerator(atPath: sources.path) else {
+            Issue.record("no Sources under \(sources.path)")
+            return
+        }
+        var checked = 0
+        var importing: [String] = []
+        for case let file as String in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            checked += 1
+            let imports = text.split(separator: "\n").contains { line in
+                let words = line.split(separator: " ")
+                return words.firstIndex(of: "import").map { $0 + 1 < words.count && words[$0 + 1] == "FoundationNetworking" } ?? false
+            }
+            if imports { importing.append(file) }
+        }
+        #expect(checked >= 100)
+        #expect(importing.isEmpty, "these import FoundationNetworking: \(importing.joined(separator: ", "))")
+    }
+}
