@@ -33,6 +33,8 @@ struct DemoCommand: ParsableCommand {
     var model = "logreg"
     @Option(help: "Rounds of federated averaging.")
     var rounds = 10
+    @Option(help: "Updates each federated round waits for (the task's min_node_number, 1 to 5): 3 lets a round go on without a killed edge's workers; 5 waits for every worker, as Flower's baseline does.")
+    var minUpdates = 3
     @Option(help: "Dirichlet concentration of the label skew (smaller: more skewed).")
     var alpha = 0.5
     @Option(help: "Seed of the split.")
@@ -58,6 +60,9 @@ struct DemoCommand: ParsableCommand {
         if let writeData { return try write(to: writeData, inference: part == .inference) }
         let known = knownDigits ?? 7
         guard (1...Digits.classCount).contains(known) else { throw CLIError("--known-digits is 1 to 10") }
+        guard (1...FederatedTourLimits.parts).contains(minUpdates) else {
+            throw CLIError("--min-updates is 1 to \(FederatedTourLimits.parts) (the federated part has \(FederatedTourLimits.parts) training workers)")
+        }
         let data = try TourData(seed: seed, knownDigits: known)
         let started = Date()
         let cluster = try LocalCluster(peers: Tour.peers, prefix: "starling-demo", keep: keep)
@@ -78,7 +83,7 @@ struct DemoCommand: ParsableCommand {
             switch part {
             case .federated:
                 let path = CLIPath.absolute(out)
-                outcomes.append(try FederatedTour(tour: tour, rounds: rounds, alpha: alpha, out: path).run())
+                outcomes.append(try FederatedTour(tour: tour, rounds: rounds, minUpdates: minUpdates, alpha: alpha, out: path).run())
             case .inference: outcomes.append(try InferenceTour(tour: tour).run())
             case .incremental: outcomes.append(try IncrementalTour(tour: tour).run())
             }

@@ -19,6 +19,8 @@ enum FederatedTourLimits {
 struct FederatedTour {
     let tour: Tour
     let rounds: Int
+    /// The task's min_node_number: updates a round waits for.
+    let minUpdates: Int
     let alpha: Double
     /// Where to write the final model (absolute).
     let out: String
@@ -39,10 +41,10 @@ struct FederatedTour {
         // Placement reads the datasets the peers declare: wait until the submitting peer sees all five.
         cluster.waitForDatasets(parts.count, seenBy: "cloud-1")
 
-        let spec = Self.spec(model: tour.model.rawValue, rounds: rounds)
+        let spec = Self.spec(model: tour.model.rawValue, rounds: rounds, minUpdates: minUpdates)
         let specPath = try tour.write(Array(spec.utf8), "\(Tour.modelName).yaml")
         printNow("\n$ starling task submit \(Tour.modelName).yaml --peer cloud-1   (a FederatedTask: \(rounds) rounds of FedAvg, "
-            + "builtin:\(tour.model.rawValue) workers, num_classes 10)")
+            + "builtin:\(tour.model.rawValue) workers, num_classes 10, min_node_number \(minUpdates))")
         printNow(try cluster.submit(specPath, through: "cloud-1"))
 
         let watch = RoundWatch(cluster: cluster, task: Tour.modelName,
@@ -65,7 +67,7 @@ struct FederatedTour {
                            after: "\(accuracy.text(data)): the FederatedTask's model after \(rounds) rounds")
     }
 
-    static func spec(model: String, rounds: Int) -> String {
+    static func spec(model: String, rounds: Int, minUpdates: Int) -> String {
         """
         apiVersion: edgeai.io/v1alpha1
         kind: FederatedTask
@@ -82,7 +84,7 @@ struct FederatedTour {
                 - key: rounds
                   value: \(rounds)
                 - key: min_node_number
-                  value: 3
+                  value: \(minUpdates)
                 - key: round_timeout
                   value: 30s
                 - key: rounds_between_validations
